@@ -1,0 +1,164 @@
+"""The ``bookrelay`` command: thin commands that parse options and call one function each."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bookrelay import __version__
+from bookrelay.cli import progress as progress_commands
+from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.options import ConfigOption
+from bookrelay.redact import install_log_redaction
+
+console = Console(highlight=False)
+
+app = typer.Typer(
+    name="bookrelay",
+    help="Keeps your book life in sync around Hardcover: Audiobookshelf, Audible and Bookshelf.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Check and show the configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="The store (SQLite or PostgreSQL).", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="Fakes of the outside services, for trying bookrelay out.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(sandbox_app, name="sandbox")
+
+progress_commands.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"bookrelay {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    """bookrelay: progress, wanted, enrich and scrobble jobs around Hardcover."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    install_log_redaction()
+
+
+@config_app.command("check")
+@handle_errors
+def config_check(config: ConfigOption = None) -> None:
+    """Report every problem of the config file with its line and key; exit 2 when there is one."""
+    from bookrelay.app import check_configuration
+
+    problems, source = check_configuration(config)
+    if not problems:
+        console.print(f"[green]OK[/] {source}", soft_wrap=True)
+        return
+    table = Table("file", "line", "key", "problem", title=f"{len(problems)} problem(s)")
+    for problem in problems:
+        line = "" if problem.line is None else str(problem.line)
+        table.add_row(str(problem.file or "env"), line, problem.key, problem.message)
+    console.print(table)
+    raise typer.Exit(2)
+
+
+@config_app.command("show")
+@handle_errors
+def config_show(config: ConfigOption = None) -> None:
+    """Print the effective configuration with every secret masked."""
+    import json
+
+    from bookrelay.app import load_settings
+
+    console.print_json(json.dumps(load_settings(config).redacted_dict(), default=str))
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Run the store's migrations up to the newest."""
+    from bookrelay.app import upgrade_database
+
+    url, revision = upgrade_database(config)
+    console.print(f"store at [bold]{url}[/] is at revision {revision}", soft_wrap=True)
+
+
+@app.command("status")
+@handle_errors
+def status(
+    config: ConfigOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to show.")] = 20,
+) -> None:
+    """Show the last runs recorded in the store."""
+    from bookrelay.app import recent_runs
+
+    runs = recent_runs(config, limit)
+    if not runs:
+        console.print("no runs yet")
+        return
+    table = Table(
+        "run", "user", "job", "started", "finished", "status", "units", "dry-run", title="last runs"
+    )
+    for run in runs:
+        table.add_row(
+            str(run.id),
+            run.user_id,
+            run.job,
+            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+            f"{run.finished_at:%H:%M:%S}" if run.finished_at else "",
+            run.status,
+            str(run.hardcover_units or 0),
+            "yes" if run.dry_run else "",
+        )
+    console.print(table)
+
+
+@sandbox_app.command("serve")
+@handle_errors
+def sandbox_serve(
+    fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
+) -> None:
+    """Serve every fake on one port: /hardcover/v1/graphql, /abs, /_sandbox/stats."""
+    import uvicorn
+
+    from bookrelay.sandbox.server import build_sandbox, load_fixture
+
+    try:
+        sandbox = build_sandbox(load_fixture(fixture))
+    except ValueError as exc:
+        from bookrelay.errors import ConfigError
+
+        raise ConfigError(str(exc), place=str(fixture or "bundled fixture")) from exc
+    console.print(f"sandbox on http://{host}:{port}  (Hardcover /hardcover/v1/graphql, Audiobookshelf /abs)")
+    uvicorn.run(sandbox.app, host=host, port=port, log_level="warning")
+
+
+@app.command("demo")
+@handle_errors
+def demo(
+    fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
+) -> None:
+    """Start the sandbox, run every job once against it with a temporary SQLite store, print what happened."""
+    from bookrelay.demo import run_demo
+
+    raise typer.Exit(run_demo(console, fixture))
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,348 @@
+"""Reads the YAML file and the environment into a :class:`Config`, reporting every problem with
+its file, line and dotted key.
+
+The YAML is composed into nodes (not loaded straight to data) so that each key keeps the line it
+was written on; the environment is laid over the data before validation, and remembers which
+variable set what, so that a problem in an env value names the variable instead of a line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bookrelay.config.models import NEEDS_ABS_CREDENTIALS, Config, SyncOverride, SyncSettings
+from bookrelay.errors import ConfigError
+from bookrelay.redact import redact, register_secret
+
+DEFAULT_PATH = Path("bookrelay.yaml")
+ENVIRONMENT = "<environment>"
+
+Key = tuple[str | int, ...]
+
+# (path inside global, env names in order of preference)
+_GLOBAL_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
+    (("timezone",), ("TIMEZONE", "TZ")),
+    (("bookshelf", "url"), ("BOOKSHELF_URL",)),
+    (("bookshelf", "api_key"), ("BOOKSHELF_API_KEY",)),
+    (("rreading_glasses", "url"), ("RREADING_GLASSES_URL",)),
+    (("secret_key",), ("BOOKRELAY_SECRET_KEY",)),
+)
+_USER_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
+    (("hardcover", "token"), ("HARDCOVER_TOKEN", "HARDCOVER_API_KEY")),
+    (("audiobookshelf", "url"), ("ABS_URL", "AUDIOBOOKSHELF_URL")),
+    (("audiobookshelf", "api_key"), ("ABS_TOKEN", "AUDIOBOOKSHELF_API_KEY")),
+    (("audiobookshelf", "username"), ("ABS_USERNAME",)),
+    (("audiobookshelf", "password"), ("ABS_PASSWORD",)),
+)
+_SECRET_LEAVES = {"token", "api_key", "password", "secret_key"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One thing wrong with the configuration; ``line`` is 1-based, ``None`` for env values."""
+
+    file: str | None
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        place = self.file or ENVIRONMENT
+        if self.line is not None:
+            place = f"{place}:{self.line}"
+        return f"{place}: {self.key or '(top level)'}: {self.message}"
+
+
+@dataclass
+class _Source:
+    """The raw data plus where each key came from."""
+
+    file: str | None
+    data: dict[str, Any]
+    lines: dict[Key, int]
+    env_names: dict[Key, str]
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """The validated configuration from ``path`` (else $BOOKRELAY_CONFIG, else ./bookrelay.yaml)
+    and the environment; raises ConfigError listing every problem."""
+    config, problems = _load(path, os.environ if env is None else env)
+    if problems or config is None:
+        listing = "\n".join(f"  {p}" for p in problems)
+        raise ConfigError(redact(f"the configuration has {len(problems)} problem(s):\n{listing}"))
+    return config
+
+
+def check_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> list[ConfigProblem]:
+    """Every problem of the configuration (empty when it is valid)."""
+    return _load(path, os.environ if env is None else env)[1]
+
+
+def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, list[ConfigProblem]]:
+    env = {k: v for k, v in env.items() if v.strip()}  # `KEY=` in compose files means unset
+    chosen = path or (Path(env["BOOKRELAY_CONFIG"]) if "BOOKRELAY_CONFIG" in env else None)
+    file_name = str(chosen or DEFAULT_PATH)
+    problems: list[ConfigProblem] = []
+    source = _Source(file_name, {}, {}, {})
+    target = chosen or DEFAULT_PATH
+    if target.is_file():
+        try:
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, [ConfigProblem(file_name, None, "", f"cannot be read: {exc.__class__.__name__}")]
+        parsed, problems = _parse_yaml(text, file_name)
+        if parsed is None:
+            return None, problems
+        source = parsed
+    elif chosen is not None:
+        return None, [ConfigProblem(file_name, None, "", "the configuration file does not exist")]
+    _overlay_env(source, env)
+    _register_secrets(source.data)
+    problems += _duplicate_user_ids(source)
+    problems += _per_user_checks(source)
+    config: Config | None = None
+    try:
+        config = Config.model_validate(source.data)
+    except ValidationError as exc:
+        problems += [_problem(source, err) for err in exc.errors(include_input=False, include_url=False)]
+    if source.data.get("users") in (None, []):
+        problems.append(_at(source, ("users",), "no users: add one to the file or set HARDCOVER_TOKEN"))
+    unique = list(dict.fromkeys(problems))  # a check may be made both on raw data and by the model
+    unique.sort(key=lambda p: (p.file == ENVIRONMENT, p.line or 0))
+    return (config if not unique else None), unique
+
+
+def _parse_yaml(text: str, file_name: str) -> tuple[_Source | None, list[ConfigProblem]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        source = _Source(file_name, {}, {}, {})
+        problems: list[ConfigProblem] = []
+        if node is None:
+            return source, []
+        data = _construct(loader, node, (), source, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable'}"
+        return None, [ConfigProblem(file_name, line, "", message)]
+    except yaml.YAMLError as exc:
+        return None, [ConfigProblem(file_name, None, "", f"YAML error: {exc.__class__.__name__}")]
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        return None, [ConfigProblem(file_name, node.start_mark.line + 1, "", "the file must be a mapping")]
+    source.data = data
+    return source, problems
+
+
+def _construct(
+    loader: yaml.SafeLoader, node: yaml.Node, key: Key, source: _Source, problems: list[ConfigProblem]
+) -> Any:
+    source.lines.setdefault(key, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            name = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(name, str):
+                problems.append(ConfigProblem(source.file, line, _dotted(key), "keys must be text"))
+                continue
+            if name in result:
+                problems.append(ConfigProblem(source.file, line, _dotted((*key, name)), "duplicate key"))
+                continue
+            source.lines[(*key, name)] = line
+            result[name] = _construct(loader, value_node, (*key, name), source, problems)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(loader, item, (*key, i), source, problems) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def _overlay_env(source: _Source, env: Mapping[str, str]) -> None:
+    data = source.data
+    glob = data.setdefault("global", {})
+    if isinstance(glob, dict):
+        database = _database_from_env(env)
+        if database is not None:
+            glob["database"], name = database
+            source.env_names[("global", "database")] = name
+        for path, names in _GLOBAL_ENV:
+            _set_from_env(source, glob, ("global",), path, names, env)
+    present = [name for _, names in _USER_ENV for name in names if name in env]
+    if not present:
+        return
+    users = data.get("users")
+    if users is None or users == []:
+        # Environment alone configures one user when the file names none.
+        users = data["users"] = [{"id": "default"}]
+        source.env_names[("users",)] = present[0]
+    if isinstance(users, list) and len(users) == 1 and isinstance(users[0], dict):
+        for path, names in _USER_ENV:
+            _set_from_env(source, users[0], ("users", 0), path, names, env)
+
+
+def _database_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
+    if "DATABASE_URL" in env:
+        return env["DATABASE_URL"].strip(), "DATABASE_URL"
+    if "DATABASE_PATH" in env:
+        return f"sqlite:///{env['DATABASE_PATH'].strip()}", "DATABASE_PATH"
+    return None
+
+
+def _set_from_env(
+    source: _Source,
+    base: dict[str, Any],
+    prefix: Key,
+    path: Key,
+    names: tuple[str, ...],
+    env: Mapping[str, str],
+) -> None:
+    name = next((n for n in names if n in env), None)
+    if name is None:
+        return
+    value = env[name].strip()
+    if name == "TZ":
+        value = value.removeprefix(":")  # POSIX allows TZ=":Europe/Berlin"
+    node: Any = base
+    for part in path[:-1]:
+        if node.get(part) is None:
+            node[part] = {}
+            source.env_names.setdefault((*prefix, *path[: path.index(part) + 1]), name)
+        node = node[part]
+        if not isinstance(node, dict):
+            return  # the file has a wrong type here; validation reports it
+    node[path[-1]] = value
+    source.env_names[(*prefix, *path)] = name
+
+
+def _register_secrets(data: Any) -> None:
+    """Register every secret-looking value before validation, so no message can leak one."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            if name in _SECRET_LEAVES:
+                _register_all(value)
+            elif name == "database" and isinstance(value, str):
+                with contextlib.suppress(ArgumentError):
+                    register_secret(make_url(value).password)
+            else:
+                _register_secrets(value)
+    elif isinstance(data, list):
+        for item in data:
+            _register_secrets(item)
+
+
+def _register_all(value: Any) -> None:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            _register_all(item)
+    elif isinstance(value, str | int | float):
+        register_secret(str(value))
+
+
+def _duplicate_user_ids(source: _Source) -> list[ConfigProblem]:
+    users = source.data.get("users")
+    if not isinstance(users, list):
+        return []
+    seen: set[str] = set()
+    problems = []
+    for i, user in enumerate(users):
+        user_id = user.get("id") if isinstance(user, dict) else None
+        if isinstance(user_id, str):
+            if user_id in seen:
+                problems.append(_at(source, ("users", i, "id"), f"duplicate user id {user_id!r}"))
+            seen.add(user_id)
+    return problems
+
+
+def _per_user_checks(source: _Source) -> list[ConfigProblem]:
+    """Checks across sections, run on the raw data so they are reported alongside type errors."""
+    users = source.data.get("users")
+    if not isinstance(users, list):
+        return []
+    glob = source.data.get("global")
+    raw_sync = glob.get("sync", {}) if isinstance(glob, dict) else {}
+    try:
+        base = SyncSettings.model_validate(raw_sync)
+    except ValidationError:
+        base = SyncSettings()  # its own problems are reported by the main validation
+    problems = []
+    for i, user in enumerate(users):
+        if not isinstance(user, dict):
+            continue
+        abs_account = user.get("audiobookshelf")
+        if isinstance(abs_account, dict) and not (
+            abs_account.get("api_key") or (abs_account.get("username") and abs_account.get("password"))
+        ):
+            problems.append(_at(source, ("users", i, "audiobookshelf"), NEEDS_ABS_CREDENTIALS))
+        override = user.get("sync")
+        if not isinstance(override, dict):
+            continue
+        try:
+            changes = SyncOverride.model_validate(override).model_dump(exclude_none=True)
+            SyncSettings.model_validate({**base.model_dump(), **changes})
+        except ValidationError as exc:
+            if all(err["loc"] == () for err in exc.errors()):
+                problems += [_at(source, ("users", i, "sync"), _message(err)) for err in exc.errors()]
+    return problems
+
+
+def _problem(source: _Source, err: Any) -> ConfigProblem:
+    return _at(source, _key_in_data(source.data, err["loc"]), _message(err))
+
+
+def _key_in_data(data: Any, loc: tuple[str | int, ...]) -> Key:
+    """The part of a pydantic error location that names keys of the data (drops union branch tags)."""
+    key: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str):
+            key.append(part)
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            key.append(part)
+            node = node[part]
+        else:
+            break
+    return tuple(key)
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return redact(message)
+
+
+def _at(source: _Source, key: Key, message: str) -> ConfigProblem:
+    for end in range(len(key), -1, -1):
+        prefix = key[:end]
+        if prefix in source.env_names:
+            return ConfigProblem(
+                ENVIRONMENT, None, _dotted(key), f"{message} (from ${source.env_names[prefix]})"
+            )
+        if prefix in source.lines:
+            return ConfigProblem(source.file, source.lines[prefix], _dotted(key), message)
+    return ConfigProblem(source.file, None, _dotted(key), message)
+
+
+def _dotted(key: Key) -> str:
+    text = ""
+    for part in key:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text

@@ -1,0 +1,262 @@
+"""The shape of bookrelay's configuration: pydantic models that reject unknown keys and bad values.
+
+Secrets are :class:`pydantic.SecretStr` so that ``str``/``repr`` never show them; the loader in
+:mod:`bookrelay.config.loader` registers them with :mod:`bookrelay.redact` as well.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bookrelay.errors import ConfigError
+
+MASK = "***"
+_BEARER = re.compile(r"(?i)^bearer(?:\s+|$)")
+NEEDS_ABS_CREDENTIALS = "needs api_key, or both username and password"
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    return value.strip().rstrip("/")
+
+
+def _check_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not a known IANA time zone name (like Europe/Berlin)") from None
+    return value
+
+
+def _check_database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("is not a database URL (sqlite:///path or postgresql://user@host/db)") from None
+    backend = url.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    if backend == "postgresql" and url.get_driver_name() not in {"psycopg", "psycopg2"}:
+        # Only psycopg 3 is installed; a plain postgresql:// URL is mapped to it.
+        raise ValueError("a postgresql URL may only name the psycopg driver")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
+DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
+RespectedStatus = Literal["paused", "did_not_finish", "ignored"]
+UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SyncSettings(_Section):
+    """Thresholds of the progress rules (P3, P4, P5, P6, P8) and of matching (M4)."""
+
+    min_progress: float = Field(0.05, ge=0, le=1)
+    min_change: float = Field(0.01, ge=0, le=1)
+    min_change_seconds: float = Field(60, ge=0)
+    finish_at: float = Field(0.95, gt=0, le=1)
+    allow_backwards: bool = False
+    respect_statuses: tuple[RespectedStatus, ...] = ("paused", "did_not_finish", "ignored")
+    unmatched_ttl_hours: float = Field(168, ge=0)
+    fuzzy_link_score: float = Field(0.85, ge=0, le=1)
+    fuzzy_conflict_score: float = Field(0.6, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SyncSettings:
+        if self.min_progress >= self.finish_at:
+            raise ValueError("min_progress must be below finish_at")
+        if self.fuzzy_conflict_score > self.fuzzy_link_score:
+            raise ValueError("fuzzy_conflict_score must not exceed fuzzy_link_score")
+        return self
+
+
+class SyncOverride(_Section):
+    """A user's overrides of :class:`SyncSettings`; ``None`` keeps the global value."""
+
+    min_progress: float | None = Field(None, ge=0, le=1)
+    min_change: float | None = Field(None, ge=0, le=1)
+    min_change_seconds: float | None = Field(None, ge=0)
+    finish_at: float | None = Field(None, gt=0, le=1)
+    allow_backwards: bool | None = None
+    respect_statuses: tuple[RespectedStatus, ...] | None = None
+    unmatched_ttl_hours: float | None = Field(None, ge=0)
+    fuzzy_link_score: float | None = Field(None, ge=0, le=1)
+    fuzzy_conflict_score: float | None = Field(None, ge=0, le=1)
+
+
+class JobsSettings(_Section):
+    """Which jobs run on schedule."""
+
+    progress: bool = True
+    wanted: bool = False
+    enrich: bool = False
+    scrobble: bool = False
+
+
+class HardcoverSettings(_Section):
+    """Where Hardcover is and its per-token budget (N1)."""
+
+    url: HttpUrl = "https://api.hardcover.app/v1/graphql"
+    per_minute: int = Field(60, gt=0)
+    burst: int = Field(10, gt=0)
+    daily: int = Field(5000, gt=0)
+
+
+class BookshelfSettings(_Section):
+    """The Bookshelf (Readarr fork) instance the wanted job adds books to."""
+
+    url: HttpUrl = "http://bookshelf:8787"
+    api_key: SecretStr | None = None
+    root_folder: str | None = None
+    quality_profile: int | str | None = None
+    metadata_profile: int | str | None = None
+    search_on_add: bool = True
+
+
+class RreadingGlassesSettings(_Section):
+    """The rreading-glasses metadata server."""
+
+    url: HttpUrl = "http://rreading-glasses:8080"
+
+
+class GlobalSettings(_Section):
+    """Settings shared by every user."""
+
+    timezone: TimeZoneName = "UTC"
+    # repr=False: a PostgreSQL URL may carry a password; redacted_dict() shows it masked.
+    database: DatabaseUrl = Field("sqlite:///./data/bookrelay.db", repr=False)
+    secret_key_file: Path = Path("./data/secret.key")
+    secret_key: SecretStr | None = None  # normally from BOOKRELAY_SECRET_KEY
+    workers: int = Field(3, ge=1, le=64)
+    jobs: JobsSettings = JobsSettings()
+    sync: SyncSettings = SyncSettings()
+    hardcover: HardcoverSettings = HardcoverSettings()
+    bookshelf: BookshelfSettings = BookshelfSettings()
+    rreading_glasses: RreadingGlassesSettings = RreadingGlassesSettings()
+
+
+class HardcoverAccount(_Section):
+    """A user's Hardcover token, stored without any "Bearer " prefix."""
+
+    token: SecretStr
+
+    @field_validator("token")
+    @classmethod
+    def _strip_bearer(cls, value: SecretStr) -> SecretStr:
+        raw = _BEARER.sub("", value.get_secret_value().strip()).strip()
+        if not raw:
+            raise ValueError("is empty")
+        return SecretStr(raw)
+
+
+class LibraryFilter(_Section):
+    """Audiobookshelf libraries to include (empty: all) and to exclude, by id or name."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+class AudiobookshelfAccount(_Section):
+    """A user's Audiobookshelf server and credentials: an API key, or a username and password."""
+
+    url: HttpUrl
+    api_key: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    libraries: LibraryFilter = LibraryFilter()
+
+    @model_validator(mode="after")
+    def _has_credentials(self) -> AudiobookshelfAccount:
+        if self.api_key is None and (not self.username or self.password is None):
+            raise ValueError(NEEDS_ABS_CREDENTIALS)
+        return self
+
+
+class UserConfig(_Section):
+    """One person whose books bookrelay syncs."""
+
+    id: UserId
+    timezone: TimeZoneName | None = None
+    hardcover: HardcoverAccount
+    audiobookshelf: AudiobookshelfAccount | None = None
+    sync: SyncOverride = SyncOverride()
+
+
+class Config(_Section):
+    """The whole, validated configuration; build it with :func:`bookrelay.config.load_config`."""
+
+    global_: GlobalSettings = Field(default_factory=GlobalSettings, alias="global")
+    users: tuple[UserConfig, ...] = ()
+
+    def user(self, user_id: str) -> UserConfig:
+        """The user with this id; raises ConfigError when there is none."""
+        for user in self.users:
+            if user.id == user_id:
+                return user
+        known = ", ".join(u.id for u in self.users) or "none"
+        raise ConfigError(f"no user {user_id!r} in the configuration (users: {known})", place="users")
+
+    def effective_sync(self, user: UserConfig | str) -> SyncSettings:
+        """The global sync settings with the user's overrides applied."""
+        found = self.user(user) if isinstance(user, str) else user
+        merged = {**self.global_.sync.model_dump(), **found.sync.model_dump(exclude_none=True)}
+        return SyncSettings.model_validate(merged)
+
+    def timezone_for(self, user: UserConfig | str) -> ZoneInfo:
+        """The time zone that calendar dates of this user are taken in (P10)."""
+        found = self.user(user) if isinstance(user, str) else user
+        return ZoneInfo(found.timezone or self.global_.timezone)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL ready for SQLAlchemy: absolute SQLite path, psycopg 3 driver for PostgreSQL."""
+        return resolve_database_url(self.global_.database)
+
+    def redacted_dict(self) -> dict[str, Any]:
+        """The whole configuration as plain JSON-ready data with every secret shown as "***"."""
+        data = _plain(self.model_dump(by_alias=True))
+        data["global"]["database"] = make_url(self.database_url).render_as_string(hide_password=True)
+        return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return MASK
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def resolve_database_url(url: str, base: Path | None = None) -> str:
+    """``url`` with a relative SQLite path made absolute (from ``base``, else the working folder)
+    and ``postgresql://`` mapped to the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database).expanduser()
+    if not path.is_absolute():
+        path = (base or Path(os.getcwd())) / path
+    return parsed.set(database=os.path.normpath(path)).render_as_string(hide_password=False)

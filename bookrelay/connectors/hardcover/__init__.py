@@ -1,0 +1,22 @@
+"""Hardcover connector: GraphQL session (auth, budget, retries), operations, wire types and mapper."""
+
+from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi, WriteOp, WriteResult
+from bookrelay.connectors.hardcover.session import (
+    AmbiguousWrite,
+    HardcoverSession,
+    UnreadableWriteAnswer,
+    normalise_token,
+    outcome_unknown,
+)
+
+__all__ = [
+    "AmbiguousWrite",
+    "CatalogueHits",
+    "HardcoverApi",
+    "HardcoverSession",
+    "UnreadableWriteAnswer",
+    "WriteOp",
+    "WriteResult",
+    "normalise_token",
+    "outcome_unknown",
+]

@@ -1,0 +1,334 @@
+"""Hardcover operations bookrelay uses, one method each, over a :class:`HardcoverSession`.
+
+Reference: ref/hardcover.md (§4 data model, §5 mutations, §6 side effects, §7 working GraphQL);
+upstream docs https://docs.hardcover.app/api/getting-started/ and the schema in ref/hardcover/schema.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from bookrelay.connectors.hardcover import documents as docs
+from bookrelay.connectors.hardcover import mapper
+from bookrelay.connectors.hardcover.answers import result_error
+from bookrelay.connectors.hardcover.documents import WriteKind
+from bookrelay.connectors.hardcover.session import HardcoverSession, UnreadableWriteAnswer
+from bookrelay.domain.models import Book, Edition, HardcoverUser, Read, SearchHit, Status, UserBook
+from bookrelay.errors import BadResponse, BookrelayError
+
+SERVICE = "hardcover"
+
+# Input fields the schema accepts (ref §5); anything else is a bookrelay bug, caught before sending.
+USER_BOOK_INPUT_FIELDS = frozenset(
+    {
+        "action_at", "date_added", "edition_id", "finished_at_precision", "first_started_reading_date",
+        "last_read_date", "media_url", "privacy_setting_id", "private_notes", "rating", "read_count",
+        "recommended_by", "recommended_for", "referrer_user_id", "review_has_spoilers", "review_markdown",
+        "review_slate", "reviewed_at", "sponsored_review", "status_id", "url", "user_date", "user_start_date",
+    }
+)  # fmt: skip
+READ_INPUT_FIELDS = frozenset(
+    {
+        "action", "action_at", "edition_id", "finished_at", "finished_at_precision", "id",
+        "progress_pages", "progress_seconds", "started_at",
+    }
+)  # fmt: skip
+_TIMESTAMP_FIELDS = frozenset({"action_at"})
+
+
+def _wire_value(key: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        if key not in _TIMESTAMP_FIELDS:
+            # P10: dates are calendar dates in the user's zone; a datetime here would go through UTC.
+            raise ValueError(f"{key}: pass a datetime.date, not a datetime")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _wire_fields(fields: Mapping[str, Any], allowed: frozenset[str], place: str) -> dict[str, Any]:
+    """Fields as the wire wants them; keys are kept exactly (omitted keeps, explicit None clears, §6.3)."""
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise ValueError(f"{place}: unknown input fields {', '.join(unknown)}")
+    return {key: _wire_value(key, value) for key, value in fields.items()}
+
+
+def _user_book_fields(fields: Mapping[str, Any], place: str) -> dict[str, Any]:
+    fields = dict(fields)
+    if "status" in fields:
+        if "status_id" in fields:
+            raise ValueError(f"{place}: give status or status_id, not both")
+        fields["status_id"] = Status(fields.pop("status"))
+    return _wire_fields(fields, USER_BOOK_INPUT_FIELDS, place)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOp:
+    """One mutation to send, possibly packed with others (N5); build it with the class methods."""
+
+    kind: WriteKind
+    arguments: Mapping[str, Any]
+
+    @classmethod
+    def insert_user_book(
+        cls, book_id: int, status: Status, edition_id: int | None = None, **fields: Any
+    ) -> WriteOp:
+        """Add a book to the library (``insert_user_book``); extra ``fields`` per UserBookCreateInput."""
+        obj = {"book_id": book_id, **_user_book_fields({"status": status, **fields}, "insert_user_book")}
+        if edition_id is not None:
+            obj["edition_id"] = edition_id
+        return cls("insert_user_book", {"object": obj})
+
+    @classmethod
+    def update_user_book(cls, user_book_id: int, **fields: Any) -> WriteOp:
+        """Change a library entry (``update_user_book(id, object)``): status, edition_id, rating, …"""
+        if not fields:
+            raise ValueError("update_user_book: nothing to change")
+        return cls(
+            "update_user_book", {"id": user_book_id, "object": _user_book_fields(fields, "update_user_book")}
+        )
+
+    @classmethod
+    def insert_user_book_read(cls, user_book_id: int, read_fields: Mapping[str, Any]) -> WriteOp:
+        """Start a new read-through (``insert_user_book_read(user_book_id, user_book_read)``)."""
+        read = _wire_fields(read_fields, READ_INPUT_FIELDS, "insert_user_book_read")
+        return cls("insert_user_book_read", {"user_book_id": user_book_id, "user_book_read": read})
+
+    @classmethod
+    def update_user_book_read(cls, read_id: int, read_fields: Mapping[str, Any]) -> WriteOp:
+        """Change a read (``update_user_book_read(id, object)``); omitted fields keep their value (§6.3)."""
+        if not read_fields:
+            raise ValueError("update_user_book_read: nothing to change")
+        read = _wire_fields(read_fields, READ_INPUT_FIELDS, "update_user_book_read")
+        return cls("update_user_book_read", {"id": read_id, "object": read})
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of one packed write: ``ok`` with its mapped payload, or its own ``error`` (N3)."""
+
+    op: WriteOp
+    ok: bool
+    id: int | None = None
+    error: str | None = None
+    user_book: UserBook | None = None
+    read: Read | None = None
+    outcome_unknown: bool = False  # the answer was unreadable: the write may have happened (P11)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueHits:
+    """Editions found by identifier (most used first) and the books they belong to."""
+
+    editions: list[Edition] = field(default_factory=list)
+    books: dict[int, Book] = field(default_factory=dict)
+
+    def book_for(self, edition: Edition) -> Book | None:
+        """The book of ``edition``, when the answer carried it."""
+        return self.books.get(edition.book_id)
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    return list(dict.fromkeys(v for v in values if v not in (None, "")))
+
+
+class HardcoverApi:
+    """Hardcover operations returning domain objects; all HTTP policy lives in the session."""
+
+    def __init__(self, session: HardcoverSession) -> None:
+        self.session = session
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    async def me(self) -> HardcoverUser:
+        """The token's owner (``me`` is a list: ``data.me[0]``); ref §4 ``me``, §7 "Me / user id"."""
+        data = await self.session.execute(docs.ME)
+        return mapper.map_me(data["me"])
+
+    async def shelf(
+        self, user_id: int, *, statuses: Iterable[Status] | None = None, page_size: int = 100
+    ) -> list[UserBook]:
+        """All the user's library entries (book, edition, reads newest first), paged by id; ref §7 shelf."""
+        status_ids = sorted({int(s) for s in statuses}) if statuses is not None else None
+        document = docs.shelf_document(status_ids is not None)
+        entries: list[UserBook] = []
+        offset = 0
+        while True:
+            variables: dict[str, Any] = {"userId": user_id, "limit": page_size, "offset": offset}
+            if status_ids is not None:
+                variables["statuses"] = status_ids
+            data = await self.session.execute(document, variables)
+            page = mapper.map_user_books(data["user_books"], f"user_books(offset={offset})")
+            entries.extend(page)
+            if len(page) < page_size:
+                return entries
+            offset += page_size
+
+    async def want_to_read(self, user_id: int, page_size: int = 100) -> list[UserBook]:
+        """The Want to Read shelf (status 1), paged (W1); ref §7 "Want-to-read list, paginated"."""
+        return await self.shelf(user_id, statuses=[Status.WANT_TO_READ], page_size=page_size)
+
+    async def user_books_for_books(
+        self, user_id: int, book_ids: Iterable[int], *, batch: int = 100
+    ) -> list[UserBook]:
+        """The user's entries for these books, one ``_in`` query per batch (N5); ref §7 UserBooksForBooks."""
+        entries: list[UserBook] = []
+        for chunk in _chunks(_unique(book_ids), batch):
+            data = await self.session.execute(
+                docs.USER_BOOKS_FOR_BOOKS, {"userId": user_id, "bookIds": list(chunk)}
+            )
+            entries.extend(mapper.map_user_books(data["user_books"], "user_books"))
+        return entries
+
+    async def editions_by_identifiers(
+        self,
+        isbn13s: Iterable[str] = (),
+        isbn10s: Iterable[str] = (),
+        asins: Iterable[str] = (),
+        *,
+        batch: int = 100,
+    ) -> CatalogueHits:
+        """Editions matching any identifier, each with its book; ``_in`` batches packed ≤5 a request (N5).
+
+        ref §7 "Editions by ISBN/ASIN in batch". Identifiers are sent as given: normalising them is M3's job.
+        """
+        lists = [_chunks(_unique(values), batch) for values in (isbn13s, isbn10s, asins)]
+        count = max(len(chunks) for chunks in lists)
+        batches = [[list(chunks[i]) if i < len(chunks) else [] for chunks in lists] for i in range(count)]
+        hits = CatalogueHits()
+        seen: set[int] = set()
+        for group in _chunks(batches, self.session.max_top_level):
+            variables: dict[str, Any] = {}
+            for i, (isbn13, isbn10, asin) in enumerate(group):
+                alias = docs.batch_alias(i)
+                variables.update(
+                    {f"{alias}_isbn13": isbn13, f"{alias}_isbn10": isbn10, f"{alias}_asin": asin}
+                )
+            data = await self.session.execute(docs.editions_document(len(group)), variables)
+            for i in range(len(group)):
+                alias = docs.batch_alias(i)
+                editions, books = mapper.map_editions_with_books(data[alias], f"editions[{alias}]")
+                hits.editions.extend(e for e in editions if e.id not in seen)
+                seen.update(e.id for e in editions)
+                hits.books.update({b.id: b for b in books if b.id not in hits.books})
+        return hits
+
+    async def books_by_ids(self, ids: Iterable[int], *, batch: int = 100) -> list[Book]:
+        """Books by id with their editions, in the order asked; missing ids are left out (M2 checks).
+
+        Hydrates search hits (ref §7 "Search fallback"); ``_in`` batches packed ≤5 a request (N5).
+        """
+        wanted = _unique(ids)
+        found: dict[int, Book] = {}
+        for group in _chunks(_chunks(wanted, batch), self.session.max_top_level):
+            variables = {f"{docs.batch_alias(i)}_ids": list(chunk) for i, chunk in enumerate(group)}
+            data = await self.session.execute(docs.books_document(len(group)), variables)
+            for i in range(len(group)):
+                alias = docs.batch_alias(i)
+                rows = data[alias] if isinstance(data[alias], list) else None
+                if rows is None:
+                    raise BadResponse(f"books[{alias}]: expected a list", service=SERVICE)
+                for j, row in enumerate(rows):
+                    book = mapper.map_book(row, f"books[{alias}][{j}]")
+                    found[book.id] = book
+        return [found[i] for i in wanted if i in found]
+
+    async def search_books(self, query: str, per_page: int = 10) -> list[SearchHit]:
+        """Book ``search`` (Typesense) hits in rank order; one per request (N1); ref §4 ``search``, M4."""
+        if not query.strip():
+            raise ValueError("search_books: empty query")
+        data = await self.session.execute(docs.SEARCH_BOOKS, {"query": query, "perPage": per_page})
+        return mapper.map_search(data["search"])
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    async def insert_user_book(
+        self, book_id: int, status: Status, edition_id: int | None = None, **fields: Any
+    ) -> UserBook:
+        """Add a book to the library; the answer carries the reads Hardcover created itself (P11, ref §6)."""
+        return await self._one_user_book(WriteOp.insert_user_book(book_id, status, edition_id, **fields))
+
+    async def update_user_book(self, user_book_id: int, **fields: Any) -> UserBook:
+        """Change a library entry (``status=``, ``edition_id=``, ``rating=``…); returns it with its reads."""
+        return await self._one_user_book(WriteOp.update_user_book(user_book_id, **fields))
+
+    async def insert_user_book_read(self, user_book_id: int, read_fields: Mapping[str, Any]) -> Read:
+        """Add a read-through to an entry (only when no open read exists, P11); ref §5, §7."""
+        return await self._one_read(WriteOp.insert_user_book_read(user_book_id, read_fields))
+
+    async def update_user_book_read(self, read_id: int, read_fields: Mapping[str, Any]) -> Read:
+        """Update a read: progress, dates, edition; omitted keys keep, None clears (ref §6.3)."""
+        return await self._one_read(WriteOp.update_user_book_read(read_id, read_fields))
+
+    async def run_writes(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """Send ``ops`` packed ``max_top_level`` a request (N5); one op's ``error`` hides no other's success.
+
+        A request-level failure (auth, quota, an ambiguous write) raises; ops of earlier requests were
+        applied, so the caller re-reads Hardcover before retrying (P11).
+        """
+        results: list[WriteResult] = []
+        for group in _chunks(list(ops), self.session.max_top_level):
+            variables: dict[str, Any] = {}
+            for i, op in enumerate(group):
+                variables.update(
+                    {docs.write_variable(i, name): value for name, value in op.arguments.items()}
+                )
+            document = docs.write_document([op.kind for op in group])
+            data = await self.session.execute(document, variables, write=True, partial=True)
+            results.extend(_write_result(op, data.get(docs.write_alias(i)), i) for i, op in enumerate(group))
+        return results
+
+    async def _one(self, op: WriteOp) -> WriteResult:
+        result = (await self.run_writes([op]))[0]
+        if not result.ok:
+            failure = UnreadableWriteAnswer if result.outcome_unknown else BadResponse
+            raise failure(f"{op.kind} failed: {result.error}", service=SERVICE)
+        return result
+
+    async def _one_user_book(self, op: WriteOp) -> UserBook:
+        result = await self._one(op)
+        assert result.user_book is not None  # _write_result guarantees it for an ok user_book write
+        return result.user_book
+
+    async def _one_read(self, op: WriteOp) -> Read:
+        result = await self._one(op)
+        assert result.read is not None
+        return result.read
+
+
+def _write_result(op: WriteOp, wire: Any, index: int) -> WriteResult:
+    place = f"{docs.write_alias(index)}:{op.kind}"
+    if not isinstance(wire, Mapping):
+        return WriteResult(op, ok=False, error=f"{place}: no result in the answer", outcome_unknown=True)
+    error = result_error(wire)
+    raw_id = wire.get("id")
+    result_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
+    if error is not None:
+        return WriteResult(op, ok=False, id=result_id, error=error)
+    try:
+        if op.kind in ("insert_user_book", "update_user_book"):
+            payload = wire.get("user_book")
+            if payload is None:
+                raise BadResponse(f"{place}: no user_book and no error", service=SERVICE)
+            return WriteResult(op, ok=True, id=result_id, user_book=mapper.map_user_book(payload, place))
+        payload = wire.get("user_book_read")
+        if payload is None:
+            raise BadResponse(f"{place}: no user_book_read and no error", service=SERVICE)
+        return WriteResult(op, ok=True, id=result_id, read=mapper.map_read(payload, place))
+    except BookrelayError as exc:
+        # The server took the write but answered it in a shape we cannot read.
+        return WriteResult(op, ok=False, id=result_id, error=exc.message, outcome_unknown=True)

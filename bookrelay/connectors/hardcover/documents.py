@@ -1,0 +1,273 @@
+"""Every GraphQL document bookrelay sends to Hardcover, as constants or builders, and their analysis.
+
+All of them validate against the real schema (ref/hardcover/schema.json); tests enumerate them through
+:func:`all_documents`. Patterns follow ref/hardcover.md §7.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    ObjectFieldNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+    visit,
+)
+from graphql.language import Visitor
+
+# Hasura operators Hardcover disables (ref §3); they are in the schema, so validation cannot catch them.
+BLOCKED_OPERATORS = frozenset(
+    {
+        "_like",
+        "_nlike",
+        "_ilike",
+        "_nilike",
+        "_regex",
+        "_iregex",
+        "_nregex",
+        "_niregex",
+        "_similar",
+        "_nsimilar",
+    }
+)
+
+# -- selections ----------------------------------------------------------------------------------
+
+READ_FIELDS = "id edition_id started_at finished_at paused_at progress progress_pages progress_seconds"
+EDITION_FIELDS = (
+    "id book_id title subtitle isbn_13 isbn_10 asin pages audio_seconds reading_format_id edition_format "
+    "users_count language { code2 }"
+)
+BOOK_FIELDS = (
+    "id title subtitle slug release_year alternative_titles audio_seconds image { url } "
+    "contributions { contribution author { name } } book_series { position series { name } }"
+)
+# M5 needs every edition of a hit's book (a print ISBN names the book, not the audio edition);
+# nested in the same field, they cost no extra unit.
+BOOK_EDITIONS = f"editions(order_by: {{users_count: desc}}) {{ {EDITION_FIELDS} }}"
+# P11: the entry's reads, newest first, ride along in every answer (a nested selection costs no unit).
+USER_BOOK_FIELDS = (
+    "id book_id edition_id status_id rating owned "
+    f"user_book_reads(order_by: {{id: desc}}) {{ {READ_FIELDS} }}"
+)
+SHELF_ENTRY_FIELDS = f"{USER_BOOK_FIELDS} book {{ {BOOK_FIELDS} }} edition {{ {EDITION_FIELDS} }}"
+
+# -- queries -------------------------------------------------------------------------------------
+
+ME = "query Me { me { id username name books_count } }"
+
+USER_BOOKS_FOR_BOOKS = f"""query UserBooksForBooks($userId: Int!, $bookIds: [Int!]!) {{
+  user_books(where: {{user_id: {{_eq: $userId}}, book_id: {{_in: $bookIds}}}}, order_by: {{id: asc}}) {{
+    {SHELF_ENTRY_FIELDS}
+  }}
+}}"""
+
+SEARCH_BOOKS = """query SearchBooks($query: String!, $perPage: Int!) {
+  search(query: $query, query_type: "Book", per_page: $perPage, page: 1) { ids results error }
+}"""
+
+
+def shelf_document(with_statuses: bool) -> str:
+    """The user's ``user_books`` page by page (limit/offset, ordered by id), optionally ``status_id _in``."""
+    status_var = ", $statuses: [Int!]!" if with_statuses else ""
+    status_where = ", status_id: {_in: $statuses}" if with_statuses else ""
+    return f"""query Shelf($userId: Int!, $limit: Int!, $offset: Int!{status_var}) {{
+  user_books(where: {{user_id: {{_eq: $userId}}{status_where}}}, order_by: {{id: asc}},
+             limit: $limit, offset: $offset) {{
+    {SHELF_ENTRY_FIELDS}
+  }}
+}}"""
+
+
+def batch_alias(index: int) -> str:
+    """The alias of the ``index``-th batch in a packed read (``b0``, ``b1``, …)."""
+    return f"b{index}"
+
+
+def editions_document(batches: int) -> str:
+    """Editions whose ISBN-13, ISBN-10 or ASIN is in the lists, one aliased ``_in`` field per batch (N5)."""
+    _check_count(batches)
+    params: list[str] = []
+    fields: list[str] = []
+    for i in range(batches):
+        b = batch_alias(i)
+        params.append(f"${b}_isbn13: [String!]!, ${b}_isbn10: [String!]!, ${b}_asin: [String!]!")
+        fields.append(
+            f"  {b}: editions(where: {{_or: [{{isbn_13: {{_in: ${b}_isbn13}}}}, "
+            f"{{isbn_10: {{_in: ${b}_isbn10}}}}, {{asin: {{_in: ${b}_asin}}}}]}}, "
+            f"order_by: {{users_count: desc}}) {{\n"
+            f"    {EDITION_FIELDS} book {{ {BOOK_FIELDS} {BOOK_EDITIONS} }}\n  }}"
+        )
+    return f"query EditionsByIdentifiers({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+
+
+def books_document(batches: int) -> str:
+    """Books by id with their editions, one aliased ``_in`` field per batch (N5)."""
+    _check_count(batches)
+    params: list[str] = []
+    fields: list[str] = []
+    for i in range(batches):
+        b = batch_alias(i)
+        params.append(f"${b}_ids: [Int!]!")
+        fields.append(
+            f"  {b}: books(where: {{id: {{_in: ${b}_ids}}}}, order_by: {{id: asc}}) {{\n"
+            f"    {BOOK_FIELDS} {BOOK_EDITIONS}\n  }}"
+        )
+    return f"query BooksByIds({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+
+
+# -- mutations -----------------------------------------------------------------------------------
+
+WriteKind = Literal["insert_user_book", "update_user_book", "insert_user_book_read", "update_user_book_read"]
+
+_USER_BOOK_RESULT = f"id error user_book {{ {USER_BOOK_FIELDS} }}"
+_READ_RESULT = f"id error user_book_read {{ {READ_FIELDS} }}"
+
+# kind → (arguments as (name, GraphQL type), selection); signatures from ref §5.
+WRITE_SHAPES: dict[WriteKind, tuple[tuple[tuple[str, str], ...], str]] = {
+    "insert_user_book": ((("object", "UserBookCreateInput!"),), _USER_BOOK_RESULT),
+    "update_user_book": ((("id", "Int!"), ("object", "UserBookUpdateInput!")), _USER_BOOK_RESULT),
+    "insert_user_book_read": (
+        (("user_book_id", "Int!"), ("user_book_read", "DatesReadInput!")),
+        _READ_RESULT,
+    ),
+    "update_user_book_read": ((("id", "Int!"), ("object", "DatesReadInput!")), _READ_RESULT),
+}
+
+
+def write_alias(index: int) -> str:
+    """The alias of the ``index``-th mutation in a packed write (``w0``, ``w1``, …)."""
+    return f"w{index}"
+
+
+def write_variable(index: int, argument: str) -> str:
+    """The variable name carrying ``argument`` of the ``index``-th packed mutation (``w0_object``)."""
+    return f"{write_alias(index)}_{argument}"
+
+
+def write_document(kinds: Sequence[WriteKind]) -> str:
+    """One mutation request holding the given writes as aliased fields ``w0``…, each selecting its result."""
+    _check_count(len(kinds))
+    params: list[str] = []
+    fields: list[str] = []
+    for i, kind in enumerate(kinds):
+        arguments, selection = WRITE_SHAPES[kind]
+        params.extend(f"${write_variable(i, name)}: {gql_type}" for name, gql_type in arguments)
+        args = ", ".join(f"{name}: ${write_variable(i, name)}" for name, _ in arguments)
+        fields.append(f"  {write_alias(i)}: {kind}({args}) {{ {selection} }}")
+    return f"mutation Writes({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+
+
+def _check_count(count: int) -> None:
+    if count < 1:
+        raise ValueError("a document needs at least one field")
+
+
+def all_documents() -> dict[str, str]:
+    """Every document the client can send, builders called with representative arguments (for tests)."""
+    kinds: list[WriteKind] = list(WRITE_SHAPES)
+    documents = {
+        "me": ME,
+        "shelf": shelf_document(False),
+        "shelf_by_status": shelf_document(True),
+        "user_books_for_books": USER_BOOKS_FOR_BOOKS,
+        "search_books": SEARCH_BOOKS,
+        "editions_1": editions_document(1),
+        "editions_5": editions_document(5),
+        "books_1": books_document(1),
+        "books_5": books_document(5),
+        "writes_packed_5": write_document([*kinds, "update_user_book_read"]),
+    }
+    documents.update({f"write_{kind}": write_document([kind]) for kind in kinds})
+    return documents
+
+
+# -- analysis ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OperationShape:
+    """What a document asks for at the top level: Hardcover bills one unit per top-level field (N1)."""
+
+    name: str | None
+    kind: str
+    fields: tuple[str, ...]  # response keys (alias or name), in order
+    field_names: tuple[str, ...]  # the schema field behind each key
+
+    @property
+    def units(self) -> int:
+        """Units this document costs against the budget."""
+        return len(self.fields)
+
+    @property
+    def label(self) -> str:
+        """A short name for messages: the operation name, else its fields."""
+        return self.name or ",".join(self.field_names) or "graphql"
+
+
+@lru_cache(maxsize=256)
+def analyse_document(document: str) -> OperationShape:
+    """Parse ``document`` and count its top-level fields (aliases and top-level fragments included).
+
+    Raises ``ValueError`` for a document that does not parse, holds other than one operation, or
+    uses an operator Hardcover blocks.
+    """
+    try:
+        ast = parse(document)
+    except GraphQLError as exc:
+        raise ValueError(f"not a GraphQL document: {exc.message}") from None
+    operations = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1:
+        raise ValueError(f"a document must hold exactly one operation, not {len(operations)}")
+    fragments = {d.name.value: d for d in ast.definitions if isinstance(d, FragmentDefinitionNode)}
+    blocked = _blocked_operators(ast)
+    if blocked:
+        raise ValueError(f"Hardcover blocks the operators {', '.join(sorted(blocked))}")
+    operation = operations[0]
+    fields: list[FieldNode] = []
+    _collect_top_level(operation.selection_set, fragments, fields, set())
+    return OperationShape(
+        name=operation.name.value if operation.name else None,
+        kind=operation.operation.value,
+        fields=tuple((f.alias or f.name).value for f in fields),
+        field_names=tuple(f.name.value for f in fields),
+    )
+
+
+def _collect_top_level(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    out: list[FieldNode],
+    seen: set[str],
+) -> None:
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            out.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            _collect_top_level(selection.selection_set, fragments, out, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:  # a cycle is invalid GraphQL; do not loop on it
+                _collect_top_level(fragments[name].selection_set, fragments, out, seen | {name})
+
+
+def _blocked_operators(ast: object) -> set[str]:
+    found: set[str] = set()
+
+    class _Finder(Visitor):
+        def enter_object_field(self, node: ObjectFieldNode, *_: object) -> None:
+            if node.name.value in BLOCKED_OPERATORS:
+                found.add(node.name.value)
+
+    visit(ast, _Finder())  # type: ignore[arg-type]
+    return found

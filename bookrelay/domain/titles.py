@@ -1,0 +1,276 @@
+"""Title and author normalisation for fuzzy matching (rule M4).
+
+Catalogues disagree on what is not the title: subtitles on one side only, series names and numbers
+wrapped around the title, edition suffixes ("Unabridged", "A Novel"), accents, leading articles and
+the spacing of author initials. This module peels those off into comparable forms; the volume number
+found on the way is kept, because two books that differ only by it are different books.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+_NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+_VOL_WORD = r"(?:book|bk\.?|vol(?:ume)?\.?|part|pt\.?|no\.?|number|tome|band|episode)"
+_VOL_MARK = rf"(?:{_VOL_WORD}\s*|#\s*)"
+_SEP = r"\s*[:\-\u2013\u2014]\s*"
+
+_SUFFIX = (
+    r"(?:unabridged|abridged|un-?abridged|dramati[sz]ed(?:\s+adaptation)?|full[\s-]cast(?:\s+\w+)?"
+    r"|a\s+novel|a\s+novella|a\s+thriller|a\s+memoir|audio\s*book|audio\s+edition|audio\s+drama"
+    r"|radio\s+drama|graphic\s*audio|original\s+recording|(?:special|anniversary|collector'?s)\s+edition"
+    r"|(?:un)?abridged\s+edition|\d+(?:st|nd|rd|th)\s+anniversary\s+edition)"
+)
+_SUFFIX_GROUP = re.compile(rf"\s*[(\[]\s*{_SUFFIX}\s*[)\]]\s*", re.IGNORECASE)
+_SUFFIX_TAIL = re.compile(rf"\s*[:,\-\u2013\u2014]\s*{_SUFFIX}\s*$", re.IGNORECASE)
+# "Killing Floor: A Jack Reacher Novel", "… - An Expanse Novel"
+_SERIES_NOVEL_TAIL = re.compile(
+    r"\s*[:,\-\u2013\u2014]\s*(?:a|an)\s+.{2,60}?\s+(?:novel|novella|story|mystery|thriller|adventure)\s*$",
+    re.IGNORECASE,
+)
+# "(The Expanse, Book 1)", "[Expanse #1]", "(Book 1)"
+_SERIES_GROUP = re.compile(rf"\s*[(\[](?P<series>[^()\[\]]*?)[\s,]*{_VOL_MARK}(?P<num>{_NUM})\s*[)\]]", re.I)
+# "The Expanse, Book 1: Leviathan Wakes", "Book 1 - Leviathan Wakes"
+_SERIES_PREFIX_MARKED = re.compile(
+    rf"^(?P<series>.*?)[\s,]*{_VOL_MARK}(?P<num>{_NUM}){_SEP}(?P<title>.+)$", re.I
+)
+# "The Expanse 1: Leviathan Wakes": trusted only when the series is known (else "Apollo 13: …" breaks)
+_SERIES_PREFIX_BARE = re.compile(rf"^(?P<series>.+?)[\s,]+(?P<num>{_NUM}){_SEP}(?P<title>.+)$", re.I)
+# "Leviathan Wakes: Expanse Series, Book 1", "Leviathan Wakes - The Expanse #1"
+_SERIES_SUFFIX_MARKED = re.compile(
+    rf"^(?P<title>.+?)\s*[:\-\u2013\u2014,]\s*(?P<series>.*?)[\s,]*{_VOL_MARK}(?P<num>{_NUM})$", re.I
+)
+_SERIES_SUFFIX_BARE = re.compile(
+    rf"^(?P<title>.+?)\s*[:\-\u2013\u2014,]\s*(?P<series>.+?)[\s,]+(?P<num>{_NUM})$", re.I
+)
+_SUBTITLE_SPLIT = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s)\s*")
+_ARTICLES = re.compile(r"^(?:the|a|an)\s+")
+_APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4]")
+_NON_WORD = re.compile(r"[^\w]+|_")
+# Letters NFKD does not split into base + accent.
+_UNDECOMPOSABLE = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th", "\u0131": "i"}
+)
+_SERIES_WORD = re.compile(r"\b(?:series|saga|trilogy|cycle|chronicles|sequence)\b")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, accent-free words separated by single spaces; punctuation removed (apostrophes joined)."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    lowered = stripped.casefold().replace("&", " and ").translate(_UNDECOMPOSABLE)
+    lowered = _APOSTROPHES.sub("", lowered)
+    return " ".join(_NON_WORD.sub(" ", lowered).split())
+
+
+def _number(raw: str) -> str:
+    word = _NUMBER_WORDS.get(raw.casefold())
+    value = float(word) if word is not None else float(raw)
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _series_key(name: str) -> str:
+    """A series name without articles and generic words ("The Expanse Series" → "expanse")."""
+    return _ARTICLES.sub("", _SERIES_WORD.sub(" ", fold(name))).strip()
+
+
+def _is_known_series(text: str, known: Sequence[str]) -> bool:
+    key = _series_key(text)
+    return bool(key) and any(fuzz.ratio(key, k) >= 85 for k in known if k)
+
+
+@dataclass(frozen=True, slots=True)
+class TitleForm:
+    """One reading of a title: folded full form, folded main part, and the volume found around it."""
+
+    full: str
+    main: str
+    has_subtitle: bool
+    volume: str | None = None
+    series: str | None = None  # folded series name the volume belongs to, when the title named one
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """A volume number and, when known, the (folded) series it numbers."""
+
+    number: str
+    series: str | None = None
+
+
+def _strip_suffixes(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        text = _SUFFIX_GROUP.sub(" ", text).strip()
+        text = _SUFFIX_TAIL.sub("", text).strip()
+    return text
+
+
+def _unwrap_series(text: str, known: Sequence[str]) -> list[tuple[str, str | None, str | None]]:
+    """Readings of ``text`` as (title, volume, series): as written, and with a series wrapper removed."""
+    readings: list[tuple[str, str | None, str | None]] = [(text, None, None)]
+    group = _SERIES_GROUP.search(text)
+    if group:
+        rest = (text[: group.start()] + " " + text[group.end() :]).strip()
+        readings.append((rest, _number(group["num"]), _series_key(group["series"]) or None))
+    for pattern in (_SERIES_PREFIX_MARKED, _SERIES_SUFFIX_MARKED):
+        found = pattern.match(text)
+        if found and found["title"].strip():
+            readings.append(
+                (found["title"].strip(), _number(found["num"]), _series_key(found["series"]) or None)
+            )
+    for pattern in (_SERIES_PREFIX_BARE, _SERIES_SUFFIX_BARE):
+        found = pattern.match(text)
+        if found and _is_known_series(found["series"], known):
+            readings.append((found["title"].strip(), _number(found["num"]), _series_key(found["series"])))
+    novel_tail = _SERIES_NOVEL_TAIL.search(text)
+    if novel_tail:
+        readings.append((text[: novel_tail.start()].strip(), None, None))
+    # A bare parenthesised series name without a number: "Guards! Guards! (Discworld)".
+    for paren in re.finditer(r"\s*\(([^()]+)\)", text):
+        if _is_known_series(paren.group(1), known):
+            readings.append(((text[: paren.start()] + text[paren.end() :]).strip(), None, None))
+    return readings
+
+
+def title_forms(title: str, subtitle: str | None = None, series_names: Iterable[str] = ()) -> list[TitleForm]:
+    """Every comparable reading of a title (series wrappers, suffixes and the subtitle peeled off)."""
+    known = [_series_key(name) for name in series_names]
+    forms: list[TitleForm] = []
+    cleaned_subtitle = _strip_suffixes(subtitle or "")
+    for text, volume, series in _unwrap_series(_strip_suffixes(title), known):
+        text = _strip_suffixes(text)
+        parts = _SUBTITLE_SPLIT.split(text, maxsplit=1)
+        main = parts[0]
+        sub = parts[1] if len(parts) > 1 else ""
+        if cleaned_subtitle and not sub:
+            sub = cleaned_subtitle
+        # A subtitle that only repeats the series ("…: The Expanse") is not a subtitle.
+        if sub and _is_known_series(sub, known):
+            sub = ""
+        main_folded = _ARTICLES.sub("", fold(main))
+        full_folded = " ".join(x for x in (main_folded, fold(sub)) if x)
+        if main_folded:
+            forms.append(TitleForm(full_folded, main_folded, bool(fold(sub)), volume, series))
+    return list(dict.fromkeys(forms))
+
+
+def _ratio(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100.0
+
+
+def form_similarity(a: TitleForm, b: TitleForm) -> float:
+    """0..1 similarity of two title forms; a subtitle present on one side only is ignored."""
+    best = _ratio(a.full, b.full)
+    if a.has_subtitle and not b.has_subtitle:
+        best = max(best, _ratio(a.main, b.full))
+    if b.has_subtitle and not a.has_subtitle:
+        best = max(best, _ratio(a.full, b.main))
+    return best
+
+
+def best_title_match(
+    a: Sequence[TitleForm], b: Sequence[TitleForm]
+) -> tuple[float, TitleForm | None, TitleForm | None]:
+    """The best similarity over all pairs of forms, with the pair that produced it."""
+    best: tuple[float, TitleForm | None, TitleForm | None] = (0.0, None, None)
+    for x in a:
+        for y in b:
+            value = form_similarity(x, y)
+            if value > best[0]:
+                best = (value, x, y)
+    return best
+
+
+def volumes_of(forms: Iterable[TitleForm], series: Iterable[tuple[str, str | None]]) -> list[Volume]:
+    """Volume numbers named by title forms and by (series name, position) pairs."""
+    found = [Volume(f.volume, f.series) for f in forms if f.volume is not None]
+    for name, position in series:
+        if position:
+            try:
+                found.append(Volume(_number(position), _series_key(name) or None))
+            except ValueError:
+                continue  # positions like "1-3" (omnibus) number nothing we can compare
+    return list(dict.fromkeys(found))
+
+
+def volumes_disagree(a: Sequence[Volume], b: Sequence[Volume]) -> bool:
+    """True when both sides number the same series (or an unnamed one) and no such pair agrees."""
+    comparable = [
+        (x, y)
+        for x in a
+        for y in b
+        if x.series is None or y.series is None or fuzz.ratio(x.series, y.series) >= 85
+    ]
+    return bool(comparable) and not any(x.number == y.number for x, y in comparable)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorName:
+    """A folded author name: the whole key, the surname and the initials of the given names."""
+
+    key: str
+    surname: str
+    initials: str
+
+
+def author_name(raw: str) -> AuthorName:
+    """Normalise one author ("Tolkien, J.R.R." == "J. R. R. Tolkien" == "JRR Tolkien")."""
+    text = raw.strip()
+    if text.count(",") == 1:
+        last, first = (p.strip() for p in text.split(","))
+        # "Martin Luther King, Jr." is not "Last, First".
+        if first and fold(first) not in {"jr", "sr", "ii", "iii", "phd"}:
+            text = f"{first} {last}"
+    # Initials written with dots and no spaces ("J.R.R.") become separate letters before folding,
+    # and so do capitals run together ("JRR"), unless the whole name is shouted.
+    if text != text.upper():
+        text = re.sub(r"\b([A-Z]{2,3})\b", lambda m: " ".join(m.group(1)), text)
+    tokens = fold(text.replace(".", ". ")).split()
+    merged: list[str] = []
+    initials: list[str] = []
+    run = ""
+    for token in tokens:
+        if len(token) == 1:
+            run += token
+            continue
+        if run:
+            merged.append(run)
+            initials.append(run)
+            run = ""
+        merged.append(token)
+        initials.append(token[0])
+    if run:
+        merged.append(run)
+        initials.append(run)
+    if not merged:
+        return AuthorName("", "", "")
+    surname = merged[-1]
+    return AuthorName(" ".join(merged), surname, "".join(initials[:-1]))
+
+
+def author_similarity(a: str, b: str) -> float:
+    """0..1 similarity of two author names; initials against spelled-out given names count as near-equal."""
+    x, y = author_name(a), author_name(b)
+    if not x.key or not y.key:
+        return 0.0
+    if x.key == y.key:
+        return 1.0
+    # "JRR Tolkien" (initials run) vs "John Ronald Reuel Tolkien": same surname and initials.
+    if x.surname == y.surname and x.initials and x.initials == y.initials:
+        return 0.95
+    return max(fuzz.ratio(x.key, y.key), fuzz.token_sort_ratio(x.key, y.key)) / 100.0

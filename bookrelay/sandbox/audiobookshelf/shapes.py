@@ -1,0 +1,429 @@
+"""The JSON the fake ABS answers with, shaped like ABS 2.36 (ref/audiobookshelf.md §2, §3, §6, §9).
+
+Pure functions from the fake's records to dicts. The minified form has only the ``authorName`` /
+``narratorName`` / ``seriesName`` strings; the expanded form is a strict superset with the arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bookrelay.sandbox.audiobookshelf.fixture import (
+    BASE_TIME_MS,
+    ItemRec,
+    LibraryRec,
+    ProgressRec,
+    UserRec,
+    derived_id,
+)
+
+_PREFIXES = ("the ", "a ", "an ")
+SERVER_SETTINGS = {
+    "id": "server-settings",
+    "version": "2.36.0",
+    "authActiveAuthMethods": ["local"],
+    "scannerFindCovers": False,
+    "language": "en-us",
+}
+_PERMISSIONS = {
+    "download": True,
+    "update": True,
+    "delete": True,
+    "upload": True,
+    "createEreader": True,
+    "accessAllLibraries": True,
+    "accessAllTags": True,
+    "accessExplicitContent": True,
+    "selectedTagsNotAccessible": False,
+}
+
+
+def title_ignore_prefix(title: str) -> str:
+    """ABS's sort title: a leading article moves to the end ("The Martian" → "Martian, The")."""
+    lowered = title.lower()
+    for prefix in _PREFIXES:
+        if lowered.startswith(prefix):
+            return f"{title[len(prefix) :]}, {title[: len(prefix) - 1]}"
+    return title
+
+
+def _last_first(name: str) -> str:
+    parts = name.rsplit(" ", 1)
+    return f"{parts[1]}, {parts[0]}" if len(parts) == 2 else name
+
+
+def _series_name(series: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{s['name']} #{s['sequence']}" if s["sequence"] else s["name"] for s in series)
+
+
+def progress_json(p: ProgressRec) -> dict[str, Any]:
+    """A MediaProgress object (``getOldMediaProgress``)."""
+    return {
+        "id": p.id,
+        "userId": p.user_id,
+        "libraryItemId": p.library_item_id,
+        "episodeId": p.episode_id,
+        "mediaItemId": p.media_item_id,
+        "mediaItemType": "podcastEpisode" if p.episode_id else "book",
+        "duration": p.duration,
+        "progress": p.progress,
+        "currentTime": p.current_time,
+        "isFinished": p.is_finished,
+        "hideFromContinueListening": p.hide_from_continue_listening,
+        "ebookLocation": p.ebook_location,
+        "ebookProgress": p.ebook_progress,
+        "lastUpdate": p.last_update,
+        "startedAt": p.started_at,
+        "finishedAt": p.finished_at,
+    }
+
+
+def user_json(user: UserRec, progress: list[ProgressRec]) -> dict[str, Any]:
+    """The user object of ``/api/me`` and ``/login`` (``toOldJSONForBrowser``), with all progress."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": None,
+        "type": user.type,
+        "token": user.legacy_token,
+        "mediaProgress": [progress_json(p) for p in progress],
+        "seriesHideFromContinueListening": [],
+        "bookmarks": [],
+        "isActive": user.is_active,
+        "isLocked": False,
+        "lastSeen": None,
+        "createdAt": user.created_at,
+        "permissions": dict(_PERMISSIONS),
+        "librariesAccessible": [],
+        "itemTagsSelected": [],
+        "hasOpenIDLink": False,
+    }
+
+
+def library_json(lib: LibraryRec) -> dict[str, Any]:
+    """A library (``Library.toOldJSON``)."""
+    return {
+        "id": lib.id,
+        "name": lib.name,
+        "folders": [
+            {
+                "id": lib.folder_id,
+                "fullPath": f"/{lib.name.lower()}",
+                "libraryId": lib.id,
+                "addedAt": lib.created_at,
+            }
+        ],
+        "displayOrder": lib.display_order,
+        "icon": "database" if lib.media_type == "book" else "podcast",
+        "mediaType": lib.media_type,
+        "provider": "google" if lib.media_type == "book" else "itunes",
+        "settings": {
+            "coverAspectRatio": 1,
+            "disableWatcher": False,
+            "autoScanCronExpression": None,
+            "skipMatchingMediaWithAsin": False,
+            "skipMatchingMediaWithIsbn": False,
+            "audiobooksOnly": False,
+            "epubsAllowScriptedContent": False,
+            "hideSingleBookSeries": False,
+            "onlyShowLaterBooksInContinueSeries": False,
+            "metadataPrecedence": [
+                "folderStructure",
+                "audioMetatags",
+                "nfoFile",
+                "txtFiles",
+                "opfFile",
+                "absMetadata",
+            ],
+            "markAsFinishedPercentComplete": None,
+            "markAsFinishedTimeRemaining": 10,
+        },
+        "lastScan": None,
+        "lastScanVersion": None,
+        "createdAt": lib.created_at,
+        "lastUpdate": lib.created_at,
+    }
+
+
+def _author_name(item: ItemRec) -> str:
+    return ", ".join(item.metadata["authors"])
+
+
+def _minified_metadata(item: ItemRec) -> dict[str, Any]:
+    m = item.metadata
+    if item.media_type == "podcast":
+        return {**_podcast_metadata(item), "titleIgnorePrefix": title_ignore_prefix(m["title"])}
+    return {
+        "title": m["title"],
+        "titleIgnorePrefix": title_ignore_prefix(m["title"]),
+        "subtitle": m["subtitle"],
+        "authorName": _author_name(item),
+        "authorNameLF": ", ".join(_last_first(a) for a in m["authors"]),
+        "narratorName": ", ".join(m["narrators"]),
+        "seriesName": _series_name(m["series"]),
+        "genres": list(m["genres"]),
+        "publishedYear": m["publishedYear"],
+        "publishedDate": m["publishedDate"],
+        "publisher": m["publisher"],
+        "description": m["description"],
+        "isbn": m["isbn"],
+        "asin": m["asin"],
+        "language": m["language"],
+        "explicit": m["explicit"],
+        "abridged": m["abridged"],
+    }
+
+
+def _full_metadata(item: ItemRec) -> dict[str, Any]:
+    m = item.metadata
+    if item.media_type == "podcast":
+        return _podcast_metadata(item)
+    return {
+        "title": m["title"],
+        "subtitle": m["subtitle"],
+        "authors": [{"id": _author_id(a), "name": a} for a in m["authors"]],
+        "narrators": list(m["narrators"]),
+        "series": [dict(s) for s in m["series"]],
+        "genres": list(m["genres"]),
+        "publishedYear": m["publishedYear"],
+        "publishedDate": m["publishedDate"],
+        "publisher": m["publisher"],
+        "description": m["description"],
+        "isbn": m["isbn"],
+        "asin": m["asin"],
+        "language": m["language"],
+        "explicit": m["explicit"],
+        "abridged": m["abridged"],
+    }
+
+
+def _author_id(name: str) -> str:
+    return derived_id("author", name)
+
+
+def _podcast_metadata(item: ItemRec) -> dict[str, Any]:
+    return {
+        "title": item.metadata["title"],
+        "author": item.metadata.get("author"),
+        "description": None,
+        "releaseDate": None,
+        "genres": [],
+        "feedUrl": None,
+        "imageUrl": None,
+        "itunesPageUrl": None,
+        "itunesId": None,
+        "itunesArtistId": None,
+        "explicit": False,
+        "language": None,
+        "type": "episodic",
+    }
+
+
+def _rel_dir(item: ItemRec) -> str:
+    owner = (item.metadata.get("author") or "") if item.media_type == "podcast" else _author_name(item)
+    return f"{owner}/{item.metadata['title']}".lstrip("/")
+
+
+def _file_meta(item: ItemRec, filename: str, size: int) -> dict[str, Any]:
+    return {
+        "filename": filename,
+        "ext": "." + filename.rsplit(".", 1)[-1],
+        "path": f"/media/{_rel_dir(item)}/{filename}",
+        "relPath": filename,
+        "size": size,
+        "mtimeMs": item.added_at,
+        "ctimeMs": item.added_at,
+        "birthtimeMs": item.added_at,
+    }
+
+
+def _audio_files(item: ItemRec) -> list[dict[str, Any]]:
+    if item.media_type != "book" or not item.has_audio:
+        return []
+    m = item.metadata
+    tags = {"tagAlbum": m["title"], "tagArtist": _author_name(item) or None, "tagTitle": m["title"]}
+    tags["tagComposer"] = ", ".join(m["narrators"]) or None
+    tags.update(item.meta_tags)
+    return [
+        {
+            "index": 1,
+            "ino": str(int(item.ino) + 500_000),
+            "metadata": _file_meta(item, "audio.m4b", item.size),
+            "addedAt": item.added_at,
+            "updatedAt": item.added_at,
+            "trackNumFromMeta": None,
+            "discNumFromMeta": None,
+            "trackNumFromFilename": None,
+            "discNumFromFilename": None,
+            "manuallyVerified": False,
+            "exclude": False,
+            "error": None,
+            "format": "QuickTime / MOV",
+            "duration": item.duration,
+            "bitRate": 64000,
+            "language": None,
+            "codec": "aac",
+            "timeBase": "1/44100",
+            "channels": 2,
+            "channelLayout": "stereo",
+            "chapters": [],
+            "embeddedCoverArt": None,
+            # only non-null tags are present on the real server
+            "metaTags": {k: v for k, v in tags.items() if v is not None},
+            "mimeType": "audio/mp4",
+        }
+    ]
+
+
+def _ebook_file(item: ItemRec) -> dict[str, Any] | None:
+    if not item.ebook_format:
+        return None
+    return {
+        "ino": str(int(item.ino) + 700_000),
+        "metadata": _file_meta(item, f"book.{item.ebook_format}", 300_000),
+        "ebookFormat": item.ebook_format,
+        "addedAt": item.added_at,
+        "updatedAt": item.added_at,
+    }
+
+
+def minified_item(item: ItemRec) -> dict[str, Any]:
+    """``LibraryItem.toOldJSONMinified``: the list and in-progress shape."""
+    media: dict[str, Any] = {
+        "id": item.media_id,
+        "metadata": _minified_metadata(item),
+        "coverPath": None,
+        "tags": [],
+    }
+    if item.media_type == "book":
+        n_audio = 1 if item.has_audio else 0
+        media.update(
+            numTracks=n_audio, numAudioFiles=n_audio, numChapters=0, duration=item.duration, size=item.size
+        )
+        if item.ebook_format:
+            media["ebookFormat"] = item.ebook_format
+    else:
+        media.update(numEpisodes=len(item.episodes), autoDownloadEpisodes=False, size=item.size)
+    rel = _rel_dir(item)
+    return {
+        "id": item.id,
+        "ino": item.ino,
+        "oldLibraryItemId": item.old_id,
+        "libraryId": item.library_id,
+        "folderId": item.folder_id,
+        "path": f"/media/{rel}",
+        "relPath": rel,
+        "isFile": False,
+        "mtimeMs": item.added_at,
+        "ctimeMs": item.added_at,
+        "birthtimeMs": item.added_at,
+        "addedAt": item.added_at,
+        "updatedAt": item.updated_at,
+        "isMissing": False,
+        "isInvalid": False,
+        "mediaType": item.media_type,
+        "media": media,
+        "numFiles": len(_audio_files(item)) + (1 if item.ebook_format else 0) + 1,
+        "size": item.size,
+    }
+
+
+def old_item(item: ItemRec) -> dict[str, Any]:
+    """``LibraryItem.toOldJSON`` (``GET /api/items/:id`` without ``expanded``)."""
+    base = minified_item(item)
+    base["media"] = {
+        "id": item.media_id,
+        "libraryItemId": item.id,
+        "metadata": _full_metadata(item),
+        "coverPath": None,
+        "tags": [],
+        "audioFiles": _audio_files(item),
+        "chapters": [],
+        "ebookFile": _ebook_file(item),
+    }
+    if item.media_type == "podcast":
+        base["media"]["episodes"] = _episodes(item)
+    base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=_library_files(item))
+    return base
+
+
+def expanded_item(item: ItemRec) -> dict[str, Any]:
+    """``LibraryItem.toOldJSONExpanded``: the minified form plus arrays, files and tracks."""
+    base = minified_item(item)
+    media = base["media"]
+    media["metadata"] = {**_full_metadata(item), **_minified_metadata(item), "descriptionPlain": None}
+    if item.media_type == "book":
+        media["metadata"]["descriptionPlain"] = item.metadata["description"]
+    audio = _audio_files(item)
+    media.update(libraryItemId=item.id, audioFiles=audio, chapters=[], ebookFile=_ebook_file(item))
+    media["tracks"] = [
+        {
+            **a,
+            "title": a["metadata"]["filename"],
+            "startOffset": 0,
+            "contentUrl": f"/api/items/{item.id}/file/{a['ino']}",
+        }
+        for a in audio
+    ]
+    if item.media_type == "podcast":
+        media["episodes"] = _episodes(item)
+    base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=_library_files(item))
+    return base
+
+
+def _episodes(item: ItemRec) -> list[dict[str, Any]]:
+    return [
+        {
+            "libraryItemId": item.id,
+            "podcastId": item.media_id,
+            "id": ep.id,
+            "index": ep.index,
+            "season": "",
+            "episode": str(ep.index),
+            "episodeType": "full",
+            "title": ep.title,
+            "subtitle": None,
+            "description": None,
+            "pubDate": None,
+            "publishedAt": BASE_TIME_MS,
+            "addedAt": item.added_at,
+            "updatedAt": item.added_at,
+            "duration": ep.duration,
+            "size": int(ep.duration * 4000),
+        }
+        for ep in item.episodes
+    ]
+
+
+def _library_files(item: ItemRec) -> list[dict[str, Any]]:
+    files = [
+        {
+            "ino": a["ino"],
+            "metadata": a["metadata"],
+            "isSupplementary": None,
+            "addedAt": item.added_at,
+            "updatedAt": item.added_at,
+            "fileType": "audio",
+        }
+        for a in _audio_files(item)
+    ]
+    ebook = _ebook_file(item)
+    if ebook:
+        files.append(
+            {
+                **{k: ebook[k] for k in ("ino", "metadata", "addedAt", "updatedAt")},
+                "isSupplementary": False,
+                "fileType": "ebook",
+            }
+        )
+    files.append(
+        {
+            "ino": str(int(item.ino) + 900_000),
+            "metadata": _file_meta(item, "metadata.json", 400),
+            "isSupplementary": None,
+            "addedAt": item.added_at,
+            "updatedAt": item.added_at,
+            "fileType": "metadata",
+        }
+    )
+    return files

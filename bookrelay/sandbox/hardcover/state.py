@@ -1,0 +1,169 @@
+"""The fake Hardcover's data and bookkeeping: tables, tokens, budgets, counters and injected faults."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bookrelay.sandbox.hardcover.fixture import Row, Tables, dump_tables, load_tables, parse_limits
+from bookrelay.sandbox.hardcover.limits import Bucket, Limits, new_bucket
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request comes from: the user id behind the token, its scopes, and a log-safe label."""
+
+    user_id: int
+    scopes: tuple[str, ...]
+    label: str  # the username: per-token stats are keyed by it, never by the token itself
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected HTTP failure (see :meth:`HardcoverState.fail_next`)."""
+
+    status: int
+    retry_after: int | None
+
+
+def _counters() -> dict[str, int]:
+    return {"requests": 0, "units": 0, "writes": 0, "rate_limited": 0, "rejected": 0}
+
+
+class HardcoverState:
+    """All data of one fake Hardcover, loaded from a fixture section; one instance per sandbox."""
+
+    def __init__(self, section: dict[str, Any], *, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._fixture = copy.deepcopy(section)
+        self._load()
+
+    @classmethod
+    def from_fixture(
+        cls, section: dict[str, Any], *, clock: Callable[[], float] = time.time
+    ) -> HardcoverState:
+        """State from the ``"hardcover"`` fixture section; ``ValueError`` names the bad key if malformed."""
+        return cls(section, clock=clock)
+
+    def _load(self) -> None:
+        section = copy.deepcopy(self._fixture)
+        if not isinstance(section, dict):
+            raise ValueError("hardcover: expected an object")
+        self.limits = Limits(**parse_limits(section.get("limits")))
+        today = section.get("today")
+        if today is not None:
+            try:
+                datetime.strptime(today, "%Y-%m-%d")
+            except (TypeError, ValueError):
+                raise ValueError(f"hardcover.today: expected a date YYYY-MM-DD, got {today!r}") from None
+        self._today: str | None = today
+        self.tables: Tables
+        self.tables, self._tokens = load_tables(section)
+        self._next_id = {name: max(rows, default=0) + 1 for name, rows in self.tables.items()}
+        self._buckets: dict[str, Bucket] = {}
+        self._faults: list[Fault] = []
+        self._totals = _counters()
+        self._per_token: dict[str, dict[str, int]] = defaultdict(_counters)
+        self._version = 0
+        self._indexes: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+
+    # ------------------------------------------------------------------ public controls
+
+    def reset(self) -> None:
+        """Back to the fixture as loaded: data, limits, budgets, faults and counters."""
+        self._load()
+
+    def fail_next(self, status: int, count: int = 1, *, retry_after: int | None = None) -> None:
+        """Make the next ``count`` HTTP requests answer ``status`` (e.g. 503, 500, 429), before any check."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        self._faults.extend(Fault(status, retry_after) for _ in range(count))
+
+    def stats(self) -> dict[str, Any]:
+        """Counters as a JSON-able dict; ``per_token`` is keyed by username (tokens are secrets)."""
+        return {**self._totals, "per_token": {k: dict(v) for k, v in self._per_token.items()}}
+
+    def snapshot(self) -> dict[str, Any]:
+        """All data in the fixture's format (reads nested under user_books), JSON-able."""
+        out: dict[str, Any] = {"limits": asdict(self.limits)}
+        if self._today is not None:
+            out["today"] = self._today
+        out.update(dump_tables(self.tables, self._tokens))
+        return out
+
+    # ------------------------------------------------------------------ used by the app
+
+    def today(self) -> str:
+        """Hardcover's "today" (YYYY-MM-DD): the fixture's ``today`` if given, else the clock's UTC date."""
+        if self._today is not None:
+            return self._today
+        return datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
+
+    def now_iso(self) -> str:
+        """The clock's time as an ISO timestamp (UTC), for ``created_at``-style columns."""
+        return datetime.fromtimestamp(self.clock(), UTC).isoformat()
+
+    def caller_for(self, token: str) -> Caller | None:
+        """The caller behind a bearer token, or None for an unknown token."""
+        info = self._tokens.get(token)
+        if info is None:
+            return None
+        user = self.tables["users"][info["user_id"]]
+        return Caller(user_id=user["id"], scopes=tuple(info["scopes"]), label=str(user["username"]))
+
+    def bucket(self, caller: Caller) -> Bucket:
+        """The budget of a caller's token, created full on first use."""
+        if caller.label not in self._buckets:
+            self._buckets[caller.label] = new_bucket(self.limits, self.clock())
+        return self._buckets[caller.label]
+
+    def take_fault(self) -> Fault | None:
+        """The next injected failure, if one is queued (consumes it)."""
+        return self._faults.pop(0) if self._faults else None
+
+    def count(self, caller: Caller | None, **deltas: int) -> None:
+        """Add to the global counters and, when the caller is known, to its own."""
+        for key, delta in deltas.items():
+            self._totals[key] += delta
+            if caller is not None:
+                self._per_token[caller.label][key] += delta
+
+    # ------------------------------------------------------------------ data access
+
+    def rows(self, table: str) -> dict[int, Row]:
+        """The live rows of a table, keyed by id."""
+        return self.tables[table]
+
+    def index(self, table: str, column: str) -> dict[Any, list[Row]]:
+        """Rows of ``table`` grouped by ``column``; cached until the next write."""
+        key = (table, column)
+        if key not in self._indexes:
+            grouped: dict[Any, list[Row]] = defaultdict(list)
+            for row in self.tables[table].values():
+                grouped[row.get(column)].append(row)
+            self._indexes[key] = dict(grouped)
+        return self._indexes[key]
+
+    def insert(self, table: str, row: Row) -> Row:
+        """Store a new row under the next free id and return it."""
+        row["id"] = self._next_id[table]
+        self._next_id[table] += 1
+        self.tables[table][row["id"]] = row
+        self.changed()
+        return row
+
+    def delete(self, table: str, row_id: int) -> Row | None:
+        """Remove a row; return it, or None if it was not there."""
+        row = self.tables[table].pop(row_id, None)
+        self.changed()
+        return row
+
+    def changed(self) -> None:
+        """Note that data changed: drops the cached indexes."""
+        self._version += 1
+        self._indexes.clear()

@@ -1,0 +1,126 @@
+"""The sandbox: every fake on one port, each under its own prefix, loaded from one JSON fixture.
+
+``/hardcover/v1/graphql`` and ``/abs/...`` are the fakes; ``/_sandbox/stats``, ``/_sandbox/state`` and
+``POST /_sandbox/reset`` let tests, benchmarks and the demo look at the traffic and the data.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from bookrelay.sandbox.audible import AudibleState, build_audible_app
+from bookrelay.sandbox.audiobookshelf import AbsState, build_abs_app
+from bookrelay.sandbox.hardcover import HardcoverState, build_hardcover_app
+
+DEFAULT_FIXTURE = "demo.json"
+
+
+class FakeState(Protocol):
+    """What every fake's state offers to the sandbox server."""
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass
+class Sandbox:
+    """The loaded fakes and the ASGI app that serves them all."""
+
+    fakes: dict[str, FakeState] = field(default_factory=dict)
+    app: Starlette = field(default_factory=Starlette)
+
+    @property
+    def hardcover(self) -> HardcoverState:
+        """The fake Hardcover's state."""
+        state = self.fakes["hardcover"]
+        assert isinstance(state, HardcoverState)
+        return state
+
+    @property
+    def audiobookshelf(self) -> AbsState:
+        """The fake Audiobookshelf's state."""
+        state = self.fakes["audiobookshelf"]
+        assert isinstance(state, AbsState)
+        return state
+
+    def stats(self) -> dict[str, Any]:
+        """Per-fake traffic counters."""
+        return {name: fake.stats() for name, fake in self.fakes.items()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every fake's data, JSON-able."""
+        return {name: fake.snapshot() for name, fake in self.fakes.items()}
+
+    def reset(self) -> None:
+        """Back to the fixture as loaded, counters zeroed."""
+        for fake in self.fakes.values():
+            fake.reset()
+
+
+def load_fixture(path: Path | None = None) -> dict[str, Any]:
+    """Read a sandbox fixture file, or the bundled demo fixture when ``path`` is None."""
+    try:
+        if path is None:
+            text = (
+                resources.files("bookrelay.sandbox").joinpath("fixtures", DEFAULT_FIXTURE).read_text("utf-8")
+            )
+        else:
+            text = Path(path).read_text("utf-8")
+        data = json.loads(text)
+    except FileNotFoundError as exc:
+        raise ValueError(f"sandbox fixture not found: {path}") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"sandbox fixture {path or DEFAULT_FIXTURE}: line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"sandbox fixture {path or DEFAULT_FIXTURE}: the top level must be an object")
+    return data
+
+
+def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.time) -> Sandbox:
+    """Build every fake from ``fixture`` and one app that mounts them under their prefixes."""
+    hardcover = HardcoverState.from_fixture(
+        fixture.get("hardcover", {"users": [], "books": [], "editions": []}), clock=clock
+    )
+    abs_state = AbsState.from_fixture(fixture.get("audiobookshelf", {}), clock=clock)
+    audible = AudibleState.from_fixture(fixture.get("audible", {}), clock=clock)
+    sandbox = Sandbox(fakes={"hardcover": hardcover, "audiobookshelf": abs_state, "audible": audible})
+
+    async def stats(_: Request) -> JSONResponse:
+        return JSONResponse(sandbox.stats())
+
+    async def state(_: Request) -> JSONResponse:
+        return JSONResponse(sandbox.snapshot())
+
+    async def reset(_: Request) -> JSONResponse:
+        sandbox.reset()
+        return JSONResponse({"reset": True})
+
+    async def index(_: Request) -> JSONResponse:
+        return JSONResponse({"fakes": {"hardcover": "/hardcover/v1/graphql", "audiobookshelf": "/abs", "audible": "/audible"}})
+
+    sandbox.app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/_sandbox/stats", stats),
+            Route("/_sandbox/state", state),
+            Route("/_sandbox/reset", reset, methods=["POST"]),
+            Mount("/hardcover", app=build_hardcover_app(hardcover)),
+            Mount("/abs", app=build_abs_app(abs_state)),
+            Mount("/audible", app=build_audible_app(audible)),
+        ]
+    )
+    return sandbox

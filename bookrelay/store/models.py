@@ -1,0 +1,346 @@
+"""The store's tables as typed SQLAlchemy declarative models.
+
+Rows returned by the repositories are detached snapshots: changing an attribute changes nothing
+in the database; use the repository methods. Every timestamp is timezone-aware UTC on both
+backends (:class:`UtcDateTime`). The schema is created by the Alembic migrations in
+``migrations/versions``, which must be kept in step with these classes (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite keeps no zone, so it is put back on reading."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given to the store: pass an aware one (UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class LinkMethod(StrEnum):
+    """How a source item got linked to its Hardcover book."""
+
+    PIN = "pin"
+    ASIN = "asin"
+    ISBN = "isbn"
+    FUZZY = "fuzzy"
+    SHELF = "shelf"
+    MANUAL = "manual"
+
+
+class LinkStatus(StrEnum):
+    """Where matching left a source item."""
+
+    LINKED = "linked"
+    CONFLICT = "conflict"
+    UNMATCHED = "unmatched"
+    IGNORED = "ignored"
+
+
+class RunStatus(StrEnum):
+    """The state of one job run."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    PARTIAL = "partial"
+
+
+class ConflictStatus(StrEnum):
+    """The state of a conflict the user is asked to decide."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+class WantedState(StrEnum):
+    """The wanted ledger's state of a Hardcover book (W1, W2, W4)."""
+
+    ADDED = "added"
+    PRESENT = "present"
+    FAILED = "failed"
+
+
+class OutboxState(StrEnum):
+    """An intended write's progress: pending → sent → done, or failed."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CacheKind(StrEnum):
+    """What a lookup-cache key is."""
+
+    ASIN = "asin"
+    ISBN13 = "isbn13"
+    ISBN10 = "isbn10"
+    SEARCH = "search"
+
+
+def _enum(kind: type[StrEnum], name: str) -> Enum:
+    # Stored as text with a CHECK constraint: portable, and new values need no PostgreSQL type change.
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    """The declarative base; its metadata names every constraint so migrations can refer to them."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(none_as_null=True)}
+
+
+class User(Base):
+    """A configured user, by the id from the config file."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class Credential(Base):
+    """An encrypted secret of a user for one service (S1)."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("user_id", "service", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    service: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class Link(Base):
+    """A source item → its Hardcover book, edition, library entry and read."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("user_id", "source", "source_item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_item_id: Mapped[str] = mapped_column(String(255))
+    identifiers_hash: Mapped[str | None] = mapped_column(String(64))
+    hardcover_book_id: Mapped[int | None] = mapped_column(Integer)
+    hardcover_edition_id: Mapped[int | None] = mapped_column(Integer)
+    user_book_id: Mapped[int | None] = mapped_column(Integer)
+    read_id: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[LinkMethod | None] = mapped_column(_enum(LinkMethod, "link_method"))
+    score: Mapped[float | None] = mapped_column(Float)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    sync_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[LinkStatus] = mapped_column(_enum(LinkStatus, "link_status"), default=LinkStatus.UNMATCHED)
+    last_progress: Mapped[float | None] = mapped_column(Float)
+    last_progress_seconds: Mapped[float | None] = mapped_column(Float)
+    last_written_at: Mapped[datetime | None]
+    unmatched_until: Mapped[datetime | None]
+    metadata_hash: Mapped[str | None] = mapped_column(String(64))
+    # The source state last settled for this item: equal on the next run → no Hardcover request.
+    source_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class ProgressHistory(Base):
+    """One observation of a source item's progress, and whether it was written to Hardcover."""
+
+    __tablename__ = "progress_history"
+    __table_args__ = (
+        Index("ix_progress_history_item", "user_id", "source", "source_item_id", "observed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_item_id: Mapped[str] = mapped_column(String(255))
+    hardcover_book_id: Mapped[int | None] = mapped_column(Integer)
+    progress: Mapped[float] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    is_finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    observed_at: Mapped[datetime]
+    written: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Run(Base):
+    """One run of one job for one user."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_user_started", "user_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    job: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"), default=RunStatus.RUNNING)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    hardcover_units: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RunEvent(Base):
+    """Something that happened in a run, shown in `runs show` and on the web page."""
+
+    __tablename__ = "run_events"
+    __table_args__ = (Index("ix_run_events_run", "run_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    level: Mapped[str] = mapped_column(String(16))
+    item: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None]
+
+
+class Conflict(Base):
+    """A match the user has to decide (M3, M4, M5); at most one open per source item."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (
+        Index(
+            "uq_conflicts_open_item",
+            "user_id",
+            "source",
+            "source_item_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_item_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    candidates: Mapped[Any] = mapped_column(JSON)
+    status: Mapped[ConflictStatus] = mapped_column(
+        _enum(ConflictStatus, "conflict_status"), default=ConflictStatus.OPEN
+    )
+    resolution: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Wanted(Base):
+    """The wanted ledger (W1): what was sent to Bookshelf for each Hardcover book."""
+
+    __tablename__ = "wanted"
+    __table_args__ = (UniqueConstraint("user_id", "hardcover_book_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    hardcover_book_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[WantedState] = mapped_column(_enum(WantedState, "wanted_state"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_retry_at: Mapped[datetime | None]
+    bookshelf_book_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class OutboxEntry(Base):
+    """An intended write, keyed for idempotency (P11): recorded before it is sent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    key: Mapped[str] = mapped_column(String(255))
+    action: Mapped[Any] = mapped_column(JSON)
+    state: Mapped[OutboxState] = mapped_column(
+        _enum(OutboxState, "outbox_state"), default=OutboxState.PENDING
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class LookupCacheEntry(Base):
+    """A cached identifier or search lookup; ``value`` NULL is a negative entry (nothing found)."""
+
+    __tablename__ = "lookup_cache"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[CacheKind] = mapped_column(_enum(CacheKind, "cache_kind"))
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+TABLES_IN_DELETE_ORDER = [
+    "run_events",
+    "outbox",
+    "runs",
+    "progress_history",
+    "conflicts",
+    "wanted",
+    "links",
+    "credentials",
+    "lookup_cache",
+    "users",
+]

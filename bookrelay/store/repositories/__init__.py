@@ -1,0 +1,25 @@
+"""One small repository per concern; each method is one transaction (or joins an outer one)."""
+
+from bookrelay.store.repositories._base import Clock, utc_now
+from bookrelay.store.repositories.conflicts import ConflictRepo
+from bookrelay.store.repositories.ledger import Cached, LookupCacheRepo, WantedRepo, default_backoff
+from bookrelay.store.repositories.links import LinkChanges, LinkRepo, ProgressHistoryRepo
+from bookrelay.store.repositories.runs import OutboxRepo, RunRepo
+from bookrelay.store.repositories.users import CredentialRepo, UserRepo
+
+__all__ = [
+    "Cached",
+    "Clock",
+    "ConflictRepo",
+    "CredentialRepo",
+    "LinkChanges",
+    "LinkRepo",
+    "LookupCacheRepo",
+    "OutboxRepo",
+    "ProgressHistoryRepo",
+    "RunRepo",
+    "UserRepo",
+    "WantedRepo",
+    "default_backoff",
+    "utc_now",
+]

@@ -1,0 +1,355 @@
+"""The progress job for one user: collect → match → plan → apply → record.
+
+Items whose source state is unchanged since their last settled run cost no Hardcover request;
+a run where nothing changed spends zero units.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bookrelay.connectors.hardcover.api import HardcoverApi
+from bookrelay.domain.actions import WRITES, Action, Hold, OpenConflict, Skip
+from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
+from bookrelay.domain.models import UserBook
+from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
+from bookrelay.domain.progress import source_fraction
+from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted
+from bookrelay.store.facade import Store
+from bookrelay.store.models import Link, LinkStatus, OutboxState, RunStatus
+from bookrelay.sync.apply import ItemWrites, apply_writes
+from bookrelay.sync.report import PlannedItem, ProgressReport
+from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
+from bookrelay.sync.sources import SourceEntry
+
+log = logging.getLogger(__name__)
+
+Collector = Callable[[], Awaitable[list[SourceEntry]]]
+ProgressCallback = Callable[[str, int, int], None]
+
+_SETTLED = {LinkStatus.LINKED, LinkStatus.UNMATCHED, LinkStatus.CONFLICT, LinkStatus.IGNORED}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ProgressJob:
+    """One user's progress sync; every collaborator is given, nothing is built here."""
+
+    user_id: str
+    source: str
+    collect: Collector
+    hardcover: HardcoverApi
+    resolver: Resolver
+    store: Store
+    settings: ProgressSettings
+    tz: ZoneInfo
+    now: Callable[[], datetime] = _utc_now
+    on_progress: ProgressCallback | None = None
+
+    async def run(
+        self, *, dry_run: bool = False, limit: int | None = None, force: bool = False
+    ) -> ProgressReport:
+        """Sync progress once; auth and quota errors stop this user's run, an item's error only that item."""
+        report = ProgressReport(self.user_id, dry_run=dry_run)
+        run = self.store.runs.start(self.user_id, "progress", dry_run=dry_run)
+        report.run_id = run.id
+        session = self.hardcover.session
+        units_before, requests_before = session.budget.units_spent, session.budget.requests_sent
+        try:
+            await self._run(report, dry_run=dry_run, limit=limit, force=force)
+        except (AuthError, QuotaExhausted) as exc:
+            report.error = str(exc)
+        except BookrelayError as exc:
+            report.error = str(exc)
+        finally:
+            report.units_spent = session.budget.units_spent - units_before
+            report.requests = session.budget.requests_sent - requests_before
+            report.units_left_today = session.budget.daily_remaining
+            status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
+                report.status
+            ]
+            self.store.runs.finish(run.id, status, report.summary(), report.units_spent, report.error)
+        return report
+
+    def _tick(self, phase: str, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(phase, done, total)
+
+    async def _run(self, report: ProgressReport, *, dry_run: bool, limit: int | None, force: bool) -> None:
+        self._tick("collecting", 0, 1)
+        entries = await self.collect()
+        if limit is not None:
+            entries = entries[:limit]
+        report.items_seen = len(entries)
+        links = {
+            link.source_item_id: link
+            for link in self.store.links.list_for_user(self.user_id)
+            if link.source == self.source
+        }
+        if not dry_run:
+            report.recovered_writes = self._recover_outbox()
+        todo = self._select(entries, links, report, force=force or report.recovered_writes > 0)
+        self._tick("collecting", 1, 1)
+        if not todo:
+            return
+        self._tick("matching", 0, len(todo))
+        me = await self.hardcover.me()
+        shelf = await self._shelf(me.id, todo, links)
+        resolutions = await self.resolver.resolve(todo, links, shelf)
+        self._tick("matching", len(todo), len(todo))
+        plans = [self._plan(r, shelf, links.get(r.item_id)) for r in resolutions]
+        report.plan = [
+            PlannedItem(r.item_id, r.entry.item.title, tuple(a))
+            for r, a in zip(resolutions, plans, strict=True)
+        ]
+        if dry_run:
+            self._count(report, resolutions, plans, written=set())
+            return
+        written = await self._apply(resolutions, plans, shelf, report)
+        self._count(report, resolutions, plans, written)
+        self._record(resolutions, plans, written)
+
+    # -- selection --------------------------------------------------------------------------------
+
+    def _select(
+        self, entries: Sequence[SourceEntry], links: dict[str, Link], report: ProgressReport, *, force: bool
+    ) -> list[SourceEntry]:
+        """The entries that need Hardcover this run; the rest are counted from what the store knows."""
+        todo: list[SourceEntry] = []
+        for entry in entries:
+            link = links.get(entry.item.item_id)
+            if link is not None and not link.sync_enabled:
+                report.disabled += 1
+                continue
+            if (
+                link is None
+                or force
+                or link.status not in _SETTLED
+                or link.source_fingerprint != entry.fingerprint
+            ):
+                if (
+                    link is not None
+                    and link.status == LinkStatus.CONFLICT
+                    and not force
+                    and (link.identifiers_hash == identifiers_hash(entry.item))
+                ):
+                    report.conflicts.append((entry.item.item_id, entry.item.title, "awaiting your decision"))
+                    continue
+                todo.append(entry)
+                continue
+            if (
+                link.status == LinkStatus.UNMATCHED
+                and link.unmatched_until
+                and link.unmatched_until <= self.now()
+            ):
+                todo.append(entry)  # M4: the TTL passed, search again
+                continue
+            if link.status == LinkStatus.UNMATCHED:
+                report.unmatched.append((entry.item.item_id, entry.item.title, "nothing matched earlier"))
+            elif link.status == LinkStatus.CONFLICT:
+                report.conflicts.append((entry.item.item_id, entry.item.title, "awaiting your decision"))
+            else:
+                report.unchanged += 1
+        return todo
+
+    def _recover_outbox(self) -> int:
+        """Writes a killed run left unconfirmed: the run re-reads Hardcover before it plans again (P11)."""
+        stale = self.store.outbox.pending(self.user_id)
+        for entry in stale:
+            self.store.outbox.mark_failed(
+                entry.id, "interrupted: Hardcover re-read and the item planned again"
+            )
+        return len(stale)
+
+    async def _shelf(self, user_id: int, todo: list[SourceEntry], links: dict[str, Link]) -> Shelf:
+        """The whole shelf when something must be matched (M3), else only the linked books' entries."""
+        linked = [links.get(e.item.item_id) for e in todo]
+        if all(
+            link is not None and link.hardcover_book_id and link.status == LinkStatus.LINKED
+            for link in linked
+        ):
+            book_ids = sorted({link.hardcover_book_id for link in linked if link and link.hardcover_book_id})
+            return Shelf.of(await self.hardcover.user_books_for_books(user_id, book_ids))
+        return Shelf.of(await self.hardcover.shelf(user_id))
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def _plan(self, resolution: Resolution, shelf: Shelf, link: Link | None) -> list[Action]:
+        item_id = resolution.item_id
+        if resolution.outcome is Outcome.CONFLICT:
+            return [OpenConflict(item_id, resolution.reason, resolution.candidates)]
+        if resolution.outcome is Outcome.UNMATCHED:
+            return [Skip(item_id, f"unmatched: {resolution.reason}")]
+        assert resolution.book_id is not None
+        user_book: UserBook | None = shelf.by_book.get(resolution.book_id)
+        target = TargetState(
+            book_id=resolution.book_id,
+            edition=resolution.edition,
+            user_book=user_book,
+            edition_id=resolution.edition_id,
+            edition_conflict=resolution.edition_conflict,
+        )
+        last = None
+        if (
+            link is not None
+            and link.hardcover_book_id == resolution.book_id
+            and link.last_progress is not None
+        ):
+            last = LastWritten(
+                fraction=link.last_progress,
+                progress_seconds=int(link.last_progress_seconds)
+                if link.last_progress_seconds is not None
+                else None,
+                read_id=link.read_id,
+                written_at=link.last_written_at,
+            )
+        entry = resolution.entry
+        return plan_progress(entry.item, entry.progress, target, self.settings, self.tz, last)
+
+    # -- applying ---------------------------------------------------------------------------------
+
+    async def _apply(
+        self, resolutions: list[Resolution], plans: list[list[Action]], shelf: Shelf, report: ProgressReport
+    ) -> dict[str, ItemWrites]:
+        batch: list[ItemWrites] = []
+        outbox_ids: dict[str, int] = {}
+        for resolution, actions in zip(resolutions, plans, strict=True):
+            writes: list[Action] = [a for a in actions if isinstance(a, WRITES)]
+            if not writes:
+                continue
+            before = shelf.by_book.get(resolution.book_id) if resolution.book_id else None
+            key = "+".join(a.idempotency_key for a in writes)[:255]
+            entry = self.store.outbox.add(
+                self.user_id,
+                key,
+                {"item": resolution.item_id, "actions": [type(a).__name__ for a in writes]},
+                run_id=report.run_id,
+            )
+            if entry.state is OutboxState.DONE:
+                continue  # this exact intent was applied already
+            self.store.outbox.mark_sent(entry.id)
+            outbox_ids[resolution.item_id] = entry.id
+            batch.append(ItemWrites(resolution.item_id, writes, before))
+        if not batch:
+            return {}
+        self._tick("writing", 0, len(batch))
+        await apply_writes(self.hardcover, batch)
+        self._tick("writing", len(batch), len(batch))
+        for item_writes in batch:
+            if item_writes.ok:
+                self.store.outbox.mark_done(outbox_ids[item_writes.item_id])
+            else:
+                self.store.outbox.mark_failed(outbox_ids[item_writes.item_id], item_writes.error or "failed")
+        return {w.item_id: w for w in batch}
+
+    # -- recording --------------------------------------------------------------------------------
+
+    def _count(
+        self,
+        report: ProgressReport,
+        resolutions: list[Resolution],
+        plans: list[list[Action]],
+        written: dict[str, ItemWrites] | set[str],
+    ) -> None:
+        for resolution, actions in zip(resolutions, plans, strict=True):
+            item = resolution.entry.item
+            if resolution.outcome is Outcome.LINKED and resolution.method is not None:
+                report.linked[resolution.method.value] += 1
+            for action in actions:
+                if isinstance(action, Hold):
+                    report.held[action.rule] += 1
+                elif isinstance(action, OpenConflict):
+                    report.conflicts_opened += 1
+                    report.conflicts.append((item.item_id, item.title, action.reason))
+                elif isinstance(action, Skip) and resolution.outcome is Outcome.UNMATCHED:
+                    report.unmatched.append((item.item_id, item.title, resolution.reason))
+                elif isinstance(action, Skip):
+                    report.skipped += 1
+            outcome = written.get(item.item_id) if isinstance(written, dict) else None
+            if outcome is not None:
+                if outcome.ok:
+                    report.written += 1
+                else:
+                    report.failed.append((item.item_id, item.title, outcome.error or "failed"))
+
+    def _record(
+        self, resolutions: list[Resolution], plans: list[list[Action]], written: dict[str, ItemWrites]
+    ) -> None:
+        now = self.now()
+        for resolution, actions in zip(resolutions, plans, strict=True):
+            entry = resolution.entry
+            item_id = entry.item.item_id
+            outcome = written.get(item_id)
+            if outcome is not None and not outcome.ok:
+                continue  # not settled: the next run tries again after re-reading Hardcover
+            fraction = source_fraction(entry.progress, entry.item.duration_seconds)
+            if resolution.outcome is Outcome.UNMATCHED:
+                until = resolution.retry_after or now
+                self.store.links.mark_unmatched(
+                    self.user_id, self.source, item_id, until, metadata_hash(entry.item)
+                )
+                self.store.links.upsert(
+                    self.user_id,
+                    self.source,
+                    item_id,
+                    identifiers_hash=identifiers_hash(entry.item),
+                    source_fingerprint=entry.fingerprint,
+                )
+                continue
+            if resolution.outcome is Outcome.CONFLICT or any(isinstance(a, OpenConflict) for a in actions):
+                conflict = next(a for a in actions if isinstance(a, OpenConflict))
+                candidates = [
+                    {"book_id": c.book_id, "title": c.title, "score": c.score, "explanation": c.explanation}
+                    for c in conflict.candidates
+                ]
+                self.store.conflicts.open(
+                    self.user_id, self.source, item_id, entry.item.title, conflict.reason, candidates
+                )
+                self.store.links.upsert(
+                    self.user_id,
+                    self.source,
+                    item_id,
+                    status=LinkStatus.CONFLICT,
+                    identifiers_hash=identifiers_hash(entry.item),
+                    source_fingerprint=entry.fingerprint,
+                    metadata_hash=metadata_hash(entry.item),
+                )
+                continue
+            changes: dict[str, object] = {
+                "status": LinkStatus.LINKED,
+                "hardcover_book_id": resolution.book_id,
+                "hardcover_edition_id": resolution.edition_id,
+                "method": resolution.method,
+                "score": resolution.score.total if resolution.score else None,
+                "identifiers_hash": identifiers_hash(entry.item),
+                "metadata_hash": metadata_hash(entry.item),
+                "source_fingerprint": entry.fingerprint,
+                "unmatched_until": None,
+            }
+            if outcome is not None:
+                if outcome.user_book is not None:
+                    changes["user_book_id"] = outcome.user_book.id
+                if outcome.read is not None:
+                    changes["read_id"] = outcome.read.id
+                    changes["last_progress"] = fraction
+                    changes["last_progress_seconds"] = outcome.read.progress_seconds
+                    changes["last_written_at"] = now
+            self.store.links.upsert(self.user_id, self.source, item_id, **changes)  # type: ignore[arg-type]
+            self.store.history.record(
+                self.user_id,
+                self.source,
+                item_id,
+                fraction,
+                seconds=entry.progress.current_time or None,
+                is_finished=entry.progress.is_finished,
+                hardcover_book_id=resolution.book_id,
+                written=outcome is not None,
+                observed_at=entry.progress.last_update,
+            )

@@ -1,0 +1,403 @@
+"""The matching pipeline (M1-M5): pinned link → earlier link → the user's shelf → the catalogue by
+identifiers in batches → ``search`` scored locally; then the edition by the item's format.
+
+Every Hardcover request here is a batch: one shelf fetch, one ``_in`` query per hundred identifiers,
+one ``books`` query per hundred books, and one ``search`` per item that has nothing better.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
+from bookrelay.domain.actions import CandidateRef
+from bookrelay.domain.editions import choose_edition
+from bookrelay.domain.identifiers import Identifiers, identifiers_hash, identifiers_of, metadata_hash
+from bookrelay.domain.matching import (
+    MatchDecision,
+    MatchKind,
+    MatchScore,
+    MatchThresholds,
+    MatchWeights,
+    decide,
+    identifier_hit_agrees,
+    score_candidate,
+)
+from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit, UserBook
+from bookrelay.domain.titles import title_forms
+from bookrelay.store.models import CacheKind, Link, LinkMethod, LinkStatus
+from bookrelay.store.repositories import LookupCacheRepo
+from bookrelay.sync.sources import SourceEntry
+
+IDENTIFIER_MISS_TTL = timedelta(days=7)
+SEARCH_TTL = timedelta(days=3)
+SEARCH_CANDIDATES = 5
+
+
+class Outcome(StrEnum):
+    """Where matching left an item."""
+
+    LINKED = "linked"
+    CONFLICT = "conflict"
+    UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The book (and edition) an item goes to, or why it goes nowhere."""
+
+    entry: SourceEntry
+    outcome: Outcome
+    method: LinkMethod | None = None
+    book_id: int | None = None
+    edition: Edition | None = None
+    edition_id: int | None = None
+    edition_conflict: str | None = None
+    score: MatchScore | None = None
+    reason: str = ""
+    candidates: tuple[CandidateRef, ...] = ()
+    retry_after: datetime | None = None  # unmatched: not searched again before this (M4)
+
+    @property
+    def item_id(self) -> str:
+        """The source item's id."""
+        return self.entry.item.item_id
+
+
+@dataclass
+class Shelf:
+    """The user's Hardcover shelf, indexed by book and by the identifiers of its editions."""
+
+    entries: list[UserBook] = field(default_factory=list)
+    by_book: dict[int, UserBook] = field(default_factory=dict)
+    by_identifier: dict[str, UserBook] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, entries: Iterable[UserBook]) -> Shelf:
+        """Index shelf entries."""
+        shelf = cls()
+        for entry in entries:
+            shelf.add(entry)
+        return shelf
+
+    def add(self, entry: UserBook) -> None:
+        """Index one entry (a newer entry of the same book replaces the older)."""
+        self.entries.append(entry)
+        self.by_book[entry.book_id] = entry
+        if entry.edition is not None:
+            for value in (entry.edition.asin, entry.edition.isbn_13, entry.edition.isbn_10):
+                if value:
+                    self.by_identifier[value.upper()] = entry
+
+
+def existing_edition_id(entry: UserBook | None) -> int | None:
+    """The edition already on the user's entry or its current read (M5: it wins)."""
+    if entry is None:
+        return None
+    open_read = next((r for r in entry.reads if r.finished_at is None), None)
+    if open_read is not None and open_read.edition_id is not None:
+        return open_read.edition_id
+    return entry.edition_id
+
+
+def _identifier_order(ids: Identifiers) -> list[tuple[LinkMethod, str]]:
+    """ASIN first, then ISBN-13, then ISBN-10 (M3)."""
+    return (
+        [(LinkMethod.ASIN, a) for a in ids.asins]
+        + [(LinkMethod.ISBN, i) for i in ids.isbn13s]
+        + [(LinkMethod.ISBN, i) for i in ids.isbn10s]
+    )
+
+
+def _candidate_refs(decision: MatchDecision) -> tuple[CandidateRef, ...]:
+    return tuple(
+        CandidateRef(book.id, book.title, score.total, score.explain())
+        for book, score in decision.candidates[:5]
+    )
+
+
+def search_query(entry: SourceEntry) -> str:
+    """The ``search`` text for an item: its title without subtitle and series noise, and its first author."""
+    item = entry.item
+    forms = [f.main for f in title_forms(item.title, item.subtitle, [s.name for s in item.series]) if f.main]
+    title = min(forms, key=len) if forms else item.title
+    author = item.authors[0] if item.authors else ""
+    return f"{title} {author}".strip()
+
+
+class Resolver:
+    """Runs the matching pipeline for one user's run; all Hardcover reads are batched."""
+
+    def __init__(
+        self,
+        api: HardcoverApi,
+        cache: LookupCacheRepo,
+        *,
+        weights: MatchWeights | None = None,
+        thresholds: MatchThresholds | None = None,
+        unmatched_ttl: timedelta = timedelta(hours=168),
+        now: Callable[[], datetime],
+    ) -> None:
+        self.api = api
+        self.cache = cache
+        self.weights = weights or MatchWeights()
+        self.thresholds = thresholds or MatchThresholds()
+        self.unmatched_ttl = unmatched_ttl
+        self.now = now
+
+    async def resolve(
+        self, entries: Sequence[SourceEntry], links: dict[str, Link], shelf: Shelf
+    ) -> list[Resolution]:
+        """A resolution for every entry, in the order given."""
+        done: dict[str, Resolution] = {}
+        known_books: dict[int, Book] = {}
+        linked_ids: dict[str, tuple[LinkMethod, int, int | None, float | None]] = {}
+        to_match: list[SourceEntry] = []
+        for entry in entries:
+            link = links.get(entry.item.item_id)
+            if link is not None and link.hardcover_book_id is not None and link.status == LinkStatus.LINKED:
+                same_ids = link.identifiers_hash == identifiers_hash(entry.item)
+                if link.pinned or same_ids:  # M1, M2
+                    method = LinkMethod.PIN if link.pinned else (link.method or LinkMethod.MANUAL)
+                    linked_ids[entry.item.item_id] = (
+                        method,
+                        link.hardcover_book_id,
+                        link.hardcover_edition_id,
+                        link.score,
+                    )
+                    continue
+            if link is not None and self._still_unmatched(entry, link):
+                done[entry.item.item_id] = Resolution(
+                    entry,
+                    Outcome.UNMATCHED,
+                    reason="nothing matched earlier",
+                    retry_after=link.unmatched_until,
+                )
+                continue
+            to_match.append(entry)
+
+        # M2: a link whose book vanished is re-resolved; books off the shelf are checked in one batch.
+        missing = {book_id for _, book_id, _, _ in linked_ids.values() if book_id not in shelf.by_book}
+        if missing:
+            known_books.update({b.id: b for b in await self.api.books_by_ids(sorted(missing))})
+        for entry in entries:
+            found = linked_ids.get(entry.item.item_id)
+            if found is None:
+                continue
+            method, book_id, edition_id, score = found
+            on_shelf = shelf.by_book.get(book_id)
+            book = known_books.get(book_id) or (on_shelf.book if on_shelf else None)
+            if on_shelf is None and book_id not in known_books:
+                to_match.append(entry)  # vanished: match again, write nothing to the old book
+                continue
+            done[entry.item.item_id] = self._linked(
+                entry, method, book, book_id, None, on_shelf, pinned_edition=edition_id, score=None
+            )
+            if score is not None:
+                done[entry.item.item_id] = replace(done[entry.item.item_id], reason=f"score {score:.2f}")
+
+        if to_match:
+            await self._match(to_match, shelf, done)
+        return [done[e.item.item_id] for e in entries]
+
+    def _still_unmatched(self, entry: SourceEntry, link: Link) -> bool:
+        if link.status != LinkStatus.UNMATCHED or link.unmatched_until is None:
+            return False
+        return link.unmatched_until > self.now() and link.metadata_hash == metadata_hash(entry.item)
+
+    async def _match(self, entries: list[SourceEntry], shelf: Shelf, done: dict[str, Resolution]) -> None:
+        remaining: list[SourceEntry] = []
+        for entry in entries:  # the user's own shelf first (M3)
+            resolution = self._match_shelf_identifiers(entry, shelf)
+            if resolution is None:
+                remaining.append(entry)
+            else:
+                done[entry.item.item_id] = resolution
+
+        hits = await self._catalogue(remaining)
+        after_catalogue: list[SourceEntry] = []
+        for entry in remaining:
+            resolution = self._match_catalogue(entry, hits, shelf)
+            if resolution is None:
+                after_catalogue.append(entry)
+            else:
+                done[entry.item.item_id] = resolution
+
+        to_search: list[SourceEntry] = []
+        for entry in after_catalogue:
+            decision = decide(
+                entry.item,
+                [
+                    (b.book, score_candidate(entry.item, b.book, self.weights))
+                    for b in shelf.entries
+                    if b.book
+                ],
+                self.thresholds,
+            )
+            if decision.kind is MatchKind.LINKED and decision.book is not None:
+                on_shelf = shelf.by_book[decision.book.id]
+                done[entry.item.item_id] = self._linked(
+                    entry,
+                    LinkMethod.SHELF,
+                    on_shelf.book,
+                    decision.book.id,
+                    None,
+                    on_shelf,
+                    score=decision.score,
+                )
+            else:
+                to_search.append(entry)
+        await self._search(to_search, shelf, done)
+
+    def _match_shelf_identifiers(self, entry: SourceEntry, shelf: Shelf) -> Resolution | None:
+        for method, value in _identifier_order(identifiers_of(entry.item)):
+            on_shelf = shelf.by_identifier.get(value.upper())
+            if on_shelf is None or on_shelf.book is None:
+                continue
+            agreement = identifier_hit_agrees(entry.item, on_shelf.book, self.weights)
+            if not agreement:
+                return self._conflict(entry, agreement.reason, [(on_shelf.book, agreement.score)])
+            return self._linked(
+                entry,
+                method,
+                on_shelf.book,
+                on_shelf.book_id,
+                on_shelf.edition,
+                on_shelf,
+                score=agreement.score,
+            )
+        return None
+
+    async def _catalogue(self, entries: list[SourceEntry]) -> CatalogueHits:
+        wanted: dict[CacheKind, set[str]] = {
+            CacheKind.ASIN: set(),
+            CacheKind.ISBN13: set(),
+            CacheKind.ISBN10: set(),
+        }
+        for entry in entries:
+            ids = identifiers_of(entry.item)
+            wanted[CacheKind.ASIN].update(ids.asins)
+            wanted[CacheKind.ISBN13].update(ids.isbn13s)
+            wanted[CacheKind.ISBN10].update(ids.isbn10s)
+        for kind, values in wanted.items():
+            # A miss remembered from an earlier run is not asked again before its TTL ends.
+            wanted[kind] = {v for v in values if (c := self.cache.get(kind, v)) is None or not c.negative}
+        if not any(wanted.values()):
+            return CatalogueHits()
+        hits = await self.api.editions_by_identifiers(
+            sorted(wanted[CacheKind.ISBN13]), sorted(wanted[CacheKind.ISBN10]), sorted(wanted[CacheKind.ASIN])
+        )
+        found = {v.upper() for e in hits.editions for v in (e.asin, e.isbn_13, e.isbn_10) if v}
+        for kind, values in wanted.items():
+            for value in values - found:
+                self.cache.put_negative(kind, value, IDENTIFIER_MISS_TTL)
+        return hits
+
+    def _match_catalogue(self, entry: SourceEntry, hits: CatalogueHits, shelf: Shelf) -> Resolution | None:
+        for method, value in _identifier_order(identifiers_of(entry.item)):
+            matching = [e for e in hits.editions if value.upper() in {(x or "").upper() for x in _ids(e)}]
+            if not matching:
+                continue
+            # ASIN is one column for Kindle and Audible ids: an audio edition first.
+            matching.sort(key=lambda e: (e.reading_format is not ReadingFormat.AUDIO, -e.users_count))
+            edition = matching[0]
+            book = hits.book_for(edition)
+            if book is None:
+                continue
+            agreement = identifier_hit_agrees(entry.item, book, self.weights)
+            if not agreement:
+                return self._conflict(entry, agreement.reason, [(book, agreement.score)])
+            return self._linked(
+                entry, method, book, book.id, edition, shelf.by_book.get(book.id), score=agreement.score
+            )
+        return None
+
+    async def _search(self, entries: list[SourceEntry], shelf: Shelf, done: dict[str, Resolution]) -> None:
+        candidate_ids: dict[str, list[int]] = {}
+        for entry in entries:
+            query = search_query(entry)
+            cached = self.cache.get(CacheKind.SEARCH, query.casefold())
+            if cached is not None:
+                candidate_ids[entry.item.item_id] = list(cached.value or [])
+                continue
+            hits: list[SearchHit] = await self.api.search_books(query, per_page=SEARCH_CANDIDATES)
+            ids = [h.book_id for h in hits[:SEARCH_CANDIDATES]]
+            candidate_ids[entry.item.item_id] = ids
+            if ids:
+                self.cache.put(CacheKind.SEARCH, query.casefold(), ids, SEARCH_TTL)
+            else:
+                self.cache.put_negative(CacheKind.SEARCH, query.casefold(), SEARCH_TTL)
+        all_ids = sorted({i for ids in candidate_ids.values() for i in ids})
+        books = {b.id: b for b in await self.api.books_by_ids(all_ids)} if all_ids else {}
+        for entry in entries:
+            candidates = [books[i] for i in candidate_ids.get(entry.item.item_id, []) if i in books]
+            scored = [(book, score_candidate(entry.item, book, self.weights)) for book in candidates]
+            decision = decide(entry.item, scored, self.thresholds)
+            if decision.kind is MatchKind.LINKED and decision.book is not None:
+                book = decision.book
+                done[entry.item.item_id] = self._linked(
+                    entry,
+                    LinkMethod.FUZZY,
+                    book,
+                    book.id,
+                    None,
+                    shelf.by_book.get(book.id),
+                    score=decision.score,
+                )
+            elif decision.kind is MatchKind.CONFLICT:
+                done[entry.item.item_id] = Resolution(
+                    entry,
+                    Outcome.CONFLICT,
+                    reason=f"M4: {decision.reason}",
+                    candidates=_candidate_refs(decision),
+                    score=decision.score,
+                )
+            else:
+                done[entry.item.item_id] = Resolution(
+                    entry,
+                    Outcome.UNMATCHED,
+                    reason=f"M4: {decision.reason}",
+                    candidates=_candidate_refs(decision),
+                    score=decision.score,
+                    retry_after=self.now() + self.unmatched_ttl,
+                )
+
+    def _conflict(self, entry: SourceEntry, reason: str, scored: list[tuple[Book, MatchScore]]) -> Resolution:
+        refs = tuple(CandidateRef(b.id, b.title, s.total, s.explain()) for b, s in scored)
+        return Resolution(entry, Outcome.CONFLICT, reason=f"M3: {reason}", candidates=refs)
+
+    def _linked(
+        self,
+        entry: SourceEntry,
+        method: LinkMethod,
+        book: Book | None,
+        book_id: int,
+        hit_edition: Edition | None,
+        on_shelf: UserBook | None,
+        *,
+        pinned_edition: int | None = None,
+        score: MatchScore | None,
+    ) -> Resolution:
+        editions = list(book.editions) if book is not None else []
+        if on_shelf is not None and on_shelf.edition is not None:
+            editions.append(on_shelf.edition)
+        existing = existing_edition_id(on_shelf) or pinned_edition
+        choice = choose_edition(entry.item, editions, hit_edition=hit_edition, existing_edition_id=existing)
+        return Resolution(
+            entry,
+            Outcome.LINKED,
+            method=method,
+            book_id=book_id,
+            edition=choice.edition,
+            edition_id=choice.edition_id,
+            edition_conflict=choice.conflict,
+            score=score,
+            reason=choice.reason,
+        )
+
+
+def _ids(edition: Edition) -> tuple[str | None, ...]:
+    return (edition.asin, edition.isbn_13, edition.isbn_10)

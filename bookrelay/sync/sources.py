@@ -1,0 +1,73 @@
+"""Collecting what the sources report: items with their progress, ready for matching."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bookrelay.connectors.audiobookshelf.api import AbsApi
+from bookrelay.connectors.audiobookshelf.mapper import is_episode_progress, map_item, map_progress
+from bookrelay.domain.identifiers import metadata_hash
+from bookrelay.domain.models import SourceItem, SourceProgress
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    """One book a source reports progress on."""
+
+    item: SourceItem
+    progress: SourceProgress
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything that could change what is written: progress and metadata.
+
+        An item whose fingerprint equals the one recorded after its last settled run needs no
+        Hardcover request at all (zero units when nothing changed).
+        """
+        p = self.progress
+        payload = [
+            round(p.progress, 4),
+            round(p.current_time, 1),
+            round(p.duration, 1),
+            round(p.ebook_progress, 4),
+            p.is_finished,
+            p.started_at.isoformat() if p.started_at else None,
+            p.finished_at.isoformat() if p.finished_at else None,
+            metadata_hash(self.item),
+            self.item.isbn,
+            self.item.asin,
+        ]
+        return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:32]
+
+
+async def collect_audiobookshelf(
+    api: AbsApi, *, include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[SourceEntry]:
+    """Every book the user has progress on in the chosen book libraries (podcasts and episodes skipped).
+
+    One ``/api/me`` for all progress, one ``/api/libraries``, and the items fetched in batches.
+    """
+    me = await api.me()
+    progress_by_item: dict[str, SourceProgress] = {}
+    for raw in me.get("mediaProgress", []):
+        if is_episode_progress(raw):
+            continue
+        progress = map_progress(raw)
+        if progress is not None:
+            progress_by_item[progress.item_id] = progress
+    if not progress_by_item:
+        return []
+    libraries = {lib["id"] for lib in await api.book_libraries(list(include) or None, list(exclude) or None)}
+    entries: list[SourceEntry] = []
+    for raw_item in await api.items_batch(sorted(progress_by_item)):
+        item = map_item(raw_item)
+        if item is None or (item.library_id is not None and item.library_id not in libraries):
+            continue
+        progress = progress_by_item.get(item.item_id)
+        if progress is not None:
+            entries.append(SourceEntry(item, progress))
+    entries.sort(key=lambda e: (e.item.title.casefold(), e.item.item_id))
+    return entries
