@@ -19,8 +19,12 @@ from bookrelay import __version__
 from bookrelay.config import Config, ConfigProblem, UserConfig, check_config, load_config
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
+from bookrelay.connectors.bookshelf.api import BookshelfApi
+from bookrelay.connectors.bookshelf.session import BookshelfSession
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.session import HardcoverSession
+from bookrelay.connectors.rreading_glasses.api import RrgApi
+from bookrelay.connectors.rreading_glasses.session import RrgSession
 from bookrelay.domain.matching import MatchThresholds
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
@@ -28,11 +32,12 @@ from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.store.crypto import load_or_create_key
 from bookrelay.store.db import create_engine_for, current_revision, upgrade
 from bookrelay.store.facade import Store
-from bookrelay.store.models import Conflict, ConflictStatus, Link, Run
+from bookrelay.store.models import Conflict, ConflictStatus, Link, Run, RunStatus, Wanted
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
 from bookrelay.sync.resolve import Resolver
 from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
+from bookrelay.sync.wanted import WantedReport, WantedSettings, run_wanted
 
 USER_AGENT = f"bookrelay/{__version__}"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -315,3 +320,80 @@ def _source(name: str) -> str:
         return Source(name).value
     except ValueError:
         raise ConfigError(f"unknown source {name!r} (abs or audible)", place="--source") from None
+
+
+async def run_wanted_job(
+    config: Config,
+    user_ids: list[str],
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> list[tuple[str, WantedReport | None, str | None]]:
+    """Run the wanted job (Want to Read → Bookshelf) for these users; (user, report, error) each."""
+    bookshelf_settings = config.global_.bookshelf
+    if bookshelf_settings.api_key is None:
+        raise ConfigError(
+            "the wanted job needs a Bookshelf API key (BOOKSHELF_API_KEY)", place="global.bookshelf.api_key"
+        )
+    own_store = store is None
+    active = store or open_store(config)
+    results: list[tuple[str, WantedReport | None, str | None]] = []
+    try:
+        for user_id in user_ids:
+            user = config.user(user_id)
+            clients = build_user_clients(config, user, transport=transport)
+            run = active.runs.start(user_id, "wanted", dry_run=dry_run)
+            try:
+                bookshelf = BookshelfApi(
+                    BookshelfSession(
+                        clients.http,
+                        bookshelf_settings.api_key.get_secret_value(),
+                        url=str(bookshelf_settings.url),
+                    )
+                )
+                metadata = RrgApi(RrgSession(clients.http, url=str(config.global_.rreading_glasses.url)))
+                report = await run_wanted(
+                    hardcover=clients.hardcover,
+                    bookshelf=bookshelf,
+                    metadata=metadata,
+                    store=active,
+                    user_id=user_id,
+                    settings=WantedSettings.from_config(bookshelf_settings),
+                    dry_run=dry_run,
+                    limit=limit,
+                    now=datetime.now(UTC),
+                )
+                status = RunStatus.FAILED if report.stopped else RunStatus.OK
+                summary = {
+                    "summary": report.summary(),
+                    "counts": report.counts(),
+                    "requests": report.requests,
+                }
+                active.runs.finish(run.id, status, summary, report.hardcover_units, report.stopped)
+                results.append((user_id, report, report.stopped))
+            except BookrelayError as exc:
+                active.runs.finish(run.id, RunStatus.FAILED, None, 0, str(exc))
+                results.append((user_id, None, str(exc)))
+            finally:
+                await clients.aclose()
+    finally:
+        if own_store:
+            active.close()
+    return results
+
+
+def wanted_ledger(path: Path | None, user_id: str | None) -> list[Wanted]:
+    """The wanted ledger of a user (or of every user)."""
+    config = load_settings(path)
+    with open_store(config) as store:
+        users = [user_id] if user_id else [u.id for u in config.users]
+        return [row for u in users for row in store.wanted.list_for_user(u)]
+
+
+def retry_wanted(path: Path | None, user_id: str | None, hardcover_book_id: int) -> Wanted:
+    """Make a failed wanted book due for retry on the next run (W4)."""
+    config = load_settings(path)
+    with open_store(config) as store:
+        return store.wanted.retry_now(_single_user(config, user_id), hardcover_book_id)

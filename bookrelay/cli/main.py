@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bookrelay import __version__
 from bookrelay.cli import progress as progress_commands
+from bookrelay.cli import wanted as wanted_commands
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.redact import install_log_redaction
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sandbox_app, name="sandbox")
 
 progress_commands.register(app)
+wanted_commands.register(app)
 
 
 def _version(value: bool) -> None:
@@ -67,11 +69,11 @@ def config_check(config: ConfigOption = None) -> None:
     if not problems:
         console.print(f"[green]OK[/] {source}", soft_wrap=True)
         return
-    table = Table("file", "line", "key", "problem", title=f"{len(problems)} problem(s)")
+    # One "file:line: key: problem" line each, like a compiler, so editors and grep can follow them.
+    console.print(f"{len(problems)} problem(s) in {source}:", soft_wrap=True)
     for problem in problems:
-        line = "" if problem.line is None else str(problem.line)
-        table.add_row(str(problem.file or "env"), line, problem.key, problem.message)
-    console.print(table)
+        where = str(problem.file or "environment") + (f":{problem.line}" if problem.line is not None else "")
+        console.print(f"{where}: {problem.key}: {problem.message}", soft_wrap=True, markup=False)
     raise typer.Exit(2)
 
 

@@ -10,10 +10,11 @@ from bookrelay.sync.report import ProgressReport
 
 def render_plan(console: Console, report: ProgressReport) -> None:
     """The plan, one row per action: what a real run applies (and a dry run only prints)."""
-    table = Table("item", "title", "action", title=f"plan for {report.user_id}", show_lines=False)
+    table = Table("title", "item", "action", title=f"plan for {report.user_id}", show_lines=False)
     for planned in report.plan:
         for i, line in enumerate(planned.describe()):
-            table.add_row(planned.item_id if i == 0 else "", planned.title if i == 0 else "", line)
+            # Ids are long UUIDs; their start is enough to find the item in `bookrelay conflicts`.
+            table.add_row(planned.title if i == 0 else "", planned.item_id[:8] if i == 0 else "", line)
     console.print(table)
 
 

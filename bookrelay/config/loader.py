@@ -36,6 +36,8 @@ _GLOBAL_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
     (("bookshelf", "api_key"), ("BOOKSHELF_API_KEY",)),
     (("rreading_glasses", "url"), ("RREADING_GLASSES_URL",)),
     (("secret_key",), ("BOOKRELAY_SECRET_KEY",)),
+    (("server", "api_key"), ("BOOKRELAY_API_KEY",)),
+    (("server", "password"), ("BOOKRELAY_WEB_PASSWORD",)),
 )
 _USER_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
     (("hardcover", "token"), ("HARDCOVER_TOKEN", "HARDCOVER_API_KEY")),
@@ -44,7 +46,7 @@ _USER_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
     (("audiobookshelf", "username"), ("ABS_USERNAME",)),
     (("audiobookshelf", "password"), ("ABS_PASSWORD",)),
 )
-_SECRET_LEAVES = {"token", "api_key", "password", "secret_key"}
+_SECRET_LEAVES = {"token", "api_key", "password", "secret_key", "session_secret"}
 
 
 @dataclass(frozen=True, slots=True)

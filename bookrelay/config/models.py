@@ -127,12 +127,23 @@ class BookshelfSettings(_Section):
     quality_profile: int | str | None = None
     metadata_profile: int | str | None = None
     search_on_add: bool = True
+    unmonitor_removed: bool = False  # books that leave Want to Read unread are unmonitored
 
 
 class RreadingGlassesSettings(_Section):
     """The rreading-glasses metadata server."""
 
     url: HttpUrl = "http://rreading-glasses:8080"
+
+
+class ServerSettings(_Section):
+    """``bookrelay serve``: where it listens and how the API and web page are signed in to (S2)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    api_key: SecretStr | None = None  # env BOOKRELAY_API_KEY; sent as X-Api-Key (or X-API-Secret)
+    password: SecretStr | None = None  # env BOOKRELAY_WEB_PASSWORD; web sign-in besides the API key
+    session_secret: SecretStr | None = None  # signs the session cookie; random per process when unset
 
 
 class GlobalSettings(_Section):
@@ -149,6 +160,7 @@ class GlobalSettings(_Section):
     hardcover: HardcoverSettings = HardcoverSettings()
     bookshelf: BookshelfSettings = BookshelfSettings()
     rreading_glasses: RreadingGlassesSettings = RreadingGlassesSettings()
+    server: ServerSettings = ServerSettings()
 
 
 class HardcoverAccount(_Section):

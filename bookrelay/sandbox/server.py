@@ -10,7 +10,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,9 +20,14 @@ from starlette.routing import Mount, Route
 
 from bookrelay.sandbox.audible import AudibleState, build_audible_app
 from bookrelay.sandbox.audiobookshelf import AbsState, build_abs_app
+from bookrelay.sandbox.bookshelf.app import build_bookshelf_app
+from bookrelay.sandbox.bookshelf.state import BookshelfState
+from bookrelay.sandbox.demo_data import demo_fixture
 from bookrelay.sandbox.hardcover import HardcoverState, build_hardcover_app
+from bookrelay.sandbox.rreading_glasses.app import build_rrg_app
+from bookrelay.sandbox.rreading_glasses.state import RrgState
 
-DEFAULT_FIXTURE = "demo.json"
+DEFAULT_FIXTURE = "demo"  # load_fixture(None): the built-in demo_data.demo_fixture()
 
 
 class FakeState(Protocol):
@@ -73,20 +77,17 @@ class Sandbox:
 
 def load_fixture(path: Path | None = None) -> dict[str, Any]:
     """Read a sandbox fixture file, or the bundled demo fixture when ``path`` is None."""
+    if path is None:
+        return demo_fixture()
     try:
-        if path is None:
-            text = (
-                resources.files("bookrelay.sandbox").joinpath("fixtures", DEFAULT_FIXTURE).read_text("utf-8")
-            )
-        else:
-            text = Path(path).read_text("utf-8")
+        text = Path(path).read_text("utf-8")
         data = json.loads(text)
     except FileNotFoundError as exc:
         raise ValueError(f"sandbox fixture not found: {path}") from exc
     except json.JSONDecodeError as exc:
-        raise ValueError(f"sandbox fixture {path or DEFAULT_FIXTURE}: line {exc.lineno}: {exc.msg}") from exc
+        raise ValueError(f"sandbox fixture {path}: line {exc.lineno}: {exc.msg}") from exc
     if not isinstance(data, dict):
-        raise ValueError(f"sandbox fixture {path or DEFAULT_FIXTURE}: the top level must be an object")
+        raise ValueError(f"sandbox fixture {path}: the top level must be an object")
     return data
 
 
@@ -97,7 +98,17 @@ def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.
     )
     abs_state = AbsState.from_fixture(fixture.get("audiobookshelf", {}), clock=clock)
     audible = AudibleState.from_fixture(fixture.get("audible", {}), clock=clock)
-    sandbox = Sandbox(fakes={"hardcover": hardcover, "audiobookshelf": abs_state, "audible": audible})
+    rrg = RrgState.from_fixture(fixture.get("rreading_glasses", {}), clock=clock)
+    bookshelf = BookshelfState.from_fixture(fixture.get("bookshelf", {}), metadata=rrg, clock=clock)
+    sandbox = Sandbox(
+        fakes={
+            "hardcover": hardcover,
+            "audiobookshelf": abs_state,
+            "audible": audible,
+            "bookshelf": bookshelf,
+            "rreading_glasses": rrg,
+        }
+    )
 
     async def stats(_: Request) -> JSONResponse:
         return JSONResponse(sandbox.stats())
@@ -110,7 +121,9 @@ def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.
         return JSONResponse({"reset": True})
 
     async def index(_: Request) -> JSONResponse:
-        return JSONResponse({"fakes": {"hardcover": "/hardcover/v1/graphql", "audiobookshelf": "/abs", "audible": "/audible"}})
+        return JSONResponse(
+            {"fakes": {"hardcover": "/hardcover/v1/graphql", "audiobookshelf": "/abs", "audible": "/audible"}}
+        )
 
     sandbox.app = Starlette(
         routes=[
@@ -121,6 +134,8 @@ def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.
             Mount("/hardcover", app=build_hardcover_app(hardcover)),
             Mount("/abs", app=build_abs_app(abs_state)),
             Mount("/audible", app=build_audible_app(audible)),
+            Mount("/bookshelf", app=build_bookshelf_app(bookshelf)),
+            Mount("/rreading-glasses", app=build_rrg_app(rrg)),
         ]
     )
     return sandbox

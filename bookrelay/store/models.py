@@ -332,7 +332,21 @@ class LookupCacheEntry(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class AudibleCalls(Base):
+    """Audible traffic of one user, for the limits that must hold across processes: when the last
+    Audible sync started, and the requests made on one UTC calendar day (locked row per user)."""
+
+    __tablename__ = "audible_calls"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    last_sync_at: Mapped[datetime | None]
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in UTC: the day ``calls`` counts
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
 TABLES_IN_DELETE_ORDER = [
+    "audible_calls",
     "run_events",
     "outbox",
     "runs",

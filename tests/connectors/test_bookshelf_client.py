@@ -68,13 +68,21 @@ async def test_profiles_folders_and_library(api: BookshelfApi) -> None:
 
 
 async def test_W3_search_then_add_one_monitored_edition(api: BookshelfApi, state: BookshelfState) -> None:
-    book_id = next(b for b in SCENARIO.shelf if b not in SCENARIO.unknown | SCENARIO.in_library | set(SCENARIO.duplicates))
+    book_id = next(
+        b
+        for b in SCENARIO.shelf
+        if b not in SCENARIO.unknown | SCENARIO.in_library | set(SCENARIO.duplicates)
+    )
     candidate = await api.search_work(book_id)
     assert candidate is not None and candidate.bookshelf_id == 0
-    assert candidate.foreign_book_id == str(book_id) and candidate.monitored_edition_id in candidate.edition_ids
+    assert (
+        candidate.foreign_book_id == str(book_id) and candidate.monitored_edition_id in candidate.edition_ids
+    )
     library_id = await api.add_book(candidate, TARGET, search=True)
     stored = state.books[library_id]
-    assert stored.monitored and [e.foreign_edition_id for e in stored.editions if e.monitored] == [candidate.monitored_edition_id]
+    assert stored.monitored and [e.foreign_edition_id for e in stored.editions if e.monitored] == [
+        candidate.monitored_edition_id
+    ]
     assert stored.search_for_new_book is True
 
 
@@ -88,13 +96,17 @@ async def test_search_unknown_work_is_none(api: BookshelfApi) -> None:
     assert await api.search_work(min(SCENARIO.unknown)) is None
 
 
-async def test_N2_read_retries_on_503_then_succeeds(api: BookshelfApi, state: BookshelfState, sleeps: Sleeps) -> None:
+async def test_N2_read_retries_on_503_then_succeeds(
+    api: BookshelfApi, state: BookshelfState, sleeps: Sleeps
+) -> None:
     state.fail_next(503, count=2)
     assert await api.books()
     assert len(sleeps.calls) == 2 and api.requests_sent == 3
 
 
-async def test_N2_write_is_not_retried_on_500(api: BookshelfApi, state: BookshelfState, sleeps: Sleeps) -> None:
+async def test_N2_write_is_not_retried_on_500(
+    api: BookshelfApi, state: BookshelfState, sleeps: Sleeps
+) -> None:
     candidate = await api.search_work(SCENARIO.shelf[0])
     assert candidate is not None
     state.fail_next(500)
@@ -112,7 +124,9 @@ async def test_N2_write_retries_on_503(api: BookshelfApi, state: BookshelfState,
     assert len(sleeps.calls) == 1
 
 
-async def test_metadata_down_gives_service_unavailable_after_retries(api: BookshelfApi, rrg: RrgState, sleeps: Sleeps) -> None:
+async def test_metadata_down_gives_service_unavailable_after_retries(
+    api: BookshelfApi, rrg: RrgState, sleeps: Sleeps
+) -> None:
     rrg.set_down(True)
     with pytest.raises(ServerFailed, match="503"):
         await api.search_work(SCENARIO.shelf[0])
@@ -154,7 +168,10 @@ async def test_S3_search_with_two_monitored_editions_is_bad() -> None:
     book = {
         "foreignBookId": "1",
         "author": {"foreignAuthorId": "2"},
-        "editions": [{"foreignEditionId": "3", "monitored": True}, {"foreignEditionId": "4", "monitored": True}],
+        "editions": [
+            {"foreignEditionId": "3", "monitored": True},
+            {"foreignEditionId": "4", "monitored": True},
+        ],
     }
     api = api_for(lambda request: httpx.Response(200, json=[{"id": 1, "foreignId": "1", "book": book}]))
     with pytest.raises(BadResponse, match="exactly one monitored edition, found 2"):

@@ -75,7 +75,9 @@ async def test_N2_429_retries_run_out(api: RrgApi, state: RrgState, sleeps: Slee
     assert caught.value.retry_after == 30 and sleeps.calls == [30.0] * api.session.max_retries
 
 
-async def test_down_is_service_unavailable_after_retries(api: RrgApi, state: RrgState, sleeps: Sleeps) -> None:
+async def test_down_is_service_unavailable_after_retries(
+    api: RrgApi, state: RrgState, sleeps: Sleeps
+) -> None:
     state.set_down(True)
     with pytest.raises(ServiceUnavailable):
         await api.work(SCENARIO.shelf[0])
@@ -92,7 +94,9 @@ async def test_edition_redirect_and_author_works(api: RrgApi) -> None:
 
 
 async def test_S3_malformed_work_names_the_place() -> None:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"ForeignId": "x"})))
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"ForeignId": "x"}))
+    )
     api = RrgApi(RrgSession(http, url="http://rrg", sleep=Sleeps()))
     with pytest.raises(BadResponse, match=r"GET /work/5: ForeignId must be a positive integer"):
         await api.work(5)

@@ -31,7 +31,9 @@ def state(rrg: RrgState) -> BookshelfState:
 @pytest.fixture
 async def http(state: BookshelfState) -> Any:
     transport = httpx.ASGITransport(app=build_bookshelf_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://bs", headers={"X-Api-Key": DEMO_API_KEY}) as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://bs", headers={"X-Api-Key": DEMO_API_KEY}
+    ) as c:
         yield c
 
 
@@ -42,7 +44,11 @@ async def _lookup(http: httpx.AsyncClient, book_id: int) -> dict[str, Any]:
 
 def _payload(book: dict[str, Any], editions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     if editions is None:
-        editions = [{"foreignEditionId": e["foreignEditionId"], "monitored": True} for e in book["editions"] if e["monitored"]]
+        editions = [
+            {"foreignEditionId": e["foreignEditionId"], "monitored": True}
+            for e in book["editions"]
+            if e["monitored"]
+        ]
     return {
         "foreignBookId": book["foreignBookId"],
         "monitored": True,
@@ -86,7 +92,9 @@ async def test_search_unknown_work_or_bad_term_is_empty(http: httpx.AsyncClient)
     assert (await http.get("/api/v1/search", params={"term": "work: 12 3"})).json() == []
 
 
-async def test_search_shows_library_id_for_a_book_already_there(http: httpx.AsyncClient, state: BookshelfState) -> None:
+async def test_search_shows_library_id_for_a_book_already_there(
+    http: httpx.AsyncClient, state: BookshelfState
+) -> None:
     present = min(SCENARIO.in_library)
     book = await _lookup(http, present)
     assert book["id"] == state.book_by_foreign_id(str(present)).id > 0  # type: ignore[union-attr]
@@ -135,10 +143,14 @@ async def test_posting_existing_book_updates_it(http: httpx.AsyncClient, state: 
     [([], 500), ("two", 500), ([{"foreignEditionId": "1", "monitored": True}], 500)],
     ids=["no-monitored-edition", "two-monitored-editions", "edition-not-in-metadata"],
 )
-async def test_bad_editions_are_500(http: httpx.AsyncClient, state: BookshelfState, editions: Any, expected: int) -> None:
+async def test_bad_editions_are_500(
+    http: httpx.AsyncClient, state: BookshelfState, editions: Any, expected: int
+) -> None:
     book = await _lookup(http, KNOWN[0])
     if editions == "two":
-        editions = [{"foreignEditionId": e["foreignEditionId"], "monitored": True} for e in book["editions"]] * 2
+        editions = [
+            {"foreignEditionId": e["foreignEditionId"], "monitored": True} for e in book["editions"]
+        ] * 2
     response = await http.post("/api/v1/book", json=_payload(book, editions))
     assert response.status_code == expected
     assert "Sequence contains" in response.json()["message"]
@@ -150,7 +162,10 @@ async def test_unknown_book_is_400_and_missing_author_fields_too(http: httpx.Asy
     payload = _payload(book)
     payload["foreignBookId"] = str(min(SCENARIO.unknown))
     response = await http.post("/api/v1/book", json=payload)
-    assert response.status_code == 400 and response.json()[0]["errorMessage"] == "A book with this ID was not found"
+    assert (
+        response.status_code == 400
+        and response.json()[0]["errorMessage"] == "A book with this ID was not found"
+    )
     payload = _payload(book)
     payload["author"]["foreignAuthorId"] = ""
     assert (await http.post("/api/v1/book", json=payload)).status_code == 400

@@ -73,9 +73,13 @@ def request_schema(spec: dict[str, Any], path: str, method: str) -> dict[str, An
 @pytest.fixture
 async def fake() -> Any:
     scenario = wanted_sections(12, unknown_every=0, library_every=4, duplicate_every=0)
-    state = BookshelfState.from_fixture(scenario.bookshelf, metadata=RrgState.from_fixture(scenario.rreading_glasses))
+    state = BookshelfState.from_fixture(
+        scenario.bookshelf, metadata=RrgState.from_fixture(scenario.rreading_glasses)
+    )
     transport = httpx.ASGITransport(app=build_bookshelf_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://bs", headers={"X-Api-Key": DEMO_API_KEY}) as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://bs", headers={"X-Api-Key": DEMO_API_KEY}
+    ) as c:
         yield c, scenario
 
 
@@ -95,7 +99,15 @@ def test_security_schemes_are_the_api_key(spec: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/system/status", "/api/v1/rootfolder", "/api/v1/qualityprofile", "/api/v1/metadataprofile", "/api/v1/book", "/api/v1/author"]
+    "path",
+    [
+        "/api/v1/system/status",
+        "/api/v1/rootfolder",
+        "/api/v1/qualityprofile",
+        "/api/v1/metadataprofile",
+        "/api/v1/book",
+        "/api/v1/author",
+    ],
 )
 async def test_read_answers_match_spec(spec: dict[str, Any], fake: Any, path: str) -> None:
     http, _ = fake
@@ -120,7 +132,11 @@ async def test_search_entries_are_book_and_author_resources(spec: dict[str, Any]
 
 async def test_add_request_and_answer_match_spec(spec: dict[str, Any], fake: Any) -> None:
     http, scenario = fake
-    book = next(e["book"] for e in (await http.get("/api/v1/search", params={"term": f"work:{scenario.shelf[0]}"})).json() if "book" in e)
+    book = next(
+        e["book"]
+        for e in (await http.get("/api/v1/search", params={"term": f"work:{scenario.shelf[0]}"})).json()
+        if "book" in e
+    )
     candidate = BookshelfCandidate(
         foreign_book_id=book["foreignBookId"],
         title=book["title"],

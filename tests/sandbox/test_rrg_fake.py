@@ -33,7 +33,9 @@ def state() -> RrgState:
 
 @pytest.fixture
 async def http(state: RrgState) -> Any:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_rrg_app(state)), base_url="http://rrg") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_rrg_app(state)), base_url="http://rrg"
+    ) as c:
         yield c
 
 

@@ -79,20 +79,37 @@ class World:
             read.setdefault("id", 7000 + next(self._ids))
             read.setdefault("edition_id", edition_id)
         self.hardcover["user_books"].append(
-            {"id": user_book_id, "user_id": 1, "book_id": book_id, "edition_id": edition_id,
-             "status_id": status, "reads": reads}
+            {
+                "id": user_book_id,
+                "user_id": 1,
+                "book_id": book_id,
+                "edition_id": edition_id,
+                "status_id": status,
+                "reads": reads,
+            }
         )
         return user_book_id
 
     def item(self, title: str, author: str, *, duration: float = 36_000.0, **metadata: Any) -> str:
         """An Audiobookshelf item; returns its id."""
         item_id = f"item-{next(self._ids):04d}"
-        self.items.append({"id": item_id, "title": title, "authors": [author], "duration": duration, **metadata})
+        self.items.append(
+            {"id": item_id, "title": title, "authors": [author], "duration": duration, **metadata}
+        )
         return item_id
 
-    def listen(self, item_id: str, *, current: float, duration: float = 36_000.0, finished: bool = False,
-               started: str = "2026-11-01T10:00:00", updated: str = "2026-11-20T21:00:00",
-               finished_at: str | None = None, progress: float | None = None) -> None:
+    def listen(
+        self,
+        item_id: str,
+        *,
+        current: float,
+        duration: float = 36_000.0,
+        finished: bool = False,
+        started: str = "2026-11-01T10:00:00",
+        updated: str = "2026-11-20T21:00:00",
+        finished_at: str | None = None,
+        progress: float | None = None,
+    ) -> None:
         """Alice's Audiobookshelf progress on an item."""
         self.progress = [p for p in self.progress if p["libraryItemId"] != item_id]
         self.progress.append(
@@ -116,7 +133,9 @@ class World:
             "audiobookshelf": {
                 "users": [{"username": "alice", "password": "alice-password", "type": "user"}],
                 "api_keys": [{"name": "sync", "key": ABS_KEY, "username": "alice", "isActive": True}],
-                "libraries": [{"id": "lib-books", "name": "Audiobooks", "mediaType": "book", "items": self.items}],
+                "libraries": [
+                    {"id": "lib-books", "name": "Audiobooks", "mediaType": "book", "items": self.items}
+                ],
                 "progress": self.progress,
             },
         }
@@ -127,8 +146,10 @@ class World:
             {
                 "global": {
                     "timezone": self.timezone,
-                    "hardcover": {"url": "http://sandbox/hardcover/v1/graphql", **{
-                        k: v for k, v in FAST_LIMITS.items() if k != "max_top_level"}},
+                    "hardcover": {
+                        "url": "http://sandbox/hardcover/v1/graphql",
+                        **{k: v for k, v in FAST_LIMITS.items() if k != "max_top_level"},
+                    },
                     "sync": sync,
                 },
                 "users": [
@@ -159,8 +180,22 @@ class Runner:
     async def sync(self, **options: Any) -> ProgressReport:
         """One progress run for Alice."""
         transport = httpx.ASGITransport(app=self.sandbox.app)
-        (report,) = await run_progress(self.config, ["alice"], transport=transport, store=self.store, **options)
+        (report,) = await run_progress(
+            self.config, ["alice"], transport=transport, store=self.store, **options
+        )
         return report
+
+    async def play(self, item_id: str, *, current: float, duration: float) -> None:
+        """Move Alice's position in Audiobookshelf the way a player does (PATCH, progress sent along)."""
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.sandbox.app), base_url="http://sandbox/abs"
+        ) as client:
+            answer = await client.patch(
+                f"/api/me/progress/{item_id}",
+                json={"currentTime": current, "duration": duration, "progress": current / duration},
+                headers={"Authorization": f"Bearer {ABS_KEY}"},
+            )
+            answer.raise_for_status()
 
     def user_book(self, book_id: int) -> dict[str, Any] | None:
         """Alice's Hardcover entry for a book, as the fake holds it now (reads included)."""

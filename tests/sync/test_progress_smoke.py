@@ -8,10 +8,19 @@ from tests.sync.harness import Runner, World
 
 async def test_first_sync_links_by_asin_and_writes_progress(store: Store) -> None:
     world = World()
-    book = world.book("Project Hail Mary", "Andy Weir", editions=[
-        {"asin": "B08G9PRS1K", "audio_seconds": 58_000, "reading_format_id": 2, "edition_format": "Audiobook"},
-        {"isbn_13": "9780593135204", "pages": 496, "reading_format_id": 1},
-    ])
+    book = world.book(
+        "Project Hail Mary",
+        "Andy Weir",
+        editions=[
+            {
+                "asin": "B08G9PRS1K",
+                "audio_seconds": 58_000,
+                "reading_format_id": 2,
+                "edition_format": "Audiobook",
+            },
+            {"isbn_13": "9780593135204", "pages": 496, "reading_format_id": 1},
+        ],
+    )
     item = world.item("Project Hail Mary", "Andy Weir", duration=58_000.0, asin="B08G9PRS1K")
     world.listen(item, current=29_000.0, duration=58_000.0)
     runner = Runner.start(world, store)

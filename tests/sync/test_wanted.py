@@ -70,11 +70,25 @@ class World:
     sleeper: Sleeper
     rrg_hooks: list[Any]
 
-    async def run(self, store: Store, *, now: datetime = NOW, dry_run: bool = False, limit: int | None = None,
-                  **settings: Any) -> WantedReport:
+    async def run(
+        self,
+        store: Store,
+        *,
+        now: datetime = NOW,
+        dry_run: bool = False,
+        limit: int | None = None,
+        **settings: Any,
+    ) -> WantedReport:
         return await run_wanted(
-            hardcover=self.hardcover, bookshelf=self.bookshelf, metadata=self.metadata, store=store, user_id=USER,
-            settings=WantedSettings(**settings), dry_run=dry_run, limit=limit, now=now,
+            hardcover=self.hardcover,
+            bookshelf=self.bookshelf,
+            metadata=self.metadata,
+            store=store,
+            user_id=USER,
+            settings=WantedSettings(**settings),
+            dry_run=dry_run,
+            limit=limit,
+            now=now,
         )
 
 
@@ -91,16 +105,26 @@ async def _world(scenario: WantedScenario) -> AsyncIterator[World]:
 
     async with (
         httpx.AsyncClient(transport=httpx.ASGITransport(app=build_hardcover_app(hc))) as hc_http,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=build_rrg_app(rrg)), event_hooks={"request": [rrg_hook]}) as rrg_http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=build_rrg_app(rrg)), event_hooks={"request": [rrg_hook]}
+        ) as rrg_http,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=build_bookshelf_app(bs))) as bs_http,
     ):
-        hc_session = HardcoverSession(hc_http, DEMO_TOKEN, url="http://hc/v1/graphql", sleep=sleeper, rng=random.Random(1))
+        hc_session = HardcoverSession(
+            hc_http, DEMO_TOKEN, url="http://hc/v1/graphql", sleep=sleeper, rng=random.Random(1)
+        )
         yield World(
-            scenario, hc, rrg, bs,
+            scenario,
+            hc,
+            rrg,
+            bs,
             HardcoverApi(hc_session),
-            BookshelfApi(BookshelfSession(bs_http, DEMO_API_KEY, url="http://bs", sleep=sleeper, rng=random.Random(2))),
+            BookshelfApi(
+                BookshelfSession(bs_http, DEMO_API_KEY, url="http://bs", sleep=sleeper, rng=random.Random(2))
+            ),
             RrgApi(RrgSession(rrg_http, url="http://rrg", sleep=sleeper, rng=random.Random(3))),
-            sleeper, hooks,
+            sleeper,
+            hooks,
         )
 
 
@@ -143,7 +167,9 @@ async def test_W1_W2_W3_W4_shelf_of_250_with_an_outage(big: World, store: Store)
         book = big.bs.book_by_foreign_id(str(canonical[book_id]))
         assert book is not None and book.monitored, book_id
         assert len(_monitored_editions(big.bs, str(canonical[book_id]))) == 1
-    expected_adds = len(set(canonical.values()) - {scenario.duplicates.get(b, b) for b in scenario.in_library})
+    expected_adds = len(
+        set(canonical.values()) - {scenario.duplicates.get(b, b) for b in scenario.in_library}
+    )
     # Each book was posted once at most; an author's later shelf books were already there (unmonitored,
     # from the author refresh) and were monitored instead of posted again.
     added_rows, monitored_rows = report.with_outcome("added"), report.with_outcome("monitored")
@@ -161,10 +187,16 @@ async def test_W1_W2_W3_W4_shelf_of_250_with_an_outage(big: World, store: Store)
     assert all("unknown to rreading-glasses" in (r.reason or "") and r.next_retry_at for r in failed.values())
     ledger = {row.hardcover_book_id: row for row in store.wanted.list_for_user(USER)}
     assert {b for b, r in ledger.items() if r.state == WantedState.FAILED} == scenario.unknown
-    assert {b for b, r in ledger.items() if r.state == WantedState.ADDED} == {r.hardcover_book_id for r in added_rows}
+    assert {b for b, r in ledger.items() if r.state == WantedState.ADDED} == {
+        r.hardcover_book_id for r in added_rows
+    }
     assert {b for b, r in ledger.items() if r.state != WantedState.FAILED} == set(known)
     assert all(r.isbn13 and r.cover_url for r in added_rows)
-    assert report.hardcover_units > 0 and report.requests["bookshelf"] > 0 and report.requests["rreading-glasses"] > 0
+    assert (
+        report.hardcover_units > 0
+        and report.requests["bookshelf"] > 0
+        and report.requests["rreading-glasses"] > 0
+    )
     assert "Hardcover units" in report.summary()
 
     writes_before = big.bs.stats()["writes"]
@@ -179,8 +211,11 @@ async def test_dry_run_writes_nothing(big: World, store: Store) -> None:
     assert big.bs.stats()["writes"] == 0 and big.bs.stats()["books_added"] == 0
     assert store.wanted.list_for_user(USER) == []
     would = report.with_outcome("would_add")
-    assert len(would) == len({big.scenario.duplicates.get(b, b) for b in big.scenario.shelf} - big.scenario.unknown
-                             - {big.scenario.duplicates.get(b, b) for b in big.scenario.in_library})
+    assert len(would) == len(
+        {big.scenario.duplicates.get(b, b) for b in big.scenario.shelf}
+        - big.scenario.unknown
+        - {big.scenario.duplicates.get(b, b) for b in big.scenario.in_library}
+    )
     assert report.dry_run and report.summary().startswith("dry run")
 
 
@@ -198,7 +233,9 @@ async def test_W4_failures_retry_with_backoff(small: World, clocked_store: Store
 
     clock.advance(timedelta(minutes=30))
     waiting = await small.run(clocked_store, now=clock())
-    assert {r.hardcover_book_id for r in waiting.with_outcome("waiting")} >= {r.hardcover_book_id for r in failed}
+    assert {r.hardcover_book_id for r in waiting.with_outcome("waiting")} >= {
+        r.hardcover_book_id for r in failed
+    }
 
     clock.advance(timedelta(minutes=31))
     small.rrg.set_down(False)
@@ -236,10 +273,9 @@ async def test_unmonitor_removed_is_off_by_default_then_unmonitors(small: World,
     await small.run(store)
     added = [r for r in store.wanted.list_for_user(USER) if r.state == WantedState.ADDED]
     gone = added[0]
-    table = small.hc.tables["user_books"]
-    for key, row in list(table.items()):
+    for key, row in list(small.hc.rows("user_books").items()):
         if row["book_id"] == gone.hardcover_book_id:
-            del table[key]
+            small.hc.delete("user_books", key)
     await small.run(store)
     assert small.bs.books[gone.bookshelf_book_id].monitored  # type: ignore[index]
     report = await small.run(store, unmonitor_removed=True)
@@ -250,11 +286,13 @@ async def test_unmonitor_removed_is_off_by_default_then_unmonitors(small: World,
 
 
 async def test_bad_profile_name_is_a_config_error(small: World, store: Store) -> None:
-    with pytest.raises(ConfigError, match="bookshelf.quality_profile"):
+    with pytest.raises(ConfigError, match=r"bookshelf\.quality_profile"):
         await small.run(store, quality_profile="Nope")
     report = await small.run(store, quality_profile="Spoken", root_folder="/books")
-    added = report.with_outcome("added")[0]
-    assert small.bs.books[added.bookshelf_book_id].author.quality_profile_id == 2  # type: ignore[index]
+    # Authors new to Bookshelf take the chosen profile; existing ones keep theirs (ref A.5).
+    authors = [small.bs.books[r.bookshelf_book_id].author for r in report.with_outcome("added")]  # type: ignore[index]
+    assert {a.quality_profile_id for a in authors} == {1, 2}
+    assert all(a.quality_profile_id == 1 for a in authors if a.id == 1)
 
 
 # -- the pure plan ------------------------------------------------------------------------------------
@@ -287,7 +325,10 @@ def test_W1_ledger_rows_are_not_sent_again_and_W4_waits() -> None:
 
 def test_plan_limit_and_removed_books() -> None:
     shelf = [ShelfBook(i) for i in range(1, 5)]
-    ledger = {9: LedgerRow(9, "added", bookshelf_book_id=90), 8: LedgerRow(8, "present", bookshelf_book_id=80)}
+    ledger = {
+        9: LedgerRow(9, "added", bookshelf_book_id=90),
+        8: LedgerRow(8, "present", bookshelf_book_id=80),
+    }
     plan = plan_wanted(shelf, ledger, {}, now=NOW, limit=2, unmonitor_removed=True)
     assert len(plan.of(AddToBookshelf)) == 2 and len(plan.of(Deferred)) == 2
     removed = plan.of(UnmonitorRemoved)
@@ -302,7 +343,7 @@ def test_choose_target_defaults_and_names() -> None:
     assert choose_target(folders, quality, meta).quality_profile_id == 2
     chosen = choose_target(folders, quality, meta, root_folder="audio", quality_profile="2")
     assert (chosen.root_folder_path, chosen.quality_profile_id) == ("/audio", 2)
-    with pytest.raises(ConfigError, match="bookshelf.root_folder"):
+    with pytest.raises(ConfigError, match=r"bookshelf\.root_folder"):
         choose_target(folders, quality, meta, root_folder="/nowhere")
-    with pytest.raises(ConfigError, match="bookshelf.root_folder"):
+    with pytest.raises(ConfigError, match=r"bookshelf\.root_folder"):
         choose_target([], quality, meta)

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bookrelay.sandbox.audiobookshelf.fixture import ItemRec, UserRec
+from bookrelay.sandbox.audiobookshelf.media import can_update
 from bookrelay.sandbox.audiobookshelf.shapes import (
     SERVER_SETTINGS,
     expanded_item,
@@ -319,8 +320,10 @@ def build_abs_app(state: AbsState) -> Starlette:
         item = state.items.get(request.path_params["item_id"])
         if item is None:
             return send_status(404)
+        if not can_update(user.type):
+            return send_status(403)  # LibraryItemController.middleware: PATCH needs the update permission
         body = await _json_body(request)
-        if not isinstance(body, dict):
+        if body is _BAD_BODY:
             return send_text(400, "Invalid request body")
         updated = state.update_media(item, body)
         return JSONResponse({"updated": updated, "libraryItem": old_item(item)})

@@ -93,10 +93,23 @@ def user_json(user: UserRec, progress: list[ProgressRec]) -> dict[str, Any]:
         "isLocked": False,
         "lastSeen": None,
         "createdAt": user.created_at,
-        "permissions": dict(_PERMISSIONS),
+        "permissions": permissions_for(user.type),
         "librariesAccessible": [],
         "itemTagsSelected": [],
         "hasOpenIDLink": False,
+    }
+
+
+def permissions_for(user_type: str) -> dict[str, Any]:
+    """A user's permissions as ABS defaults them by type (``User.getDefaultPermissionsForUserType``)."""
+    admin = user_type in ("root", "admin")
+    return {
+        **_PERMISSIONS,
+        "update": admin,
+        "delete": user_type == "root",
+        "upload": admin,
+        "createEreader": admin,
+        "accessExplicitContent": admin,
     }
 
 

@@ -31,6 +31,7 @@ from bookrelay.sandbox.audiobookshelf.fixture import (
     derived_id,
     parse_fixture,
 )
+from bookrelay.sandbox.audiobookshelf.media import apply_book_media_update
 from bookrelay.sandbox.audiobookshelf.shapes import progress_json
 
 _PROGRESS_COLUMNS = {
@@ -38,16 +39,6 @@ _PROGRESS_COLUMNS = {
     "currentTime": "current_time",
     "ebookProgress": "ebook_progress",
 }
-_BOOK_TEXT_FIELDS = (
-    "title",
-    "subtitle",
-    "publishedDate",
-    "publisher",
-    "description",
-    "isbn",
-    "asin",
-    "language",
-)
 
 
 def _b64(data: bytes) -> str:
@@ -351,44 +342,19 @@ class AbsState:
 
     # -- metadata --------------------------------------------------------------------------------
 
-    def update_media(self, item: ItemRec, payload: dict[str, Any]) -> bool:
-        """Merge ``payload["metadata"]`` into a book's metadata; True when anything changed."""
-        metadata = payload.get("metadata")
-        if not isinstance(metadata, dict) or item.media_type != "book":
+    def update_media(self, item: ItemRec, payload: Any) -> bool:
+        """Apply a media PATCH body to a book as ABS 2.36 does (see ``media.py``); the server's ``updated``."""
+        if item.media_type != "book":
             return False
-        current = item.metadata
-        updates: dict[str, Any] = {}
-        for key in _BOOK_TEXT_FIELDS:
-            if key in metadata and (metadata[key] is None or isinstance(metadata[key], str)):
-                updates[key] = metadata[key]
-        if "publishedYear" in metadata:
-            year = metadata["publishedYear"]
-            updates["publishedYear"] = None if year in (None, "") else str(year)
-        for key in ("narrators", "genres"):
-            if isinstance(metadata.get(key), list):
-                updates[key] = [str(v) for v in metadata[key]]
-        if isinstance(metadata.get("authors"), list):
-            updates["authors"] = [a["name"] if isinstance(a, dict) else str(a) for a in metadata["authors"]]
-        if isinstance(metadata.get("series"), list):
-            updates["series"] = [
-                {
-                    "id": s.get("id") or derived_id("series", s["name"]),
-                    "name": s["name"],
-                    "sequence": s.get("sequence"),
-                }
-                for s in metadata["series"]
-                if isinstance(s, dict) and isinstance(s.get("name"), str)
-            ]
-        for key in ("explicit", "abridged"):
-            if isinstance(metadata.get(key), bool):
-                updates[key] = metadata[key]
-        changed = {k: v for k, v in updates.items() if current.get(k) != v}
-        if not changed:
-            return False
-        current.update(changed)
-        item.updated_at = self.now_ms()
-        self.counters["writes"] += 1
-        return True
+        updated, metadata = apply_book_media_update(
+            item.metadata, payload, lambda name: derived_id("series", name)
+        )
+        if updated:
+            item.metadata.clear()
+            item.metadata.update(metadata)
+            item.updated_at = self.now_ms()
+            self.counters["writes"] += 1
+        return updated
 
     def describe(self) -> dict[str, Any]:
         """The parsed fixture as plain data (for debugging a demo fixture)."""

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from bookrelay.errors import NotFound
 from bookrelay.store.models import CacheKind, LookupCacheEntry, Wanted, WantedState
 from bookrelay.store.repositories._base import Repo, ensure_user, upsert
 
@@ -78,6 +79,18 @@ class WantedRepo(Repo):
             row.reason = reason
             row.title = title if title is not None else row.title
             row.next_retry_at = now + backoff(row.attempts)
+            row.updated_at = now
+            session.flush()
+            return row
+
+    def retry_now(self, user_id: str, hardcover_book_id: int) -> Wanted:
+        """Make a failed book due at once (the user asked); NotFound when the ledger has no such failure."""
+        now = self._now()
+        with self._db.transaction() as session:
+            row = _find(session, user_id, hardcover_book_id, for_update=True)
+            if row is None or row.state != WantedState.FAILED:
+                raise NotFound(f"no failed wanted book {hardcover_book_id} for user {user_id}")
+            row.next_retry_at = now
             row.updated_at = now
             session.flush()
             return row

@@ -297,9 +297,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_run_events")),
     )
     op.create_index("ix_run_events_run", "run_events", ["run_id", "id"], unique=False)
+    op.create_table(
+        "audible_calls",
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("last_sync_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_audible_calls_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_audible_calls")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("audible_calls")
     op.drop_index("ix_run_events_run", table_name="run_events")
 
     op.drop_table("run_events")

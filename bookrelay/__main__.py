@@ -1,0 +1,5 @@
+"""``python -m bookrelay``."""
+
+from bookrelay.cli.main import run
+
+run()

@@ -1,0 +1,117 @@
+"""Commands of the wanted job: Hardcover Want to Read → Bookshelf."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.options import ConfigOption
+from bookrelay.errors import ConfigError
+from bookrelay.sync.wanted import WantedReport
+
+console = Console(highlight=False)
+wanted_app = typer.Typer(
+    help="Send Hardcover's Want to Read shelf to Bookshelf, monitored, once per book.",
+    invoke_without_command=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the wanted commands to the main app."""
+    app.add_typer(wanted_app, name="wanted")
+
+
+def render_wanted(console: Console, user_id: str, report: WantedReport) -> None:
+    """The books of one run and what happened to each, then the summary line."""
+    table = Table("book", "title", "outcome", "ISBN", "ASIN", "cover", "reason", title=f"wanted · {user_id}")
+    for row in report.rows:
+        table.add_row(
+            str(row.hardcover_book_id),
+            row.title or "",
+            row.outcome,
+            row.isbn13 or "",
+            row.asin or "",
+            row.cover_url or "",
+            row.reason or "",
+        )
+    console.print(table)
+    console.print(report.summary(), soft_wrap=True)
+
+
+@wanted_app.callback()
+@handle_errors
+def wanted(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    user: Annotated[str | None, typer.Option("--user", help="One user (default: every user).")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be added; write nothing.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Look at N books at most.")] = None,
+) -> None:
+    """Run the wanted job (without a subcommand)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from bookrelay.app import load_settings, run_wanted_job
+
+    settings = load_settings(config)
+    if not settings.users:
+        raise ConfigError("no users configured", place="users")
+    user_ids = [settings.user(user).id] if user else [u.id for u in settings.users]
+    failed = False
+    for user_id, report, error in asyncio.run(
+        run_wanted_job(settings, user_ids, dry_run=dry_run, limit=limit)
+    ):
+        if report is not None:
+            render_wanted(console, user_id, report)
+        if error:
+            console.print(f"[bold red]{user_id}: stopped:[/] {error}", soft_wrap=True)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@wanted_app.command("list")
+@handle_errors
+def wanted_list(
+    config: ConfigOption = None,
+    user: Annotated[str | None, typer.Option("--user")] = None,
+) -> None:
+    """The ledger: every book sent (or tried), its state, and when a failure is retried."""
+    from bookrelay.app import wanted_ledger
+
+    rows = wanted_ledger(config, user)
+    if not rows:
+        console.print("the ledger is empty")
+        return
+    table = Table("user", "book", "title", "state", "attempts", "next retry", "reason")
+    for row in rows:
+        table.add_row(
+            row.user_id,
+            str(row.hardcover_book_id),
+            row.title or "",
+            row.state.value,
+            str(row.attempts),
+            f"{row.next_retry_at:%Y-%m-%d %H:%M}" if row.next_retry_at else "",
+            row.reason or "",
+        )
+    console.print(table)
+
+
+@wanted_app.command("retry")
+@handle_errors
+def wanted_retry(
+    hardcover_book_id: Annotated[int, typer.Argument(min=1, help="Hardcover book id.")],
+    config: ConfigOption = None,
+    user: Annotated[str | None, typer.Option("--user")] = None,
+) -> None:
+    """Retry a failed book on the next run instead of waiting for its backoff."""
+    from bookrelay.app import retry_wanted
+
+    row = retry_wanted(config, user, hardcover_book_id)
+    console.print(f"book {row.hardcover_book_id} will be retried on the next run")

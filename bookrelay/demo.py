@@ -1,0 +1,201 @@
+"""``bookrelay demo``: the sandbox on a loopback port, every job once against it, and what happened.
+
+The demo uses a temporary folder for its SQLite store and secret key, so it leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from bookrelay.config import Config
+from bookrelay.sandbox.server import Sandbox, build_sandbox, load_fixture
+
+# The free plan's 60 a minute would make the demo wait about a minute; the pacing is the same code.
+DEMO_LIMITS = {"per_minute": 1200, "burst": 60, "daily": 5000}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_sandbox(sandbox: Sandbox) -> Iterator[str]:
+    """Serve the sandbox with uvicorn on a free loopback port in a thread; yields its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(sandbox.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the sandbox did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+WANTED_USER = "reader"
+WANTED_SHELF = 25
+_READER_ID = 2
+_AUTHOR_OFFSET = 80_000
+_USER_BOOK_OFFSET = 90_000
+
+
+def with_wanted_shelf(fixture: dict[str, Any], count: int = WANTED_SHELF) -> dict[str, Any]:
+    """The demo fixture plus a second Hardcover reader whose Want to Read shelf feeds Bookshelf.
+
+    The wanted scenario's Hardcover rows are renumbered so that they sit beside the demo's own.
+    """
+    from bookrelay.sandbox.bookshelf.demo import wanted_sections
+
+    scenario = wanted_sections(count)
+    hardcover = fixture.setdefault("hardcover", {})
+    extra = scenario.hardcover
+    reader = {**extra["users"][0], "id": _READER_ID, "username": WANTED_USER, "scopes": ["all"]}
+    hardcover.setdefault("users", []).append(reader)
+    hardcover.setdefault("authors", []).extend(
+        {**a, "id": a["id"] + _AUTHOR_OFFSET} for a in extra["authors"]
+    )
+    hardcover.setdefault("books", []).extend(
+        {**b, "author_ids": [a + _AUTHOR_OFFSET for a in b.get("author_ids", [])]} for b in extra["books"]
+    )
+    hardcover.setdefault("editions", []).extend(extra["editions"])
+    hardcover.setdefault("user_books", []).extend(
+        {**ub, "id": ub["id"] + _USER_BOOK_OFFSET, "user_id": _READER_ID} for ub in extra["user_books"]
+    )
+    fixture["rreading_glasses"] = scenario.rreading_glasses
+    fixture["bookshelf"] = scenario.bookshelf
+    return fixture
+
+
+def demo_config(base_url: str, folder: Path, fixture: dict[str, Any]) -> Config:
+    """A config for every demo user, pointing at the served sandbox, with a store in ``folder``."""
+    from bookrelay.sandbox import demo_data
+    from bookrelay.sandbox.bookshelf.demo import DEMO_API_KEY, DEMO_TOKEN
+
+    return Config.model_validate(
+        {
+            "global": {
+                "timezone": "Europe/Berlin",
+                "database": f"sqlite:///{folder / 'bookrelay.db'}",
+                "secret_key_file": str(folder / "secret.key"),
+                "hardcover": {"url": f"{base_url}/hardcover/v1/graphql", **DEMO_LIMITS},
+                "bookshelf": {"url": f"{base_url}/bookshelf", "api_key": DEMO_API_KEY},
+                "rreading_glasses": {"url": f"{base_url}/rreading-glasses"},
+                "jobs": {"progress": True, "wanted": True},
+            },
+            "users": [
+                {
+                    "id": "demo",
+                    "hardcover": {"token": demo_data.DEMO_HARDCOVER_TOKEN},
+                    "audiobookshelf": {
+                        "url": f"{base_url}/abs",
+                        "api_key": demo_data.DEMO_ABS_KEY,
+                        "libraries": {"exclude": ["Podcasts"]},
+                    },
+                },
+                {"id": WANTED_USER, "hardcover": {"token": DEMO_TOKEN}},
+            ],
+        }
+    )
+
+
+def run_demo(console: Console, fixture_path: Path | None = None) -> int:
+    """Run the demo; returns the exit code (0 when every run succeeded)."""
+    from bookrelay.app import open_store, run_progress
+    from bookrelay.cli.render import render_plan, render_summary
+
+    fixture = load_fixture(fixture_path)
+    if fixture_path is None:
+        fixture = with_wanted_shelf(fixture)
+    fixture.setdefault("hardcover", {})["limits"] = {
+        **fixture.get("hardcover", {}).get("limits", {}),
+        **DEMO_LIMITS,
+    }
+    sandbox = build_sandbox(fixture)
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="bookrelay-demo-") as tmp, serve_sandbox(sandbox) as base_url:
+        config = demo_config(base_url, Path(tmp), fixture)
+        console.rule("[bold]bookrelay demo")
+        console.print(f"sandbox serving on {base_url} (Hardcover, Audiobookshelf, Audible); store in {tmp}")
+        store = open_store(config)
+        try:
+            readers = [u.id for u in config.users if u.audiobookshelf is not None]
+            console.rule("progress · first run: Audiobookshelf → Hardcover")
+            reports = asyncio.run(run_progress(config, readers, store=store))
+            for report in reports:
+                render_plan(console, report)
+                render_summary(console, report)
+                failed = failed or report.error is not None
+            console.rule("progress · second run: nothing changed")
+            for report in asyncio.run(run_progress(config, readers, store=store)):
+                render_summary(console, report)
+                failed = failed or report.error is not None
+            _render_conflicts(console, store)
+            if fixture.get("bookshelf"):
+                failed = _run_wanted(console, config, store) or failed
+        finally:
+            store.close()
+        _render_stats(console, sandbox)
+    return 1 if failed else 0
+
+
+def _run_wanted(console: Console, config: Config, store: Any) -> bool:
+    """The wanted job, twice: the second run adds nothing. True when a run failed."""
+    from bookrelay.app import run_wanted_job
+    from bookrelay.cli.wanted import render_wanted
+
+    failed = False
+    for title in ("wanted · first run: Want to Read → Bookshelf", "wanted · second run: nothing new"):
+        console.rule(title)
+        for user_id, report, error in asyncio.run(run_wanted_job(config, [WANTED_USER], store=store)):
+            if report is not None:
+                render_wanted(console, user_id, report)
+            if error:
+                console.print(f"[bold red]{user_id}: stopped:[/] {error}", soft_wrap=True)
+                failed = True
+    return failed
+
+
+def _render_conflicts(console: Console, store: Any) -> None:
+    from bookrelay.store.models import ConflictStatus
+
+    conflicts = store.conflicts.list(ConflictStatus.OPEN)
+    table = Table(
+        "id", "item", "title", "reason", "best candidate", title="open conflicts (bookrelay conflicts list)"
+    )
+    for c in conflicts:
+        best = (c.candidates or [{}])[0]
+        shown = f"{best.get('title', '')} ({best.get('score', 0):.2f})" if best else ""
+        table.add_row(str(c.id), c.source_item_id, c.title, c.reason, shown)
+    console.print(table)
+
+
+def _render_stats(console: Console, sandbox: Sandbox) -> None:
+    stats = sandbox.stats()
+    hc = stats["hardcover"]
+    table = Table("fake", "requests", "writes", "Hardcover units", "429s", title="sandbox traffic")
+    table.add_row(
+        "hardcover", str(hc["requests"]), str(hc["writes"]), str(hc["units"]), str(hc["rate_limited"])
+    )
+    for name in ("audiobookshelf", "bookshelf", "rreading_glasses"):
+        fake = stats.get(name, {})
+        table.add_row(name, str(fake.get("requests", "")), str(fake.get("writes", "")), "", "")
+    console.print(table)

@@ -1,0 +1,244 @@
+"""The command line: version, config check, db upgrade, status, sync, conflicts, link, sandbox serve."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from bookrelay import __version__
+from bookrelay.cli.main import app
+
+runner = CliRunner()
+
+SECRET_TOKEN = "hc_pat_SuperSecretValue123"
+SECRET_ABS = "abs-secret-key-987654"
+SECRET_PASSWORD = "hunter2-password-xyz"
+
+
+def write_config(folder: Path, body: str) -> Path:
+    path = folder / "bookrelay.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def good_config(folder: Path, db_url: str | None = None) -> Path:
+    db = db_url or f"sqlite:///{folder / 'store.db'}"
+    return write_config(
+        folder,
+        f"""global:
+  timezone: Europe/Berlin
+  database: "{db}"
+  secret_key_file: "{folder / "secret.key"}"
+users:
+  - id: alice
+    hardcover: {{token: "Bearer {SECRET_TOKEN}"}}
+    audiobookshelf:
+      url: http://127.0.0.1:9/abs
+      api_key: "{SECRET_ABS}"
+""",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "HARDCOVER_TOKEN",
+        "HARDCOVER_API_KEY",
+        "ABS_URL",
+        "AUDIOBOOKSHELF_URL",
+        "ABS_TOKEN",
+        "AUDIOBOOKSHELF_API_KEY",
+        "DATABASE_PATH",
+        "DATABASE_URL",
+        "BOOKRELAY_CONFIG",
+        "BOOKRELAY_SECRET_KEY",
+        "ABS_USERNAME",
+        "ABS_PASSWORD",
+        "TIMEZONE",
+        "TZ",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.stdout
+
+
+def test_config_check_names_line_and_key_of_each_problem(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        f"""global:
+  timezone: Mars/Olympus
+  workers: 0
+users:
+  - id: alice
+    hardcover: {{token: "{SECRET_TOKEN}"}}
+    audiobookshelf:
+      url: not-a-url
+      api_key: "{SECRET_ABS}"
+      colour: blue
+""",
+    )
+    result = runner.invoke(app, ["config", "check", "--config", str(path)], terminal_width=200)
+    assert result.exit_code == 2
+    out = result.stdout
+    assert f"{path}:2: global.timezone:" in out
+    assert f"{path}:3: global.workers:" in out
+    assert f"{path}:8: users[0].audiobookshelf.url:" in out
+    assert f"{path}:10: users[0].audiobookshelf.colour: unknown key" in out
+    assert SECRET_TOKEN not in out and SECRET_ABS not in out
+
+
+def test_config_check_accepts_a_good_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["config", "check", "--config", str(good_config(tmp_path))])
+    assert result.exit_code == 0, result.stdout
+    assert "OK" in result.stdout
+
+
+def test_config_check_reports_a_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["config", "check", "--config", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "nope.yaml" in result.stderr
+
+
+def test_S1_secrets_never_reach_output_or_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command that touches the secrets, with their output and every log record grepped."""
+    caplog.set_level(logging.DEBUG)
+    path = good_config(tmp_path)
+    monkeypatch.setenv("ABS_PASSWORD", SECRET_PASSWORD)
+    outputs = []
+    for args in (
+        ["config", "check", "--config", str(path)],
+        ["config", "show", "--config", str(path)],
+        ["db", "upgrade", "--config", str(path)],
+        ["status", "--config", str(path)],
+        ["-v", "sync", "--config", str(path), "--dry-run"],  # ABS is unreachable: an error message
+    ):
+        result = runner.invoke(app, args)
+        outputs.append(result.stdout + result.stderr)
+    broken = write_config(
+        tmp_path,
+        f"users:\n  - id: 1bad id\n    hardcover: {{token: 42}}\n"
+        f'    audiobookshelf: {{url: x, api_key: "{SECRET_ABS}", password: "{SECRET_PASSWORD}"}}\n',
+    )
+    result = runner.invoke(app, ["config", "check", "--config", str(broken)])
+    outputs.append(result.stdout + result.stderr)
+    everything = "\n".join(outputs) + "\n".join(r.getMessage() for r in caplog.records)
+    assert "***" in outputs[1]  # config show masks them
+    for secret in (SECRET_TOKEN, SECRET_ABS, SECRET_PASSWORD):
+        assert secret not in everything
+
+
+def test_db_upgrade_and_status(tmp_path: Path) -> None:
+    path = good_config(tmp_path)
+    result = runner.invoke(app, ["db", "upgrade", "--config", str(path)])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "revision" in result.stdout
+    status = runner.invoke(app, ["status", "--config", str(path)])
+    assert status.exit_code == 0
+    assert "no runs yet" in status.stdout
+
+
+def test_sync_refuses_conflicting_user_options(tmp_path: Path) -> None:
+    path = good_config(tmp_path)
+    result = runner.invoke(app, ["sync", "--config", str(path), "--user", "alice", "--all-users"])
+    assert result.exit_code == 2
+    assert "--all-users" in result.stderr
+
+
+def test_link_unlink_and_conflicts_commands(tmp_path: Path) -> None:
+    path = good_config(tmp_path)
+    pinned = runner.invoke(app, ["link", "item-1", "--book", "42", "--edition", "7", "--config", str(path)])
+    assert pinned.exit_code == 0, pinned.stdout + pinned.stderr
+    assert "book 42" in pinned.stdout
+    released = runner.invoke(app, ["unlink", "item-1", "--config", str(path)])
+    assert released.exit_code == 0
+    missing = runner.invoke(app, ["unlink", "item-404", "--config", str(path)])
+    assert missing.exit_code != 0
+    listing = runner.invoke(app, ["conflicts", "list", "--config", str(path)])
+    assert listing.exit_code == 0 and "no conflicts" in listing.stdout
+    unknown = runner.invoke(app, ["conflicts", "show", "99", "--config", str(path)])
+    assert unknown.exit_code == 7
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_sandbox_serve_answers_on_one_port(tmp_path: Path) -> None:
+    port = _free_port()
+    fixture = tmp_path / "fixture.json"
+    fixture.write_text(
+        json.dumps(
+            {
+                "hardcover": {
+                    "users": [{"id": 1, "username": "a", "token": "hc_pat_a"}],
+                    "books": [],
+                    "editions": [],
+                }
+            }
+        )
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bookrelay",
+            "sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--fixture",
+            str(fixture),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                stats = httpx.get(f"http://127.0.0.1:{port}/_sandbox/stats", timeout=1).json()
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert set(stats) >= {"hardcover", "audiobookshelf"}
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/hardcover/v1/graphql",
+            json={"query": "{ me { id username } }"},
+            headers={"Authorization": "Bearer hc_pat_a"},
+        )
+        assert answer.json()["data"]["me"][0]["username"] == "a"
+        assert httpx.get(f"http://127.0.0.1:{port}/_sandbox/stats").json()["hardcover"]["units"] == 1
+        assert httpx.post(f"http://127.0.0.1:{port}/_sandbox/reset").json() == {"reset": True}
+        assert httpx.get(f"http://127.0.0.1:{port}/_sandbox/stats").json()["hardcover"]["units"] == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_sandbox_serve_rejects_a_broken_fixture(tmp_path: Path) -> None:
+    fixture = tmp_path / "broken.json"
+    fixture.write_text("{ not json")
+    result = runner.invoke(app, ["sandbox", "serve", "--fixture", str(fixture)])
+    assert result.exit_code == 2
+    assert "broken.json" in result.stderr and "line 1" in result.stderr

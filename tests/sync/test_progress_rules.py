@@ -1,0 +1,302 @@
+"""The progress job end to end, rule by rule: real clients, the sandbox fakes and the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bookrelay.app import run_progress
+from bookrelay.store.facade import Store
+from bookrelay.store.models import ConflictStatus, LinkStatus
+from tests.sync.harness import Runner, World
+
+AUDIO = {"reading_format_id": 2, "edition_format": "Audiobook"}
+
+
+def audio(asin: str | None = None, seconds: int | None = 36_000, **extra: Any) -> dict[str, Any]:
+    return {**AUDIO, "asin": asin, "audio_seconds": seconds, **extra}
+
+
+def hail_mary(world: World) -> tuple[int, str]:
+    book = world.book("Project Hail Mary", "Andy Weir", editions=[audio("B08G9PRS1K", 58_000)])
+    item = world.item("Project Hail Mary", "Andy Weir", duration=58_000.0, asin="B08G9PRS1K")
+    return book, item
+
+
+async def test_P7_new_book_becomes_currently_reading_with_source_start_date(store: Store) -> None:
+    world = World(timezone="America/New_York")
+    book, item = hail_mary(world)
+    # 03:30 UTC on 2 Nov is still 1 Nov in New York (P10).
+    world.listen(item, current=20_000.0, duration=58_000.0, started="2026-11-02T03:30:00")
+    runner = Runner.start(world, store)
+    report = await runner.sync()
+    entry = runner.user_book(book)
+    assert entry is not None and entry["status_id"] == 2
+    assert [r["started_at"] for r in entry["reads"]] == ["2026-11-01"]
+    assert report.linked == {"asin": 1}
+    assert report.written == 1
+    # N5/P11: one insert_user_book and one update of the read Hardcover created, 2 units in all writes.
+    assert runner.hc_writes == 2
+
+
+async def test_P6_finished_book_is_read_with_source_finish_date_in_user_zone(store: Store) -> None:
+    world = World(timezone="Europe/Berlin")
+    book, item = hail_mary(world)
+    world.listen(
+        item,
+        current=58_000.0,
+        duration=58_000.0,
+        finished=True,
+        started="2026-10-01T08:00:00",
+        finished_at="2026-10-20T23:30:00",
+    )
+    runner = Runner.start(world, store)
+    await runner.sync()
+    entry = runner.user_book(book)
+    assert entry is not None and entry["status_id"] == 3
+    assert len(entry["reads"]) == 1  # the read Hardcover created was adopted, not duplicated (P11)
+    read = entry["reads"][0]
+    assert read["finished_at"] == "2026-10-21"  # 23:30 UTC is the next day in Berlin
+    assert read["started_at"] == "2026-10-01"
+    assert read["progress_seconds"] == 58_000
+
+
+async def test_P11_second_run_updates_the_same_read_and_unchanged_run_spends_nothing(store: Store) -> None:
+    world = World()
+    book, item = hail_mary(world)
+    world.listen(item, current=10_000.0, duration=58_000.0)
+    runner = Runner.start(world, store)
+    await runner.sync()
+    await runner.play(item, current=30_000.0, duration=58_000.0)
+    report = await runner.sync()
+    entry = runner.user_book(book)
+    assert entry is not None
+    assert len(entry["reads"]) == 1
+    assert entry["reads"][0]["progress_seconds"] == 30_000
+    assert report.written == 1
+    units_before = runner.sandbox.hardcover.stats()["units"]
+    unchanged = await runner.sync()
+    assert unchanged.unchanged == 1
+    assert unchanged.units_spent == 0
+    assert runner.sandbox.hardcover.stats()["units"] == units_before
+
+
+async def test_P5_regression_is_held_and_reported(store: Store) -> None:
+    world = World()
+    book = world.book("Leviathan Wakes", "James S. A. Corey", editions=[audio("B0047ZFDT2", 72_000)])
+    edition = world.edition_ids(book)[0]
+    world.shelve(book, 2, edition, [{"started_at": "2026-10-01", "progress_seconds": 50_000}])
+    item = world.item("Leviathan Wakes", "James S. A. Corey", duration=72_000.0, asin="B0047ZFDT2")
+    world.listen(item, current=20_000.0, duration=72_000.0, started="2026-09-20T10:00:00")
+    runner = Runner.start(world, store)
+    report = await runner.sync()
+    assert report.held == {"P5": 1}
+    assert runner.hc_writes == 0
+    entry = runner.user_book(book)
+    assert entry is not None and entry["reads"][0]["progress_seconds"] == 50_000
+    forced = await runner.sync(force=True)
+    assert forced.written == 1
+    entry = runner.user_book(book)
+    assert entry is not None and entry["reads"][0]["progress_seconds"] == 20_000
+
+
+async def test_M5_users_edition_is_kept(store: Store) -> None:
+    world = World()
+    book = world.book(
+        "Dune",
+        "Frank Herbert",
+        editions=[
+            audio("B002V1OF70", 75_000),
+            audio("B0DUNE0002", 80_000),
+        ],
+    )
+    theirs = world.edition_ids(book)[1]
+    world.shelve(book, 2, theirs, [{"started_at": "2026-10-01", "progress_seconds": 1_000}])
+    item = world.item("Dune", "Frank Herbert", duration=75_000.0, asin="B002V1OF70")
+    world.listen(item, current=40_000.0, duration=75_000.0, started="2026-09-20T10:00:00")
+    runner = Runner.start(world, store)
+    await runner.sync()
+    entry = runner.user_book(book)
+    assert entry is not None
+    assert entry["edition_id"] == theirs
+    assert [r["edition_id"] for r in entry["reads"]] == [theirs]
+    # 40,000 of 75,000 s on the user's 80,000 s edition: the same fraction, in its seconds.
+    assert entry["reads"][0]["progress_seconds"] == round(40_000 / 75_000 * 80_000)
+
+
+async def test_P9_reread_opens_a_new_read_and_keeps_the_finished_one(store: Store) -> None:
+    world = World()
+    book, item = hail_mary(world)
+    edition = world.edition_ids(book)[0]
+    world.shelve(
+        book,
+        3,
+        edition,
+        [
+            {"started_at": "2026-01-01", "finished_at": "2026-02-01", "progress_seconds": 58_000},
+        ],
+    )
+    world.listen(item, current=10_000.0, duration=58_000.0, started="2026-11-01T10:00:00")
+    runner = Runner.start(world, store)
+    await runner.sync()
+    entry = runner.user_book(book)
+    assert entry is not None and entry["status_id"] == 2
+    reads = sorted(entry["reads"], key=lambda r: r["id"])
+    assert len(reads) == 2
+    assert reads[0]["finished_at"] == "2026-02-01" and reads[0]["progress_seconds"] == 58_000
+    assert reads[1]["finished_at"] is None and reads[1]["progress_seconds"] == 10_000
+    assert reads[1]["started_at"] == "2026-11-01"
+
+
+async def test_P8_paused_on_hardcover_is_respected(store: Store) -> None:
+    world = World()
+    book, item = hail_mary(world)
+    world.shelve(book, 4, world.edition_ids(book)[0], [{"started_at": "2026-10-01", "progress_seconds": 100}])
+    world.listen(item, current=30_000.0, duration=58_000.0)
+    runner = Runner.start(world, store)
+    report = await runner.sync()
+    assert report.held == {"P8": 1}
+    assert runner.hc_writes == 0
+
+
+async def test_dry_run_writes_nothing_and_prints_the_plan_the_real_run_applies(store: Store) -> None:
+    world = World()
+    book, item = hail_mary(world)
+    other = world.book("The Martian", "Andy Weir", editions=[audio("B00B5HZGUG", 39_000)])
+    martian = world.item("The Martian", "Andy Weir", duration=39_000.0, asin="B00B5HZGUG")
+    world.listen(item, current=20_000.0, duration=58_000.0)
+    world.listen(
+        martian, current=39_000.0, duration=39_000.0, finished=True, finished_at="2026-11-10T12:00:00"
+    )
+    runner = Runner.start(world, store)
+    dry = await runner.sync(dry_run=True)
+    assert runner.hc_writes == 0
+    assert runner.sandbox.audiobookshelf.stats()["writes"] == 0
+    assert store.links.list_for_user("alice") == []
+    real = await runner.sync()
+    assert [(p.item_id, p.actions) for p in dry.plan] == [(p.item_id, p.actions) for p in real.plan]
+    assert runner.hc_writes > 0
+    assert runner.user_book(other) is not None and runner.user_book(book) is not None
+
+
+async def test_M1_pinned_link_wins_and_is_never_rematched(store: Store) -> None:
+    world = World()
+    hail_mary(world)
+    chosen = world.book("Project Hail Mary (Dramatised)", "Someone Else", editions=[audio(None, 60_000)])
+    item = world.items[0]["id"]
+    world.listen(item, current=30_000.0, duration=58_000.0)
+    store.links.pin("alice", "abs", item, chosen)
+    runner = Runner.start(world, store)
+    report = await runner.sync()
+    assert report.linked == {"pin": 1}
+    entry = runner.user_book(chosen)
+    # The item's fraction on the pinned edition's length.
+    assert entry is not None and entry["reads"][0]["progress_seconds"] == round(30_000 / 58_000 * 60_000)
+
+
+async def test_M2_link_to_a_vanished_book_is_resolved_again(store: Store) -> None:
+    world = World()
+    book, item = hail_mary(world)
+    world.listen(item, current=20_000.0, duration=58_000.0)
+    store.links.upsert(
+        "alice",
+        "abs",
+        item,
+        status=LinkStatus.LINKED,
+        hardcover_book_id=999_999,
+        hardcover_edition_id=999_998,
+        identifiers_hash=None,
+    )
+    runner = Runner.start(world, store)
+    report = await runner.sync()
+    assert report.linked == {"asin": 1}
+    assert runner.user_book(book) is not None
+    link = store.links.get("alice", "abs", item)
+    assert link is not None and link.hardcover_book_id == book
+
+
+async def test_M4_middling_match_opens_a_conflict_and_writes_nothing(store: Store) -> None:
+    world = World()
+    world.book("The Name of the Wind", "Patrick Rothfuss", editions=[audio(None, 100_000)])
+    world.book("The Name of the Rose", "Umberto Eco", editions=[audio(None, 90_000)])
+    item = world.item("The Name of the Wind", "P. Rothfus", duration=100_000.0)
+    world.listen(item, current=50_000.0, duration=100_000.0)
+    runner = Runner.start(world, store)
+    report = await runner.sync()
+    assert runner.hc_writes == 0 or report.linked.get("fuzzy") == 1
+    if report.linked.get("fuzzy") != 1:
+        assert len(report.conflicts) == 1
+        (conflict,) = store.conflicts.list(ConflictStatus.OPEN)
+        assert conflict.candidates and "title" in conflict.candidates[0]["explanation"]
+
+
+async def test_M4_absent_book_is_unmatched_shown_and_not_searched_again(store: Store) -> None:
+    world = World()
+    item = world.item("A Book Nobody Catalogued", "Unknown Writer", duration=20_000.0)
+    world.listen(item, current=10_000.0, duration=20_000.0)
+    runner = Runner.start(world, store)
+    first = await runner.sync()
+    assert [u[0] for u in first.unmatched] == [item]
+    searches = runner.sandbox.hardcover.stats()["units"]
+    second = await runner.sync()
+    assert [u[0] for u in second.unmatched] == [item]
+    assert second.units_spent == 0
+    assert runner.sandbox.hardcover.stats()["units"] == searches
+
+
+async def test_N4_bad_token_stops_that_user_only(store: Store) -> None:
+    world = World()
+    hail_mary(world)
+    world.listen(world.items[0]["id"], current=20_000.0, duration=58_000.0)
+    runner = Runner.start(world, store)
+    config = world.config()
+    (alice,) = config.users
+    bob = alice.model_copy(update={"id": "bob"})
+    wrong = alice.model_copy(
+        update={"hardcover": alice.hardcover.model_copy(update={"token": SecretStr("hc_pat_wrong")})}
+    )
+    broken = config.model_copy(update={"users": (wrong, bob)})
+    reports = await run_progress(
+        broken, ["alice", "bob"], transport=httpx.ASGITransport(app=runner.sandbox.app), store=store
+    )
+    by_user = {r.user_id: r for r in reports}
+    assert by_user["alice"].error is not None and "HARDCOVER_TOKEN" in by_user["alice"].error
+    assert "hc_pat_wrong" not in by_user["alice"].error
+    assert by_user["bob"].error is None and by_user["bob"].written == 1
+
+
+@pytest.mark.parametrize("kill_after_send", [True])
+async def test_P11_kill_between_send_and_record_leaves_one_read(store: Store, kill_after_send: bool) -> None:
+    """A write reaches Hardcover but the answer is lost (the process dies): the next run re-reads."""
+    world = World()
+    book, item = hail_mary(world)
+    world.listen(item, current=20_000.0, duration=58_000.0)
+    runner = Runner.start(world, store)
+    app = runner.sandbox.app
+
+    class DiesAfterFirstWrite(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = httpx.ASGITransport(app=app)
+            self.killed = False
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await self.inner.handle_async_request(request)
+            if not self.killed and b"mutation" in request.content:
+                self.killed = True
+                raise httpx.ReadError("connection lost after the write was sent")
+            return response
+
+    (first,) = await run_progress(runner.config, ["alice"], transport=DiesAfterFirstWrite(), store=store)
+    assert first.error is not None
+    entry = runner.user_book(book)
+    assert entry is not None  # the write did happen on Hardcover
+    second = await runner.sync()
+    assert second.error is None
+    assert second.recovered_writes == 1
+    entry = runner.user_book(book)
+    assert entry is not None
+    assert len(entry["reads"]) == 1
+    assert entry["reads"][0]["progress_seconds"] == 20_000
