@@ -18,32 +18,47 @@ from dataclasses import dataclass
 from typing import Any
 
 from bookrelay.sandbox.audiobookshelf import AbsState
-from bookrelay.sandbox.demo_data import AUDIO, FixtureBuilder, make_asin, make_isbn13, ms
-from benchmarks.matching_traps import add_matching_traps
+from bookrelay.sandbox.demo_data import (
+    AUDIO,
+    DEMO_ABS_USER,
+    EBOOK,
+    PRINT,
+    FixtureBuilder,
+    make_asin,
+    make_isbn10,
+    make_isbn13,
+    spoil_checksum,
+)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
 
 # Generated titles and names: enough combinations for 10,000 distinct books.
-ADJECTIVES = (
+ADJECTIVES = _words(
     "Amber Ashen Bitter Broken Burning Crimson Crooked Distant Dreaming Drowned Emerald Endless Fallen "
-    "Forgotten Frozen Gilded Glass Golden Hidden Hollow Iron Last Lonely Lost Midnight Northern Obsidian "
-    "Pale Quiet Restless Salt Scarlet Secret Shattered Silent Silver Sleeping Stone Sunken Velvet Wandering"
-).split()
-NOUNS = (
-    "Archive Bell Bridge Cartographer Citadel Clock Compass Crown Engine Garden Gate Harbor Heir Horizon "
-    "Island Key Lantern Library Lighthouse Machine Map Mirror Monastery Orchard Oracle River Sailor "
-    "Sea Signal Sky Song Star Storm Tide Tower Voyage Watcher Winter Wolf Witness"
-).split()
-PLACES = (
-    "Arden Bellhaven Caldera Dunmore Elsewhere Farrow Glenhollow Ilium Kestrel Lorn Marrow Nightfall Orris "
-    "Pellam Quarry Ravel Sorrow Thule Umber Vesper"
-).split()
-FIRST = (
-    "Ada Alan Amara Boris Clara Dara Eliot Farah Gideon Hana Ilse Jonah Kira Lena Milo Nadia Oren Priya "
-    "Quinn Rosa Silas Tova Ulric Vera Wren Yara Zane"
-).split()
-LAST = (
+    "Forgotten Frozen Gilded Glass Golden Hidden Hollow Iron Last Lonely Lost Midnight Northern "
+    "Obsidian Pale Quiet Restless Salt Scarlet Secret Shattered Silent Silver Sleeping Stone Sunken "
+    "Velvet Wandering"
+)
+NOUNS = _words(
+    "Archive Bell Bridge Cartographer Citadel Clock Compass Crown Engine Garden Gate Harbor Heir "
+    "Horizon Island Key Lantern Library Lighthouse Machine Map Mirror Monastery Orchard Oracle River "
+    "Sailor Sea Signal Sky Song Star Storm Tide Tower Voyage Watcher Winter Wolf Witness"
+)
+PLACES = _words(
+    "Arden Bellhaven Caldera Dunmore Elsewhere Farrow Glenhollow Ilium Kestrel Lorn Marrow Nightfall "
+    "Orris Pellam Quarry Ravel Sorrow Thule Umber Vesper"
+)
+FIRST = _words(
+    "Ada Alan Amara Boris Clara Dara Eliot Farah Gideon Hana Ilse Jonah Kira Lena Milo Nadia Oren "
+    "Priya Quinn Rosa Silas Tova Ulric Vera Wren Yara Zane"
+)
+LAST = _words(
     "Abbott Baines Castell Draper Everly Fontaine Greaves Hollis Ingram Jarrow Keane Lindqvist Marsh "
     "Nakamura Okafor Pryce Quill Rourke Sato Thorne Underhill Vance Whitlock Yardley Zeller"
-).split()
+)
 
 
 def unique_titles(rng: random.Random, count: int) -> list[str]:
@@ -123,11 +138,13 @@ def budget_dataset(n: int, *, seed: int = 0, limits: dict[str, int] | None = Non
             title = f"Unknown Book {i} Zzyzx"
         builder.item(title, [author], duration=duration, item_id=item_id, **keys)
         finished = rng.random() < 0.2
-        start = f"2026-{rng.randrange(1, 10):02d}-{rng.randrange(1, 28):02d}"
+        start = start_day(rng)
         if finished:
-            builder.listen(title, 1.0, started=start, finished=start.replace("-", "-", 1)[:8] + "28", item_id=item_id)
+            builder.listen(title, 1.0, started=start, finished=start[:8] + "28", item_id=item_id)
         else:
-            builder.listen(title, rng.uniform(0.06, 0.85), started=start, updated="2026-11-01", item_id=item_id)
+            builder.listen(
+                title, rng.uniform(0.06, 0.85), started=start, updated="2026-11-01", item_id=item_id
+            )
         items.append(BudgetItem(item_id, kind, book_id, identifier, finished))
     return BudgetDataset(builder.fixture(limits=limits or UNLIMITED), tuple(items))
 
@@ -143,23 +160,33 @@ def items_to_change(dataset: BudgetDataset, share: float = 0.01, *, seed: int = 
 def change_progress(abs_state: AbsState, items: list[BudgetItem], *, step: float = 0.05) -> int:
     """Move these items' progress on by ``step`` (staying below finished) in a running fake ABS.
 
-    Goes through the fake's own progress records (what a PATCH from a player would change); returns
-    how many changed.
+    Goes through the fake's own update path (what a player's ``PATCH /api/me/progress/:id`` does);
+    returns how many changed.
     """
+    user = next(u for u in abs_state.users.values() if u.username == DEMO_ABS_USER)
+    current = {p.library_item_id: p for p in abs_state.progress_of(user)}
     changed = 0
-    wanted = {i.item_id for i in items}
-    for record in abs_state.progress_records():
-        if record.library_item_id not in wanted or record.is_finished:
+    for item in items:
+        record = current.get(item.item_id)
+        if record is None or record.is_finished:
             continue
         fraction = min(0.9, record.progress + step)
-        record.progress = round(fraction, 4)
-        record.current_time = round(fraction * record.duration, 1)
-        record.last_update += 86_400_000
-        changed += 1
+        payload = {"progress": round(fraction, 4), "currentTime": round(fraction * record.duration, 1)}
+        status, _ = abs_state.apply_progress(user, item.item_id, None, payload)
+        changed += status == 200
     return changed
 
 
+def start_day(rng: random.Random) -> str:
+    """A seeded day of 2026 before November, YYYY-MM-DD."""
+    return f"2026-{rng.randrange(1, 10):02d}-{rng.randrange(1, 28):02d}"
+
+
 # ------------------------------------------------------------------------------------------ matching
+
+GERMAN_ADJ = _words("Stille Verlorene Goldene Dunkle Letzte Gläserne Vergessene Ewige Kalte Rote")
+GERMAN_NOUN = _words("Bibliothek Insel Karte Glocke Krone Brücke Mühle Stadt Zeit Welle")
+COMICS = _words("Saga Monstress Lazarus Descender Invincible Fables Lumberjanes Criminal Hellboy Bone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,27 +217,195 @@ class MatchingDataset:
         return out
 
 
+class _Library:
+    """Adds catalogue books and labelled ABS items; every identifier and title is fresh."""
+
+    def __init__(self, builder: FixtureBuilder, rng: random.Random, per_trap: int) -> None:
+        self.b, self.rng, self.per_trap = builder, rng, per_trap
+        self.titles = iter(unique_titles(rng, 3000))
+        self.serial = 0
+        self.labels: list[MatchLabel] = []
+
+    def number(self) -> int:
+        self.serial += 1
+        return self.serial
+
+    def book(
+        self, title: str | None = None, authors: list[str] | None = None, **kwargs: Any
+    ) -> tuple[int, int, str, list[str], int]:
+        """A book with an audio edition (ASIN, ISBN-13): (book, audio edition, title, authors, seconds)."""
+        title = title or next(self.titles)
+        authors = authors or [person(self.rng)]
+        book_id = self.b.book(title, authors, year=self.rng.randrange(1990, 2026), **kwargs)
+        seconds = self.rng.randrange(20_000, 90_000, 60)
+        k = self.number()
+        edition = self.b.edition(
+            book_id, AUDIO, asin=make_asin(k, "A"), isbn_13=make_isbn13(k, "9781"), audio_seconds=seconds
+        )
+        return book_id, edition, title, authors, seconds
+
+    def edition_of(self, edition_id: int) -> dict[str, Any]:
+        return next(e for e in self.b.editions if e["id"] == edition_id)
+
+    def item(
+        self,
+        trap: str,
+        title: str,
+        authors: list[str],
+        book_id: int | None,
+        edition_id: int | None,
+        *,
+        duration: float,
+        should_link: bool | None = None,
+        **metadata: Any,
+    ) -> None:
+        """An ABS item with 30 % progress, and its label."""
+        item_id = f"li_match_{len(self.labels):04d}"
+        self.b.item(
+            title, authors, duration=duration + self.rng.randrange(-30, 30), item_id=item_id, **metadata
+        )
+        self.b.listen(title, 0.3, started=start_day(self.rng), updated="2026-11-01", item_id=item_id)
+        link = book_id is not None if should_link is None else should_link
+        self.labels.append(MatchLabel(item_id, title, trap, book_id, edition_id, link))
+
+
+def _identifier_traps(lib: _Library) -> None:
+    variants = {
+        "asin": lambda e: {"asin": e["asin"]},
+        "isbn13": lambda e: {"isbn": e["isbn_13"]},
+        "isbn10_in_isbn_field": lambda e: {"isbn": make_isbn10(e["isbn_13"])},
+        "isbn_in_asin_field": lambda e: {"asin": e["isbn_13"]},
+        "asin_in_isbn_field": lambda e: {"isbn": e["asin"]},
+        "lower_case_asin": lambda e: {"asin": e["asin"].lower()},
+        "hyphenated_isbn": lambda e: {
+            "isbn": f"{e['isbn_13'][:3]}-{e['isbn_13'][3:5]}-{e['isbn_13'][5:12]}-{e['isbn_13'][12]}"
+        },
+        # Found by title and author: the broken identifier is ignored, never linked on (M3).
+        "bad_checksum": lambda e: {"isbn": spoil_checksum(e["isbn_13"])},
+    }
+    for trap, keys in variants.items():
+        for _ in range(lib.per_trap):
+            book, edition, title, authors, seconds = lib.book()
+            lib.item(trap, title, authors, book, edition, duration=seconds, **keys(lib.edition_of(edition)))
+
+
+def _edition_traps(lib: _Library) -> None:
+    rng = lib.rng
+    for _ in range(lib.per_trap):  # a Kindle ASIN on an audiobook: progress goes on the audio edition
+        book, edition, title, authors, seconds = lib.book()
+        kindle = make_asin(lib.number(), "K")
+        lib.b.edition(book, EBOOK, asin=kindle, pages=rng.randrange(200, 600))
+        lib.item("kindle_asin_on_audiobook", title, authors, book, edition, duration=seconds, asin=kindle)
+    for _ in range(lib.per_trap):  # a print ISBN on an audiobook
+        book, edition, title, authors, seconds = lib.book()
+        isbn = make_isbn13(lib.number(), "9780")
+        lib.b.edition(book, PRINT, isbn_13=isbn, pages=rng.randrange(200, 600), users_count=200)
+        lib.item("print_isbn_on_audiobook", title, authors, book, edition, duration=seconds, isbn=isbn)
+    for k in range(lib.per_trap):  # several audio editions (abridged, re-recorded): the closest length
+        book, first, title, authors, seconds = lib.book()
+        other = lib.b.edition(
+            book, AUDIO, audio_seconds=int(seconds * rng.choice((0.5, 1.25))), users_count=50
+        )
+        isbn = make_isbn13(lib.number(), "9780")
+        lib.b.edition(book, PRINT, isbn_13=isbn, pages=400)
+        target, length = (first, seconds) if k % 2 else (other, lib.edition_of(other)["audio_seconds"])
+        keys = {"isbn": isbn} if k % 3 else {}
+        lib.item("several_audio_editions", title, authors, book, target, duration=length, **keys)
+    for _ in range(lib.per_trap):  # the only audio edition has no length: a conflict (M5), no write
+        book_id = lib.b.book(next(lib.titles), [person(rng)], year=2020)
+        title = lib.b.books[-1]["title"]
+        authors = [a for a, i in lib.b.authors.items() if i in lib.b.books[-1]["author_ids"]]
+        asin = make_asin(lib.number(), "A")
+        lib.b.edition(book_id, AUDIO, asin=asin)
+        lib.b.edition(book_id, PRINT, isbn_13=make_isbn13(lib.number(), "9780"), pages=300)
+        lib.item(
+            "audio_without_length",
+            title,
+            authors,
+            book_id,
+            None,
+            duration=40_000,
+            should_link=False,
+            asin=asin,
+        )
+
+
+def _title_traps(lib: _Library) -> None:
+    rng = lib.rng
+    for k in range(lib.per_trap):  # a subtitle on one side only
+        sub = f"A Novel of the {rng.choice(NOUNS)}s" if k % 2 else f"Book of {rng.choice(PLACES)}"
+        if k % 2:
+            book, edition, title, authors, seconds = lib.book()
+            lib.item("subtitle_one_side", f"{title}: {sub}", authors, book, edition, duration=seconds)
+        else:
+            book, edition, title, authors, seconds = lib.book(subtitle=sub)
+            lib.item("subtitle_one_side", title, authors, book, edition, duration=seconds)
+    for k in range(lib.per_trap):  # the series name and number wrapped around the title
+        series, position = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} Cycle", k % 5 + 1
+        book, edition, title, authors, seconds = lib.book(series=(series, position))
+        shown = (
+            f"{series} {position}: {title}",
+            f"{title} ({series}, Book {position})",
+            f"{title}: {series}, Book {position}",
+        )[k % 3]
+        ref = [{"name": series, "sequence": str(position)}]
+        lib.item("series_wrapped", shown, authors, book, edition, duration=seconds, series=ref)
+    suffixes = (" (Unabridged)", ": A Novel", " [Unabridged]", " (Unabridged Edition)")
+    for k in range(lib.per_trap):  # edition suffixes
+        book, edition, title, authors, seconds = lib.book()
+        lib.item("edition_suffix", title + suffixes[k % 4], authors, book, edition, duration=seconds)
+    for k in range(lib.per_trap):  # author initials spelled differently
+        first, middle, last = rng.choice("ABCDEGJKLMNR"), rng.choice("ABCDEGJKLMNR"), rng.choice(LAST)
+        book, edition, title, _, seconds = lib.book(authors=[f"{first}. {middle}. {last}"])
+        shown = (f"{first}.{middle}. {last}", f"{first} {middle} {last}", f"{first}.{middle}.{last}")[k % 3]
+        lib.item("author_initials", title, [shown], book, edition, duration=seconds)
+    for k in range(lib.per_trap):  # co-authors: one of them, or both in the other order
+        pair = [person(rng), person(rng)]
+        book, edition, title, _, seconds = lib.book(authors=pair)
+        shown = [pair[0]] if k % 2 else [pair[1], pair[0]]
+        lib.item("co_authors", title, shown, book, edition, duration=seconds)
+    for k in range(lib.per_trap):  # a translation: Hardcover lists it under the original title
+        german = f"Die {GERMAN_ADJ[k % 10]} {GERMAN_NOUN[(k * 3 + k // 10) % 10]}"
+        book, edition, title, authors, seconds = lib.book(alternative_titles=(german,))
+        lib.item("translated_title", german, authors, book, edition, duration=seconds)
+
+
+def _lookalike_traps(lib: _Library) -> None:
+    rng = lib.rng
+    for k in range(lib.per_trap):  # volumes by number: "Saga, Vol. 3" must be volume 3
+        name = f"{COMICS[k % len(COMICS)]} {rng.choice(PLACES)}"
+        author = [person(rng)]
+        volumes = [lib.book(f"{name}, Vol. {v}", author, series=(name, v)) for v in range(1, 5)]
+        book, edition, title, authors, seconds = volumes[k % 4]
+        ref = [{"name": name, "sequence": str(k % 4 + 1)}]
+        lib.item("series_volume", title, authors, book, edition, duration=seconds, series=ref)
+        # the next volume is not in Hardcover yet: it must not land on one of its siblings
+        missing = f"{name}, Vol. 6"
+        ref = [{"name": name, "sequence": "6"}]
+        lib.item("lookalike_missing_volume", missing, authors, None, None, duration=seconds, series=ref)
+    for _ in range(lib.per_trap):  # the same title by another author
+        _, _, title, _, seconds = lib.book()
+        lib.item("lookalike_other_author", title, [person(rng)], None, None, duration=seconds)
+    for _ in range(lib.per_trap):  # another book by the same author with a similar title
+        _, _, title, authors, seconds = lib.book()
+        words = title.split()
+        similar = " ".join([*words[:-1], rng.choice([n for n in NOUNS if n != words[-1]])])
+        lib.item("lookalike_same_author", similar, authors, None, None, duration=seconds)
+    for _ in range(lib.per_trap):  # a valid ISBN of an unrelated book (a wrong tag): conflict, not link
+        _, edition, _, _, seconds = lib.book()
+        wrong = lib.edition_of(edition)["isbn_13"]
+        title = f"Zephyr {rng.choice(PLACES)} {lib.number()}"
+        lib.item("identifier_disagrees", title, [person(rng)], None, None, duration=seconds, isbn=wrong)
+    for _ in range(lib.per_trap):  # nothing like it in Hardcover
+        title = f"Quixotic {rng.choice(GERMAN_NOUN)} {lib.number()}"
+        lib.item("absent", title, [person(rng)], None, None, duration=36_000)
+
+
 def matching_dataset(*, per_trap: int = 16, seed: int = 0) -> MatchingDataset:
-    """About ``per_trap`` labelled items for each trap (≥ 300 at the default), with their catalogue."""
-    rng = random.Random(seed)
-    builder = FixtureBuilder()
-    labels = add_matching_traps(builder, rng, per_trap=per_trap)
-    return MatchingDataset(builder.fixture(limits=UNLIMITED), tuple(labels))
-
-
-def start_day(rng: random.Random) -> str:
-    """A seeded day in 2026 before November, YYYY-MM-DD."""
-    return f"2026-{rng.randrange(1, 10):02d}-{rng.randrange(1, 28):02d}"
-
-
-__all__ = [
-    "BudgetDataset",
-    "BudgetItem",
-    "MatchLabel",
-    "MatchingDataset",
-    "budget_dataset",
-    "change_progress",
-    "items_to_change",
-    "matching_dataset",
-    "ms",
-]
+    """About ``per_trap`` labelled items for each of 23 traps (368 at the default), with their catalogue."""
+    lib = _Library(FixtureBuilder(), random.Random(seed), per_trap)
+    _identifier_traps(lib)
+    _edition_traps(lib)
+    _title_traps(lib)
+    _lookalike_traps(lib)
+    return MatchingDataset(lib.b.fixture(limits=UNLIMITED), tuple(lib.labels))

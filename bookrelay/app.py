@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.engine import make_url
 
 from bookrelay import __version__
 from bookrelay.config import Config, ConfigProblem, UserConfig, check_config, load_config
+from bookrelay.connectors.audible.api import AudibleApi
+from bookrelay.connectors.audible.session import AudibleSession
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.connectors.bookshelf.api import BookshelfApi
@@ -25,6 +28,8 @@ from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.connectors.rreading_glasses.api import RrgApi
 from bookrelay.connectors.rreading_glasses.session import RrgSession
+from bookrelay.doctor import Check, checks_from_config_problems
+from bookrelay.doctor_services import run_all as run_doctor_checks
 from bookrelay.domain.matching import MatchThresholds
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
@@ -33,9 +38,14 @@ from bookrelay.store.crypto import load_or_create_key
 from bookrelay.store.db import create_engine_for, current_revision, upgrade
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Conflict, ConflictStatus, Link, Run, RunStatus, Wanted
+from bookrelay.store.repositories.audible_calls import AudibleCallRepo, AudibleLimits, AudibleUsage
+from bookrelay.sync import audible_auth
+from bookrelay.sync.audible_source import MeteredTransport, collect_audible
+from bookrelay.sync.enrich import EnrichJob, EnrichReport, UndoReport
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
 from bookrelay.sync.resolve import Resolver
+from bookrelay.sync.source_set import SourceSet
 from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
 from bookrelay.sync.wanted import WantedReport, WantedSettings, run_wanted
 
@@ -188,21 +198,28 @@ def build_progress_job(
     *,
     force: bool = False,
     on_progress: ProgressCallback | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> ProgressJob:
-    """The progress job of one user, wired to its clients and the store."""
-    if clients.audiobookshelf is None:
-        raise ConfigError(
-            "has no audiobookshelf section: the progress job needs a source", place=f"users.{user.id}"
-        )
-    sync = config.effective_sync(user)
+    """The progress job of one user over every source they have (Audiobookshelf and/or Audible),
+    wired to its clients and the store."""
+    sources = SourceSet()
     abs_api = clients.audiobookshelf
     account = user.audiobookshelf
-    assert account is not None
+    if abs_api is not None and account is not None:
+        libraries = account.libraries
 
-    async def collect() -> list[SourceEntry]:
-        return await collect_audiobookshelf(
-            abs_api, include=account.libraries.include, exclude=account.libraries.exclude
+        async def collect_abs() -> list[SourceEntry]:
+            return await collect_audiobookshelf(abs_api, include=libraries.include, exclude=libraries.exclude)
+
+        sources.add(Source.AUDIOBOOKSHELF.value, collect_abs)
+    if user.audible is not None and user.audible.enabled:
+        sources.add(Source.AUDIBLE.value, build_audible_collector(config, user, store, transport=transport))
+    if not sources:
+        raise ConfigError(
+            "has no audiobookshelf or enabled audible section: the progress job needs a source",
+            place=f"users.{user.id}",
         )
+    sync = config.effective_sync(user)
 
     resolver = Resolver(
         clients.hardcover,
@@ -213,8 +230,8 @@ def build_progress_job(
     )
     return ProgressJob(
         user_id=user.id,
-        source=Source.AUDIOBOOKSHELF.value,
-        collect=collect,
+        collect=sources.collect,
+        source_notes=sources.last_notes,
         hardcover=clients.hardcover,
         resolver=resolver,
         store=store,
@@ -250,7 +267,9 @@ async def run_progress(
                     if on_progress
                     else None
                 )
-                job = build_progress_job(config, user, clients, active, force=force, on_progress=callback)
+                job = build_progress_job(
+                    config, user, clients, active, force=force, on_progress=callback, transport=transport
+                )
                 return await job.run(dry_run=dry_run, limit=limit, force=force)
             except BookrelayError as exc:
                 report = ProgressReport(user_id, dry_run=dry_run)
@@ -397,3 +416,456 @@ def retry_wanted(path: Path | None, user_id: str | None, hardcover_book_id: int)
     config = load_settings(path)
     with open_store(config) as store:
         return store.wanted.retry_now(_single_user(config, user_id), hardcover_book_id)
+
+
+# -- Audible ----------------------------------------------------------------------------------------
+
+
+def audible_limits(config: Config) -> AudibleLimits:
+    """The Audible limits of the configuration (interval between syncs, requests per UTC day)."""
+    settings = config.global_.audible
+    return AudibleLimits(timedelta(minutes=settings.min_interval_minutes), settings.daily_cap)
+
+
+def audible_calls(store: Store) -> AudibleCallRepo:
+    """The store's Audible counters, on the store's database and clock."""
+    # The store's clock is only held by its repositories; tests move it to test the interval.
+    return AudibleCallRepo(store.db, store.users._clock)
+
+
+def build_audible_collector(
+    config: Config, user: UserConfig, store: Store, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Callable[[], Awaitable[list[SourceEntry]]]:
+    """The Audible source of one user: checks the interval, counts every request against the daily cap,
+    syncs with the stored login and stores renewed tokens; ``transport`` mounts the sandbox in tests."""
+    limits = audible_limits(config)
+    calls = audible_calls(store)
+    url = config.global_.audible.url
+
+    async def collect() -> list[SourceEntry]:
+        auth_data = audible_auth.load_auth(store, user.id)  # no login: fail before spending the interval
+        calls.begin_sync(user.id, limits)
+        inner = transport if transport is not None else httpx.AsyncHTTPTransport()
+        session = AudibleSession(
+            auth_data,
+            user=user.id,
+            base_url=url,
+            transport=MeteredTransport(inner, lambda: calls.take(user.id, limits)),
+            on_auth_changed=audible_auth.auth_saver(store, user.id),
+        )
+        async with session:
+            return await collect_audible(AudibleApi(session))
+
+    return collect
+
+
+def _audible_user(config: Config, user_id: str | None) -> UserConfig:
+    return config.user(_single_user(config, user_id))
+
+
+def _audible_locale(user: UserConfig, locale: str | None) -> str:
+    if locale:
+        return locale
+    if user.audible is not None:
+        return user.audible.locale
+    raise ConfigError("give --locale, or set users[].audible.locale", place=f"users.{user.id}")
+
+
+def audible_login_browser(
+    path: Path | None, user_id: str | None, locale: str | None, url_callback: Callable[[str], str]
+) -> audible_auth.AudibleLogin:
+    """Log a configured user in to Audible through an external browser; the login is stored encrypted."""
+    config = load_settings(path)
+    user = _audible_user(config, user_id)
+    with open_store(config) as store:
+        return audible_auth.login_in_browser(store, user.id, _audible_locale(user, locale), url_callback)
+
+
+def audible_login_password(
+    path: Path | None,
+    user_id: str | None,
+    locale: str | None,
+    email: str,
+    password: str,
+    **callbacks: Callable[..., Any],
+) -> audible_auth.AudibleLogin:
+    """Log a configured user in with e-mail and password (used once, never stored); ``callbacks`` are
+    ``captcha``, ``otp``, ``cvf`` and ``approval`` of :func:`audible_auth.login_with_password`."""
+    config = load_settings(path)
+    user = _audible_user(config, user_id)
+    with open_store(config) as store:
+        return audible_auth.login_with_password(
+            store, user.id, _audible_locale(user, locale), email, password, **callbacks
+        )
+
+
+def audible_import_auth_file(
+    path: Path | None, user_id: str | None, auth_file: Path, password: str | None, locale: str | None
+) -> audible_auth.AudibleLogin:
+    """Import an audible-cli auth file for a configured user and store it encrypted."""
+    config = load_settings(path)
+    user = _audible_user(config, user_id)
+    with open_store(config) as store:
+        return audible_auth.import_auth_file(store, user.id, auth_file, password, locale)
+
+
+def audible_logout(path: Path | None, user_id: str | None, *, deregister: bool = True) -> bool:
+    """Deregister the user's Audible device and delete the stored login; whether there was one."""
+    config = load_settings(path)
+    user = _audible_user(config, user_id)
+    with open_store(config) as store:
+        return audible_auth.logout(store, user.id, deregister=deregister)
+
+
+@dataclass(frozen=True)
+class AudibleStatus:
+    """A user's Audible state without secrets: the login, the limits and what they used today."""
+
+    login: audible_auth.AudibleLogin | None
+    limits: AudibleLimits
+    usage: AudibleUsage
+
+
+def audible_status(path: Path | None, user_id: str | None) -> AudibleStatus:
+    """Whether the user is logged in to Audible, and their interval and daily-cap usage."""
+    config = load_settings(path)
+    user = _audible_user(config, user_id)
+    with open_store(config) as store:
+        login = None
+        if store.credentials.get(user.id, audible_auth.SERVICE, audible_auth.AUTH_NAME) is not None:
+            login = audible_auth.describe(user.id, audible_auth.load_auth(store, user.id))
+        return AudibleStatus(login, audible_limits(config), audible_calls(store).usage(user.id))
+
+
+def set_link_sync(path: Path | None, user_id: str | None, source: str, item_id: str, enabled: bool) -> Link:
+    """Switch syncing of one source item on or off (A1: a household sharing one Audible account turns
+    off the books that are not theirs); works before the item was ever synced."""
+    config = load_settings(path)
+    with open_store(config) as store:
+        return store.links.upsert(
+            _single_user(config, user_id), _source(source), item_id, sync_enabled=enabled
+        )
+
+
+# -- doctor and enrich ------------------------------------------------------------------------------
+
+
+def run_doctor(
+    path: Path | None, user_id: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> list[Check]:
+    """Every connection check for the configured users (or one); a configuration that does not load
+    gives its problems as failed checks (a missing token among them) instead of an error."""
+    problems, _ = check_configuration(path)
+    if problems:
+        return checks_from_config_problems(problems)
+    config = load_settings(path)
+    users = [config.user(user_id)] if user_id else list(config.users)
+    logins: dict[str, bool] = {}
+    if any(u.audible is not None and u.audible.enabled for u in users):
+        with open_store(config) as store:
+            for user in users:
+                found = store.credentials.get(user.id, audible_auth.SERVICE, audible_auth.AUTH_NAME)
+                logins[user.id] = found is not None
+
+    async def check_all() -> list[Check]:
+        async with httpx.AsyncClient(
+            transport=transport, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+        ) as http:
+            return await run_doctor_checks(http, config, users, logins)
+
+    return asyncio.run(check_all())
+
+
+def build_enrich_job(config: Config, user: UserConfig, clients: UserClients, store: Store) -> EnrichJob:
+    """The enrich job of one user: their Audiobookshelf, Hardcover and the matching settings."""
+    if clients.audiobookshelf is None or user.audiobookshelf is None:
+        raise ConfigError(
+            "has no audiobookshelf section: enrich writes to Audiobookshelf", place=f"users.{user.id}"
+        )
+    sync = config.effective_sync(user)
+    resolver = Resolver(
+        clients.hardcover,
+        store.lookup_cache,
+        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
+        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
+        now=lambda: datetime.now(UTC),
+    )
+    return EnrichJob(
+        user_id=user.id,
+        abs_api=clients.audiobookshelf,
+        hardcover=clients.hardcover,
+        hardcover_session=clients.hardcover_session,
+        resolver=resolver,
+        store=store,
+        include=user.audiobookshelf.libraries.include,
+        exclude=user.audiobookshelf.libraries.exclude,
+        now=lambda: datetime.now(UTC),
+    )
+
+
+async def run_enrich(
+    config: Config,
+    user_id: str | None,
+    *,
+    apply: bool = False,
+    limit: int | None = None,
+    min_score: float | None = None,
+    scan_dir: Path | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> EnrichReport:
+    """One enrich run (a dry run unless ``apply``); ``min_score`` defaults to the user's fuzzy link score."""
+    user = config.user(_single_user(config, user_id))
+    if scan_dir is not None and not scan_dir.is_dir():
+        raise ConfigError("is not a folder", place=f"--scan-dir {scan_dir}")
+    threshold = config.effective_sync(user).fuzzy_link_score if min_score is None else min_score
+    active = store or open_store(config)
+    clients = build_user_clients(config, user, transport=transport)
+    try:
+        job = build_enrich_job(config, user, clients, active)
+        return await job.run(dry_run=not apply, limit=limit, min_score=threshold, scan_dir=scan_dir)
+    finally:
+        await clients.aclose()
+        if store is None:
+            active.close()
+
+
+async def undo_enrich(
+    config: Config,
+    run_id: int,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> UndoReport:
+    """Put back what enrich run ``run_id`` replaced, for the user that run belonged to."""
+    active = store or open_store(config)
+    try:
+        run, _ = active.runs.get_with_events(run_id)
+        if run.job != "enrich":
+            raise ConfigError(f"run {run_id} is a {run.job} run, not an enrich run", place="RUN_ID")
+        user = config.user(run.user_id)
+        clients = build_user_clients(config, user, transport=transport)
+        try:
+            return await build_enrich_job(config, user, clients, active).undo(run_id)
+        finally:
+            await clients.aclose()
+    finally:
+        if store is None:
+            active.close()
+
+
+# -- service mode: runner, scheduler, real-time trigger, notifications (issue 6) ---------------------
+# bookrelay.service.* is imported inside these functions: only service mode needs socket.io, Apprise
+# and Prometheus, and the CLI starts faster without them.
+if TYPE_CHECKING:
+    from bookrelay.service.clock import Clock
+    from bookrelay.service.notify import Notifier
+    from bookrelay.service.realtime import RealtimeService
+    from bookrelay.service.runner import JobFunction, JobRunner
+    from bookrelay.service.scheduler import SchedulerService
+
+
+def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
+    """The progress job as a service job function; ``items`` narrows Audiobookshelf to those items."""
+    import dataclasses
+
+    from bookrelay.service.results import RunResult, from_progress
+
+    async def progress(
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
+    ) -> RunResult:
+        user = config.user(user_id)
+        clients = build_user_clients(config, user, transport=transport)
+        try:
+            job = build_progress_job(config, user, clients, store, transport=transport)
+            if items is not None:
+                collect_all = job.collect
+
+                async def collect_changed() -> list[SourceEntry]:
+                    # Other sources stay in, so that two sources of one book still merge (A4).
+                    abs_name = Source.AUDIOBOOKSHELF.value
+                    return [
+                        e
+                        for e in await collect_all()
+                        if e.item.source.value != abs_name or e.item.item_id in items
+                    ]
+
+                job = dataclasses.replace(job, collect=collect_changed)
+            report = await job.run(dry_run=dry_run)
+        except BookrelayError as exc:
+            report = ProgressReport(user_id, dry_run=dry_run)
+            report.error = str(exc)
+        finally:
+            await clients.aclose()
+        return from_progress(report)
+
+    return progress
+
+
+def _wanted_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
+    """The wanted job as a service job function (``run_wanted_job`` records the run)."""
+    from bookrelay.service.results import RunResult, from_wanted
+
+    async def wanted(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
+        try:
+            ((_, report, error),) = await run_wanted_job(
+                config, [user_id], dry_run=dry_run, transport=transport, store=store
+            )
+        except BookrelayError as exc:
+            return RunResult(user_id, "wanted", "failed", dry_run=dry_run, error=str(exc))
+        if report is None:
+            return RunResult(user_id, "wanted", "failed", dry_run=dry_run, error=error)
+        return from_wanted(report, user_id=user_id, run_id=None)
+
+    return wanted
+
+
+def build_notifier(config: Config) -> Notifier | None:
+    """The Apprise notifier of ``global.notify``, or None when no URL is configured."""
+    from bookrelay.service.notify import Notifier
+
+    settings = config.global_.notify
+    if not settings.urls:
+        return None
+    return Notifier([url.get_secret_value() for url in settings.urls], settings.on)
+
+
+def make_job_runner(
+    config: Config, store: Store, *, transport: httpx.AsyncBaseTransport | None = None
+) -> JobRunner:
+    """The runner the scheduler and the API use: ``async (user_id, job, *, dry_run=False) -> run id``
+    plus ``reserve``/``abandon``/``jobs`` (:class:`bookrelay.service.runner.JobRunner`)."""
+    from bookrelay.service.runner import JobRunner
+
+    jobs = {"progress": _progress_job(config, transport), "wanted": _wanted_job(config, transport)}
+    return JobRunner(store, jobs, notifier=build_notifier(config))
+
+
+def sync_interval(env: Mapping[str, str] | None = None) -> float | None:
+    """``SYNC_INTERVAL`` in seconds: None when unset, 0 for the once mode, else the interval."""
+    raw = (os.environ if env is None else env).get("SYNC_INTERVAL", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(
+            "must be a number of seconds (0: run every job once)", place="SYNC_INTERVAL"
+        ) from None
+    if value < 0:
+        raise ConfigError("must not be negative", place="SYNC_INTERVAL")
+    return value
+
+
+def build_service_scheduler(
+    config: Config,
+    runner: Callable[..., Awaitable[int]],
+    *,
+    clock: Clock | None = None,
+    env: Mapping[str, str] | None = None,
+) -> SchedulerService:
+    """The scheduler of ``serve``: the configured schedules, or every ``SYNC_INTERVAL`` seconds."""
+    from bookrelay.service.scheduler import build_scheduler
+
+    interval = sync_interval(env)
+    return build_scheduler(config, runner, clock=clock, interval=interval or None)
+
+
+def build_realtime(
+    config: Config,
+    scheduler: SchedulerService,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> RealtimeService | None:
+    """The real-time trigger of every user with Audiobookshelf: socket.io with a username and password,
+    polling with only an API key; None when it is off or the progress job is not enabled."""
+    from bookrelay.service.clock import SystemClock
+    from bookrelay.service.realtime import AbsListener, AbsPoller, Debouncer, RealtimeService
+
+    settings = config.global_.realtime
+    if not settings.enabled or not config.global_.jobs.progress:
+        return None
+    chosen = clock or SystemClock()
+
+    def sync_changed(user_id: str, items: frozenset[str]) -> None:
+        scheduler.trigger(user_id, "progress", items=items)
+
+    service = RealtimeService(Debouncer(chosen, settings.debounce_seconds, sync_changed))
+    for user in config.users:
+        account = user.audiobookshelf
+        if account is None:
+            continue
+        http = httpx.AsyncClient(
+            transport=transport, timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT}
+        )
+        service.closers.append(http.aclose)
+        api = AbsApi(
+            AbsSession(
+                str(account.url),
+                client=http,
+                api_key=account.api_key.get_secret_value() if account.api_key else None,
+                username=account.username,
+                password=account.password.get_secret_value() if account.password else None,
+            )
+        )
+
+        async def snapshot(api: AbsApi = api) -> list[dict[str, Any]]:
+            return [dict(entry) for entry in await api.media_progress()]
+
+        if account.username and account.password is not None:
+            login = AbsSession(
+                str(account.url),
+                client=http,
+                username=account.username,
+                password=account.password.get_secret_value(),
+            )
+            service.listeners.append(
+                AbsListener(
+                    user.id,
+                    str(account.url),
+                    token=login.socket_token,
+                    snapshot=snapshot,
+                    on_items=service.debouncer.touch,
+                    clock=chosen,
+                )
+            )
+        else:
+            service.pollers.append(
+                AbsPoller(
+                    user.id,
+                    snapshot=snapshot,
+                    on_items=service.debouncer.touch,
+                    clock=chosen,
+                    every=settings.poll_seconds,
+                )
+            )
+    return service
+
+
+async def run_jobs_once(
+    config: Config, *, store: Store | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> list[Run]:
+    """Every enabled job once for every user (the CronJob mode of ``SYNC_INTERVAL=0``); the runs."""
+    from bookrelay.service.scheduler import build_scheduler
+
+    active = store or open_store(config)
+    try:
+        runner = make_job_runner(config, active, transport=transport)
+        scheduler = build_scheduler(config, runner)
+        run_ids = await scheduler.run_all_once(workers=config.global_.workers)
+        return [active.runs.get_with_events(run_id)[0] for run_id in run_ids]
+    finally:
+        if store is None:
+            active.close()
+
+
+def once_exit_code(runs: list[Run]) -> int:
+    """0 when every run succeeded (ok or partial), 1 when one failed, like ``bookrelay sync``."""
+    return 1 if any(run.status is RunStatus.FAILED for run in runs) else 0
+
+
+def run_once(path: Path | None) -> tuple[list[Run], int]:
+    """Load the config, run every enabled job once; the runs and the process exit code."""
+    runs = asyncio.run(run_jobs_once(load_settings(path)))
+    return runs, once_exit_code(runs)

@@ -11,7 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bookrelay import __version__
+from bookrelay.cli import audible as audible_commands
+from bookrelay.cli import enrich as enrich_commands
 from bookrelay.cli import progress as progress_commands
+from bookrelay.cli import service as service_commands
+from bookrelay.cli import setup as setup_commands
 from bookrelay.cli import wanted as wanted_commands
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
@@ -37,6 +41,10 @@ app.add_typer(sandbox_app, name="sandbox")
 
 progress_commands.register(app)
 wanted_commands.register(app)
+audible_commands.register(app)
+setup_commands.register(app)
+enrich_commands.register(app)
+service_commands.register(app)
 
 
 def _version(value: bool) -> None:

@@ -45,8 +45,9 @@ _USER_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
     (("audiobookshelf", "api_key"), ("ABS_TOKEN", "AUDIOBOOKSHELF_API_KEY")),
     (("audiobookshelf", "username"), ("ABS_USERNAME",)),
     (("audiobookshelf", "password"), ("ABS_PASSWORD",)),
+    (("audible", "locale"), ("AUDIBLE_LOCALE",)),
 )
-_SECRET_LEAVES = {"token", "api_key", "password", "secret_key", "session_secret"}
+_SECRET_LEAVES = {"token", "api_key", "password", "secret_key", "session_secret", "urls"}  # urls: Apprise
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,8 @@ TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
 DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 RespectedStatus = Literal["paused", "did_not_finish", "ignored"]
 UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+DirectionName = Literal["to_hardcover", "from_hardcover", "both", "off"]
+ConflictRuleName = Literal["newer", "hardcover", "local"]
 
 
 class _Section(BaseModel):
@@ -110,12 +112,50 @@ class JobsSettings(_Section):
 
 
 class HardcoverSettings(_Section):
-    """Where Hardcover is and its per-token budget (N1)."""
+    """Where Hardcover is, its per-token budget (N1) and how users authenticate (pat or oauth)."""
 
     url: HttpUrl = "https://api.hardcover.app/v1/graphql"
     per_minute: int = Field(60, gt=0)
     burst: int = Field(10, gt=0)
     daily: int = Field(5000, gt=0)
+    auth: Literal["pat", "oauth"] = "pat"
+    oauth_client_id: str | None = None
+    oauth_url: HttpUrl = "https://api.hardcover.app"
+
+
+class ConflictRules(_Section):
+    """Who wins per feature when both sides changed since the last run (S11)."""
+
+    progress: ConflictRuleName = "newer"
+    status: ConflictRuleName = "newer"
+    dates: ConflictRuleName = "newer"
+    rating: ConflictRuleName = "newer"
+    owned: ConflictRuleName = "newer"
+    lists: ConflictRuleName = "newer"
+
+
+class DirectionSettings(_Section):
+    """Which way each feature flows (S10); owned and lists are opt-in, progress back to ABS too."""
+
+    progress: DirectionName = "to_hardcover"
+    status: DirectionName = "both"
+    dates: DirectionName = "both"
+    rating: DirectionName = "both"
+    owned: DirectionName = "off"
+    lists: DirectionName = "off"
+    on_conflict: ConflictRules = ConflictRules()
+
+
+class DirectionOverride(_Section):
+    """A user's overrides of :class:`DirectionSettings`; ``None`` keeps the global value."""
+
+    progress: DirectionName | None = None
+    status: DirectionName | None = None
+    dates: DirectionName | None = None
+    rating: DirectionName | None = None
+    owned: DirectionName | None = None
+    lists: DirectionName | None = None
+    on_conflict: dict[str, ConflictRuleName] | None = None
 
 
 class BookshelfSettings(_Section):
@@ -136,6 +176,67 @@ class RreadingGlassesSettings(_Section):
     url: HttpUrl = "http://rreading-glasses:8080"
 
 
+JobName = Literal["progress", "wanted", "enrich", "scrobble"]
+NotifyEvent = Literal["failed_run", "new_conflicts", "added_to_bookshelf", "finished_book"]
+DEFAULT_SCHEDULE = "0 3 * * *"
+_INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
+
+
+def _check_schedule(value: str) -> str:
+    """A cron expression (5 fields), ``every <n><s|m|h|d>`` or ``off``; see bookrelay.service.scheduler."""
+    text = " ".join(value.split())
+    if text == "off":
+        return text
+    match = _INTERVAL.match(text)
+    if match:
+        if int(match.group(1)) <= 0:
+            raise ValueError("an interval must be longer than 0")
+        return text
+    from apscheduler.triggers.cron import CronTrigger  # only config that names a schedule needs it
+
+    try:
+        CronTrigger.from_crontab(text)
+    except ValueError as exc:
+        raise ValueError(f"is not a cron expression (like '0 3 * * *'), 'every 2h' or 'off': {exc}") from None
+    return text
+
+
+ScheduleSpec = Annotated[str, AfterValidator(_check_schedule)]
+
+
+class ScheduleSettings(_Section):
+    """When each job runs in service mode, in the user's time zone: cron, ``every 2h``, or ``off``."""
+
+    progress: ScheduleSpec = DEFAULT_SCHEDULE
+    wanted: ScheduleSpec = DEFAULT_SCHEDULE
+    enrich: ScheduleSpec = DEFAULT_SCHEDULE
+    scrobble: ScheduleSpec = DEFAULT_SCHEDULE
+
+
+class ScheduleOverride(_Section):
+    """A user's own schedule per job; ``None`` keeps the global one."""
+
+    progress: ScheduleSpec | None = None
+    wanted: ScheduleSpec | None = None
+    enrich: ScheduleSpec | None = None
+    scrobble: ScheduleSpec | None = None
+
+
+class RealtimeSettings(_Section):
+    """The real-time trigger of ``serve``: Audiobookshelf socket.io events, or polling with an API key."""
+
+    enabled: bool = True
+    debounce_seconds: float = Field(60, ge=0)
+    poll_seconds: float = Field(300, ge=10)
+
+
+class NotifySettings(_Section):
+    """Apprise URLs (they carry secrets: masked everywhere) and the events that send a message."""
+
+    urls: tuple[SecretStr, ...] = ()
+    on: tuple[NotifyEvent, ...] = ("failed_run", "new_conflicts", "added_to_bookshelf", "finished_book")
+
+
 class ServerSettings(_Section):
     """``bookrelay serve``: where it listens and how the API and web page are signed in to (S2)."""
 
@@ -144,6 +245,18 @@ class ServerSettings(_Section):
     api_key: SecretStr | None = None  # env BOOKRELAY_API_KEY; sent as X-Api-Key (or X-API-Secret)
     password: SecretStr | None = None  # env BOOKRELAY_WEB_PASSWORD; web sign-in besides the API key
     session_secret: SecretStr | None = None  # signs the session cookie; random per process when unset
+
+
+AudibleLocale = Literal["us", "uk", "de", "fr", "ca", "it", "au", "in", "jp", "es", "br"]
+
+
+class AudibleSettings(_Section):
+    """Where Audible's API is (None: Amazon's own hosts; the sandbox sets its address) and the limits
+    bookrelay keeps per user, enforced by the store across processes."""
+
+    url: HttpUrl | None = None
+    min_interval_minutes: float = Field(15, ge=0)
+    daily_cap: int = Field(600, ge=1)
 
 
 class GlobalSettings(_Section):
@@ -158,19 +271,26 @@ class GlobalSettings(_Section):
     jobs: JobsSettings = JobsSettings()
     sync: SyncSettings = SyncSettings()
     hardcover: HardcoverSettings = HardcoverSettings()
+    directions: DirectionSettings = DirectionSettings()
     bookshelf: BookshelfSettings = BookshelfSettings()
     rreading_glasses: RreadingGlassesSettings = RreadingGlassesSettings()
+    audible: AudibleSettings = AudibleSettings()
     server: ServerSettings = ServerSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    realtime: RealtimeSettings = RealtimeSettings()
+    notify: NotifySettings = NotifySettings()
 
 
 class HardcoverAccount(_Section):
-    """A user's Hardcover token, stored without any "Bearer " prefix."""
+    """A user's Hardcover token, stored without any "Bearer " prefix (none with ``auth: oauth``)."""
 
-    token: SecretStr
+    token: SecretStr | None = None
 
     @field_validator("token")
     @classmethod
-    def _strip_bearer(cls, value: SecretStr) -> SecretStr:
+    def _strip_bearer(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         raw = _BEARER.sub("", value.get_secret_value().strip()).strip()
         if not raw:
             raise ValueError("is empty")
@@ -200,14 +320,24 @@ class AudiobookshelfAccount(_Section):
         return self
 
 
+class AudibleAccount(_Section):
+    """A user's Audible marketplace; the login itself is stored encrypted (`bookrelay audible login`)."""
+
+    locale: AudibleLocale = "us"
+    enabled: bool = True
+
+
 class UserConfig(_Section):
     """One person whose books bookrelay syncs."""
 
     id: UserId
     timezone: TimeZoneName | None = None
-    hardcover: HardcoverAccount
+    hardcover: HardcoverAccount  # with global.hardcover.auth oauth: `hardcover: {}`
     audiobookshelf: AudiobookshelfAccount | None = None
+    audible: AudibleAccount | None = None
     sync: SyncOverride = SyncOverride()
+    schedule: ScheduleOverride = ScheduleOverride()
+    directions: DirectionOverride = DirectionOverride()
 
 
 class Config(_Section):
@@ -215,6 +345,27 @@ class Config(_Section):
 
     global_: GlobalSettings = Field(default_factory=GlobalSettings, alias="global")
     users: tuple[UserConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _hardcover_credentials(self) -> Config:
+        hc = self.global_.hardcover
+        if hc.auth == "oauth" and not (hc.oauth_client_id or "").strip():
+            raise ValueError("global.hardcover.oauth_client_id is needed when global.hardcover.auth is oauth")
+        for i, user in enumerate(self.users):
+            if hc.auth == "pat" and user.hardcover.token is None:
+                raise ValueError(f"users[{i}].hardcover.token is needed (global.hardcover.auth is pat)")
+            unknown = sorted(set(user.directions.on_conflict or {}) - set(ConflictRules.model_fields))
+            if unknown:
+                raise ValueError(f"users[{i}].directions.on_conflict: unknown feature {', '.join(unknown)}")
+        return self
+
+    def effective_directions(self, user: UserConfig | str) -> DirectionSettings:
+        """The global directions with the user's overrides applied (S10)."""
+        found = self.user(user) if isinstance(user, str) else user
+        override = found.directions.model_dump(exclude_none=True)
+        rules = {**self.global_.directions.on_conflict.model_dump(), **override.pop("on_conflict", {})}
+        merged = {**self.global_.directions.model_dump(), **override, "on_conflict": rules}
+        return DirectionSettings.model_validate(merged)
 
     def user(self, user_id: str) -> UserConfig:
         """The user with this id; raises ConfigError when there is none."""
@@ -229,6 +380,12 @@ class Config(_Section):
         found = self.user(user) if isinstance(user, str) else user
         merged = {**self.global_.sync.model_dump(), **found.sync.model_dump(exclude_none=True)}
         return SyncSettings.model_validate(merged)
+
+    def schedule_for(self, user: UserConfig | str, job: str) -> str:
+        """The schedule of one job for one user: the user's own, else the global one."""
+        found = self.user(user) if isinstance(user, str) else user
+        own = getattr(found.schedule, job, None)
+        return str(own if own is not None else getattr(self.global_.schedule, job))
 
     def timezone_for(self, user: UserConfig | str) -> ZoneInfo:
         """The time zone that calendar dates of this user are taken in (P10)."""

@@ -41,6 +41,7 @@ class Source(StrEnum):
 
     AUDIOBOOKSHELF = "abs"
     AUDIBLE = "audible"
+    IMPORT = "import"  # a row of a shelf file (scrobble's shelf import)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ class UserBook:
     reads: tuple[Read, ...] = ()
     book: Book | None = None
     edition: Edition | None = None
+    date_added: date | None = None  # only when the query selected it (shelf export)
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,8 @@ class FixtureBuilder:
         self.podcasts: list[dict[str, Any]] = []
         self.progress: list[dict[str, Any]] = []
         self._read_id = 7000
+        self._book_by_id: dict[int, dict[str, Any]] = {}
+        self._item_by_key: dict[str, dict[str, Any]] = {}  # by id when given, else by title
 
     def _author_ids(self, names: list[str]) -> list[int]:
         return [self.authors.setdefault(name, len(self.authors) + 1) for name in names]
@@ -97,6 +99,7 @@ class FixtureBuilder:
             sid = self.series.setdefault(series[0], len(self.series) + 1)
             row["series"] = [{"series_id": sid, "position": series[1]}]
         self.books.append(row)
+        self._book_by_id[book_id] = row
         return book_id
 
     def edition(
@@ -104,7 +107,7 @@ class FixtureBuilder:
     ) -> int:
         """Add an edition (``isbn_13``, ``isbn_10``, ``asin``, ``audio_seconds``, ``pages`` as keywords)."""
         edition_id = 1000 + len(self.editions)
-        book = next(b for b in self.books if b["id"] == book_id)
+        book = self._book_by_id[book_id]
         self.editions.append(
             {
                 "id": edition_id,
@@ -153,6 +156,7 @@ class FixtureBuilder:
         if item_id is not None:
             row["id"] = item_id
         self.items.append(row)
+        self._item_by_key[item_id or title] = row
         return title
 
     def listen(
@@ -166,7 +170,7 @@ class FixtureBuilder:
         item_id: str | None = None,
     ) -> None:
         """Record ABS progress on an item: ``fraction`` of its duration (or of the ebook when it has none)."""
-        item = next(i for i in self.items if (item_id and i.get("id") == item_id) or i["title"] == title)
+        item = self._item_by_key[item_id or title]
         duration = float(item["duration"])
         done = finished is not None
         entry: dict[str, Any] = {

@@ -24,6 +24,7 @@ from bookrelay.sandbox.bookshelf.app import build_bookshelf_app
 from bookrelay.sandbox.bookshelf.state import BookshelfState
 from bookrelay.sandbox.demo_data import demo_fixture
 from bookrelay.sandbox.hardcover import HardcoverState, build_hardcover_app
+from bookrelay.sandbox.hardcover_oauth import OAuthState, build_oauth_app
 from bookrelay.sandbox.rreading_glasses.app import build_rrg_app
 from bookrelay.sandbox.rreading_glasses.state import RrgState
 
@@ -52,6 +53,13 @@ class Sandbox:
         """The fake Hardcover's state."""
         state = self.fakes["hardcover"]
         assert isinstance(state, HardcoverState)
+        return state
+
+    @property
+    def hardcover_oauth(self) -> OAuthState:
+        """The fake Hardcover OAuth server's state."""
+        state = self.fakes["hardcover_oauth"]
+        assert isinstance(state, OAuthState)
         return state
 
     @property
@@ -107,6 +115,8 @@ def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.
             "audible": audible,
             "bookshelf": bookshelf,
             "rreading_glasses": rrg,
+            # OAuth clients: {"hardcover_oauth": {"clients": {"<client id>": "<app name>"}}}
+            "hardcover_oauth": OAuthState(hardcover, fixture.get("hardcover_oauth", {}).get("clients"), clock=clock),
         }
     )
 
@@ -136,6 +146,7 @@ def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.
             Mount("/audible", app=build_audible_app(audible)),
             Mount("/bookshelf", app=build_bookshelf_app(bookshelf)),
             Mount("/rreading-glasses", app=build_rrg_app(rrg)),
+            Mount("/hardcover-oauth", app=build_oauth_app(sandbox.hardcover_oauth)),
         ]
     )
     return sandbox

@@ -16,6 +16,7 @@ from bookrelay.store.repositories import (
     Clock,
     ConflictRepo,
     CredentialRepo,
+    EnrichChangeRepo,
     LinkRepo,
     LookupCacheRepo,
     OutboxRepo,
@@ -43,6 +44,7 @@ class Store:
         self.outbox = OutboxRepo(db, clock)
         self.wanted = WantedRepo(db, clock)
         self.lookup_cache = LookupCacheRepo(db, clock)
+        self.enrich_changes = EnrichChangeRepo(db, clock)
         self._credentials = CredentialRepo(db, SecretBox(secret_key), clock) if secret_key else None
 
     @classmethod

@@ -332,6 +332,24 @@ class LookupCacheEntry(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class ScrobbleState(Base):
+    """What the last scrobble run saw of one thing on both sides (S12): the base of a two-way sync.
+
+    ``feature`` is a scrobble feature (``progress``, ``lists``, ``owned``); ``key`` names the thing
+    within it (an Audiobookshelf item id, a list name, a book id); ``value`` is the snapshot.
+    """
+
+    __tablename__ = "scrobble_state"
+    __table_args__ = (UniqueConstraint("user_id", "feature", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    feature: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(255))
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
 class AudibleCalls(Base):
     """Audible traffic of one user, for the limits that must hold across processes: when the last
     Audible sync started, and the requests made on one UTC calendar day (locked row per user)."""
@@ -345,6 +363,28 @@ class AudibleCalls(Base):
     updated_at: Mapped[datetime]
 
 
+class EnrichChange(Base):
+    """One identifier written to an Audiobookshelf item by ``enrich --apply``, with the value it replaced.
+
+    ``state``: ``pending`` (recorded before the write), ``applied``, ``failed`` (surely not written) or
+    ``undone``; ``enrich undo`` puts ``old_value`` back.
+    """
+
+    __tablename__ = "enrich_changes"
+    __table_args__ = (Index("ix_enrich_changes_run", "run_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(255))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 TABLES_IN_DELETE_ORDER = [
     "audible_calls",
     "run_events",
@@ -354,6 +394,7 @@ TABLES_IN_DELETE_ORDER = [
     "conflicts",
     "wanted",
     "links",
+    "scrobble_state",
     "credentials",
     "lookup_cache",
     "users",

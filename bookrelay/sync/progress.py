@@ -1,7 +1,9 @@
 """The progress job for one user: collect → match → plan → apply → record.
 
 Items whose source state is unchanged since their last settled run cost no Hardcover request;
-a run where nothing changed spends zero units.
+a run where nothing changed spends zero units. The entries may come from several sources (each
+entry names its own, and links are kept per source); when two report the same Hardcover book, only
+the newest is planned (A4).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
 from bookrelay.domain.models import UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
+from bookrelay.domain.sources import BookReport, merge_by_book
 from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Link, LinkStatus, OutboxState, RunStatus
@@ -43,7 +46,6 @@ class ProgressJob:
     """One user's progress sync; every collaborator is given, nothing is built here."""
 
     user_id: str
-    source: str
     collect: Collector
     hardcover: HardcoverApi
     resolver: Resolver
@@ -52,6 +54,8 @@ class ProgressJob:
     tz: ZoneInfo
     now: Callable[[], datetime] = _utc_now
     on_progress: ProgressCallback | None = None
+    # Why a source gave nothing this run (a limit, say), read after ``collect`` into the report.
+    source_notes: Callable[[], list[str]] | None = None
 
     async def run(
         self, *, dry_run: bool = False, limit: int | None = None, force: bool = False
@@ -85,13 +89,19 @@ class ProgressJob:
     async def _run(self, report: ProgressReport, *, dry_run: bool, limit: int | None, force: bool) -> None:
         self._tick("collecting", 0, 1)
         entries = await self.collect()
+        if self.source_notes is not None:
+            report.notes.extend(self.source_notes())
         if limit is not None:
             entries = entries[:limit]
         report.items_seen = len(entries)
+        stored = {
+            (link.source, link.source_item_id): link for link in self.store.links.list_for_user(self.user_id)
+        }
+        # Keyed by item id from here on: ids never collide across sources (ABS UUIDs, Audible ASINs).
         links = {
-            link.source_item_id: link
-            for link in self.store.links.list_for_user(self.user_id)
-            if link.source == self.source
+            e.item.item_id: stored[(e.item.source.value, e.item.item_id)]
+            for e in entries
+            if (e.item.source.value, e.item.item_id) in stored
         }
         if not dry_run:
             report.recovered_writes = self._recover_outbox()
@@ -104,7 +114,13 @@ class ProgressJob:
         shelf = await self._shelf(me.id, todo, links)
         resolutions = await self.resolver.resolve(todo, links, shelf)
         self._tick("matching", len(todo), len(todo))
-        plans = [self._plan(r, shelf, links.get(r.item_id)) for r in resolutions]
+        superseded = merge_by_book(self._book_reports(resolutions))
+        plans: list[list[Action]] = [
+            [_superseded(r.item_id, superseded[r.item_id])]
+            if r.item_id in superseded
+            else self._plan(r, shelf, links.get(r.item_id))
+            for r in resolutions
+        ]
         report.plan = [
             PlannedItem(r.item_id, r.entry.item.title, tuple(a))
             for r, a in zip(resolutions, plans, strict=True)
@@ -180,6 +196,20 @@ class ProgressJob:
         return Shelf.of(await self.hardcover.shelf(user_id))
 
     # -- planning ---------------------------------------------------------------------------------
+
+    def _book_reports(self, resolutions: list[Resolution]) -> list[BookReport]:
+        """The linked items as the A4 merge sees them (a finish date counts as an update)."""
+        return [
+            BookReport(
+                r.item_id,
+                r.entry.item.source.value,
+                r.book_id,
+                r.entry.progress.last_update or r.entry.progress.finished_at,
+                source_fraction(r.entry.progress, r.entry.item.duration_seconds),
+            )
+            for r in resolutions
+            if r.outcome is Outcome.LINKED and r.book_id is not None
+        ]
 
     def _plan(self, resolution: Resolution, shelf: Shelf, link: Link | None) -> list[Action]:
         item_id = resolution.item_id
@@ -286,6 +316,7 @@ class ProgressJob:
         for resolution, actions in zip(resolutions, plans, strict=True):
             entry = resolution.entry
             item_id = entry.item.item_id
+            source = entry.item.source.value
             outcome = written.get(item_id)
             if outcome is not None and not outcome.ok:
                 continue  # not settled: the next run tries again after re-reading Hardcover
@@ -293,11 +324,11 @@ class ProgressJob:
             if resolution.outcome is Outcome.UNMATCHED:
                 until = resolution.retry_after or now
                 self.store.links.mark_unmatched(
-                    self.user_id, self.source, item_id, until, metadata_hash(entry.item)
+                    self.user_id, source, item_id, until, metadata_hash(entry.item)
                 )
                 self.store.links.upsert(
                     self.user_id,
-                    self.source,
+                    source,
                     item_id,
                     identifiers_hash=identifiers_hash(entry.item),
                     source_fingerprint=entry.fingerprint,
@@ -310,11 +341,11 @@ class ProgressJob:
                     for c in conflict.candidates
                 ]
                 self.store.conflicts.open(
-                    self.user_id, self.source, item_id, entry.item.title, conflict.reason, candidates
+                    self.user_id, source, item_id, entry.item.title, conflict.reason, candidates
                 )
                 self.store.links.upsert(
                     self.user_id,
-                    self.source,
+                    source,
                     item_id,
                     status=LinkStatus.CONFLICT,
                     identifiers_hash=identifiers_hash(entry.item),
@@ -341,10 +372,10 @@ class ProgressJob:
                     changes["last_progress"] = fraction
                     changes["last_progress_seconds"] = outcome.read.progress_seconds
                     changes["last_written_at"] = now
-            self.store.links.upsert(self.user_id, self.source, item_id, **changes)  # type: ignore[arg-type]
+            self.store.links.upsert(self.user_id, source, item_id, **changes)  # type: ignore[arg-type]
             self.store.history.record(
                 self.user_id,
-                self.source,
+                source,
                 item_id,
                 fraction,
                 seconds=entry.progress.current_time or None,
@@ -353,3 +384,8 @@ class ProgressJob:
                 written=outcome is not None,
                 observed_at=entry.progress.last_update,
             )
+
+
+def _superseded(item_id: str, winner: BookReport) -> Hold:
+    """A4: another source's newer report on the same book is written instead of this one."""
+    return Hold(item_id, "A4", f"superseded by {winner.source} (item {winner.item_id}, a newer update)")

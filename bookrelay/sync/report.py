@@ -59,6 +59,7 @@ class ProgressReport:
     units_left_today: int | None = None
     requests: int = 0
     plan: list[PlannedItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # a source skipped this run, and why
     error: str | None = None
 
     @property
@@ -88,5 +89,6 @@ class ProgressReport:
             "hardcover_units": self.units_spent,
             "hardcover_units_left_today": self.units_left_today,
             "hardcover_requests": self.requests,
+            "notes": list(self.notes),
             "error": self.error,
         }

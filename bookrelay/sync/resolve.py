@@ -7,6 +7,7 @@ one ``books`` query per hundred books, and one ``search`` per item that has noth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -117,6 +118,28 @@ def _candidate_refs(decision: MatchDecision) -> tuple[CandidateRef, ...]:
         CandidateRef(book.id, book.title, score.total, score.explain())
         for book, score in decision.candidates[:5]
     )
+
+
+_SERIES_PREFIX = re.compile(
+    r"^.{1,80}?\b(?:book|vol\.?|volume|#)?\s*\d+(?:\.\d+)?\s*[:\-\u2013]\s+", re.IGNORECASE
+)
+_TRAILING_NOTE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*$")
+
+
+def title_variants(entry: SourceEntry) -> list[str]:
+    """Exact titles a catalogue may hold the item under: as given, without subtitle, series prefix or a
+    trailing note in brackets, and with its subtitle joined."""
+    item = entry.item
+    title = item.title.strip()
+    variants = [title]
+    if item.subtitle:
+        variants.append(f"{title}: {item.subtitle.strip()}")
+    head, sep, tail = title.partition(":")
+    if sep:
+        variants.extend([head.strip(), tail.strip()])
+    variants.append(_TRAILING_NOTE.sub("", title))
+    variants.append(_SERIES_PREFIX.sub("", title))
+    return [v for v in dict.fromkeys(variants) if len(v) >= 2]
 
 
 def search_query(entry: SourceEntry) -> str:
@@ -250,7 +273,42 @@ class Resolver:
                 )
             else:
                 to_search.append(entry)
+        to_search = await self._match_titles(to_search, shelf, done)
         await self._search(to_search, shelf, done)
+
+    async def _match_titles(
+        self, entries: list[SourceEntry], shelf: Shelf, done: dict[str, Resolution]
+    ) -> list[SourceEntry]:
+        """Exact-title candidates for many items in one request, scored like search hits (M4).
+
+        Only a strong, unambiguous link is taken here; everything else goes on to ``search``.
+        """
+        if not entries:
+            return []
+        variants = {entry.item.item_id: title_variants(entry) for entry in entries}
+        books = await self.api.books_by_titles(sorted({t for ts in variants.values() for t in ts}))
+        by_title: dict[str, list[Book]] = {}
+        for book in books:
+            by_title.setdefault(book.title, []).append(book)
+        remaining: list[SourceEntry] = []
+        for entry in entries:
+            candidates = {b.id: b for t in variants[entry.item.item_id] for b in by_title.get(t, [])}
+            scored = [(b, score_candidate(entry.item, b, self.weights)) for b in candidates.values()]
+            decision = decide(entry.item, scored, self.thresholds)
+            if decision.kind is MatchKind.LINKED and decision.book is not None:
+                book = decision.book
+                done[entry.item.item_id] = self._linked(
+                    entry,
+                    LinkMethod.FUZZY,
+                    book,
+                    book.id,
+                    None,
+                    shelf.by_book.get(book.id),
+                    score=decision.score,
+                )
+            else:
+                remaining.append(entry)
+        return remaining
 
     def _match_shelf_identifiers(self, entry: SourceEntry, shelf: Shelf) -> Resolution | None:
         for method, value in _identifier_order(identifiers_of(entry.item)):

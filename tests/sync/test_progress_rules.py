@@ -300,3 +300,32 @@ async def test_P11_kill_between_send_and_record_leaves_one_read(store: Store, ki
     assert entry is not None
     assert len(entry["reads"]) == 1
     assert entry["reads"][0]["progress_seconds"] == 20_000
+
+
+async def test_M4_exact_titles_are_looked_up_in_one_batch_before_search(store: Store) -> None:
+    """Items without identifiers whose title the catalogue holds cost one batch, not a search each."""
+    world = World()
+    world.hardcover["series"] = [{"id": 1, "name": "The Expanse"}]
+    books = [
+        world.book("Piranesi", "Susanna Clarke", editions=[audio(None, 30_000)]),
+        world.book(
+            "Leviathan Wakes",
+            "James S. A. Corey",
+            editions=[audio(None, 72_000)],
+            series=[{"series_id": 1, "position": 1}],
+        ),
+        world.book("Dune", "Frank Herbert", editions=[audio(None, 75_000)]),
+    ]
+    for title, author, seconds in (
+        ("Piranesi", "Susanna Clarke", 30_000.0),
+        ("The Expanse 1: Leviathan Wakes", "James S. A. Corey", 72_000.0),
+        ("Dune (Unabridged)", "Frank Herbert", 75_000.0),
+    ):
+        item = world.item(title, author, duration=seconds)
+        world.listen(item, current=seconds / 2, duration=seconds)
+    runner = Runner.start(world, store)
+    report = await runner.sync()
+    assert report.linked == {"fuzzy": 3}
+    assert all(runner.user_book(b) is not None for b in books)
+    # me + shelf + one title batch + 2 writes per book; no search at all.
+    assert report.units_spent == 3 + 2 * 3

@@ -176,6 +176,19 @@ class AbsSession:
         body = self.decode(self._check(response, "login", "/login"), "login")
         self._take_tokens(body, "login")
 
+    async def socket_token(self) -> str:
+        """A token for the socket.io ``auth`` event (ref §12): the access (or legacy) token of a fresh
+        login. An API key cannot sign in to the socket, so a key-only session raises AuthError."""
+        if self._api_key or not (self._username and self._password):
+            raise AuthError(
+                "real-time events need a username and password; an API key cannot sign in to socket.io",
+                service=SERVICE,
+                token_name=self.credential_name,
+            )
+        await self.login()
+        assert self._access_token is not None
+        return self._access_token
+
     async def _reauthenticate(self) -> None:
         if self._refresh_token and await self._refresh():
             return

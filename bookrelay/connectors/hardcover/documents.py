@@ -89,6 +89,44 @@ def shelf_document(with_statuses: bool) -> str:
 }}"""
 
 
+# Shelf export (scrobble): the shelf with the date each book was added.
+EXPORT_SHELF = f"""query ExportShelf($userId: Int!, $limit: Int!, $offset: Int!) {{
+  user_books(where: {{user_id: {{_eq: $userId}}}}, order_by: {{id: asc}}, limit: $limit, offset: $offset) {{
+    {SHELF_ENTRY_FIELDS} date_added
+  }}
+}}"""
+
+# The user's own lists with their books (ref §7 "Lists"); "Owned" is one of them (edition_owned).
+MY_LISTS = """query MyLists($userId: Int!) {
+  lists(where: {user_id: {_eq: $userId}}, order_by: {id: asc}) {
+    id name list_books(order_by: {id: asc}) { id book_id edition_id }
+  }
+}"""
+
+ListWriteKind = Literal["insert_list", "insert_list_book", "delete_list_book", "edition_owned"]
+
+# kind → (arguments, selection); signatures from ref §5 and the schema (ListIdType has ``errors``).
+LIST_WRITE_SHAPES: dict[ListWriteKind, tuple[tuple[tuple[str, str], ...], str]] = {
+    "insert_list": ((("object", "ListInput!"),), "id errors list { id name }"),
+    "insert_list_book": ((("object", "ListBookInput!"),), "id list_book { id list_id book_id edition_id }"),
+    "delete_list_book": ((("id", "Int!"),), "id list_id"),
+    "edition_owned": ((("id", "Int!"),), "id list_book { id list_id book_id edition_id }"),
+}
+
+
+def list_write_document(kinds: Sequence[ListWriteKind]) -> str:
+    """One mutation request holding list writes as aliased fields ``w0``… (N5), like :func:`write_document`."""
+    _check_count(len(kinds))
+    params: list[str] = []
+    fields: list[str] = []
+    for i, kind in enumerate(kinds):
+        arguments, selection = LIST_WRITE_SHAPES[kind]
+        params.extend(f"${write_variable(i, name)}: {gql_type}" for name, gql_type in arguments)
+        args = ", ".join(f"{name}: ${write_variable(i, name)}" for name, _ in arguments)
+        fields.append(f"  {write_alias(i)}: {kind}({args}) {{ {selection} }}")
+    return f"mutation ListWrites({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+
+
 def batch_alias(index: int) -> str:
     """The alias of the ``index``-th batch in a packed read (``b0``, ``b1``, …)."""
     return f"b{index}"
@@ -124,6 +162,27 @@ def books_document(batches: int) -> str:
             f"    {BOOK_FIELDS} {BOOK_EDITIONS}\n  }}"
         )
     return f"query BooksByIds({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+
+
+TITLE_MATCH_LIMIT = 200
+
+
+def books_by_title_document(batches: int) -> str:
+    """Books whose title equals one of the given titles, one aliased ``_in`` field per batch (N5).
+
+    A hundred titles cost one unit where ``search`` costs one per title (only one search per request).
+    """
+    _check_count(batches)
+    params: list[str] = []
+    fields: list[str] = []
+    for i in range(batches):
+        b = batch_alias(i)
+        params.append(f"${b}_titles: [String!]!")
+        fields.append(
+            f"  {b}: books(where: {{title: {{_in: ${b}_titles}}}}, order_by: {{users_count: desc}}, "
+            f"limit: {TITLE_MATCH_LIMIT}) {{\n    {BOOK_FIELDS} {BOOK_EDITIONS}\n  }}"
+        )
+    return f"query BooksByTitles({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
 
 
 # -- mutations -----------------------------------------------------------------------------------
@@ -186,9 +245,15 @@ def all_documents() -> dict[str, str]:
         "editions_5": editions_document(5),
         "books_1": books_document(1),
         "books_5": books_document(5),
+        "books_by_title_1": books_by_title_document(1),
+        "books_by_title_5": books_by_title_document(5),
         "writes_packed_5": write_document([*kinds, "update_user_book_read"]),
     }
     documents.update({f"write_{kind}": write_document([kind]) for kind in kinds})
+    list_kinds: list[ListWriteKind] = list(LIST_WRITE_SHAPES)
+    documents.update({"export_shelf": EXPORT_SHELF, "my_lists": MY_LISTS})
+    documents.update({f"list_write_{kind}": list_write_document([kind]) for kind in list_kinds})
+    documents["list_writes_packed_5"] = list_write_document([*list_kinds, "edition_owned"])
     return documents
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from bookrelay.domain.shelves import HardcoverList, ListEntry
 from bookrelay.domain.models import (
     Book,
     Edition,
@@ -241,6 +242,7 @@ def map_user_book(wire: Any, place: str) -> UserBook:
         reads=tuple(reads),
         book=map_book(book, f"{place}.book") if book else None,
         edition=map_edition(edition, f"{place}.edition") if edition else None,
+        date_added=parse_date(row.get("date_added"), f"{place}.date_added"),
     )
 
 
@@ -300,3 +302,24 @@ def map_search(wire: Any, place: str = "search") -> list[SearchHit]:
             )
         )
     return out
+
+
+def map_lists(rows: Any, place: str = "lists") -> list[HardcoverList]:
+    """``lists`` rows with their ``list_books`` → ``HardcoverList``s (scrobble's lists and owned steps)."""
+    found: list[HardcoverList] = []
+    for i, wire in enumerate(_list(rows, place)):
+        where = f"{place}[{i}]"
+        row = _obj(wire, where)
+        entries = tuple(
+            ListEntry(
+                id=_req_int(_obj(e, f"{where}.list_books[{j}]"), "id", f"{where}.list_books[{j}]"),
+                book_id=_req_int(e, "book_id", f"{where}.list_books[{j}]"),
+                edition_id=_int(e, "edition_id", f"{where}.list_books[{j}]"),
+            )
+            for j, e in enumerate(_list(row.get("list_books"), f"{where}.list_books"))
+        )
+        name = _str(row, "name", where)
+        if name is None:
+            raise _bad(f"{where}.name", "missing")
+        found.append(HardcoverList(id=_req_int(row, "id", where), name=name, entries=entries))
+    return found

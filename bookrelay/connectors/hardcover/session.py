@@ -25,6 +25,7 @@ from bookrelay.connectors.hardcover.answers import (
     result_error,
     retry_after,
 )
+from bookrelay.connectors.hardcover.auth import StaticToken, TokenProvider
 from bookrelay.connectors.hardcover.budget import RateLimitInfo, TokenBucket, parse_rate_limit_headers
 from bookrelay.connectors.hardcover.documents import OperationShape, analyse_document
 from bookrelay.domain.models import Budget
@@ -60,6 +61,11 @@ SCOPE_FOR_FIELD = {
     "insert_user_book_read": "write:library",
     "update_user_book_read": "write:library",
     "lists": "read:lists",
+    "list_books": "read:lists",
+    "insert_list": "write:lists",
+    "insert_list_book": "write:lists",
+    "delete_list_book": "write:lists",
+    "edition_owned": "write:library",
 }
 _FIELD_NOT_FOUND = re.compile(r"field ['\"](?P<field>\w+)['\"] not found")
 _BEARER = re.compile(r"^bearer(?:\s+|$)", re.IGNORECASE)
@@ -109,7 +115,7 @@ class HardcoverSession:
     def __init__(
         self,
         http: httpx.AsyncClient,
-        token: str,
+        token: str | TokenProvider,
         *,
         url: str = DEFAULT_URL,
         per_minute: int = 60,
@@ -126,9 +132,12 @@ class HardcoverSession:
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
     ) -> None:
-        register_secret(token)
-        self._token = normalise_token(token, token_name)
-        register_secret(self._token)
+        if isinstance(token, str):
+            register_secret(token)
+            # A plain token is a personal access token: normalised once, never renewed.
+            self._provider: TokenProvider = StaticToken(normalise_token(token, token_name))
+        else:
+            self._provider = token
         self._http = http
         self.url = url
         self.token_name = token_name
@@ -146,7 +155,6 @@ class HardcoverSession:
         self._daily_reset_at: float | None = None
         self.budget = Budget(daily_limit=daily)
         self._headers = {
-            "Authorization": f"Bearer {self._token}",
             "User-Agent": user_agent,
             "Content-Type": "application/json",
             "Accept": "application/json",
@@ -173,9 +181,17 @@ class HardcoverSession:
         is_write = write or shape.kind == "mutation"
         payload = {"query": document, "variables": dict(variables or {})}
         attempt = 0
+        renewed = False
         while True:
             try:
                 data = await self._attempt(shape, payload, is_write)
+            except AuthError as exc:
+                # A renewable token (OAuth) refused once: renew it and try again, once (a 401 is
+                # answered before anything happens, so a write is safe to resend).
+                if renewed or not await self._renew(exc):
+                    raise
+                renewed = True
+                continue
             except _Retry as retry:
                 if attempt >= self.max_retries:
                     raise retry.error from None
@@ -188,6 +204,14 @@ class HardcoverSession:
                 _raise_on_result_errors(shape, data)
             return data
 
+    async def _renew(self, error: AuthError) -> bool:
+        """Ask the provider for a new token after a 401; True when it gave a different one."""
+        if getattr(error, "status", None) != 401:
+            return False
+        before = await self._provider.token()
+        await self._provider.invalidate()
+        return await self._provider.token() != before
+
     # -- one attempt --------------------------------------------------------------------------
 
     async def _attempt(
@@ -198,9 +222,9 @@ class HardcoverSession:
         if wait > 0:
             await self._sleep(wait)
         try:
-            response = await self._http.post(
-                self.url, json=payload, headers=self._headers, timeout=self._timeout
-            )
+            token = await self._provider.token()
+            headers = {**self._headers, "Authorization": f"Bearer {token}"}
+            response = await self._http.post(self.url, json=payload, headers=headers, timeout=self._timeout)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the server: safe to retry reads and writes alike.
             raise _Retry(self._unavailable(shape, f"could not connect ({type(exc).__name__})")) from None
@@ -226,7 +250,9 @@ class HardcoverSession:
             return self._data_of(shape, response, is_write)
         body = json_or_none(response)
         if status == 401:
-            raise self._auth_error(shape, body, "the token was rejected")
+            rejected = self._auth_error(shape, body, "the token was rejected")
+            rejected.status = 401  # type: ignore[attr-defined]  # lets execute() renew an OAuth token
+            raise rejected
         if status == 403:
             self._raise_forbidden(shape, body)
         if status == 429:

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bookrelay.sandbox.audiobookshelf.fixture import ItemRec, UserRec
+from bookrelay.sandbox.audiobookshelf.live import AbsLive
 from bookrelay.sandbox.audiobookshelf.media import can_update
 from bookrelay.sandbox.audiobookshelf.shapes import (
     SERVER_SETTINGS,
@@ -105,6 +106,7 @@ _BAD_BODY = object()
 
 def build_abs_app(state: AbsState) -> Starlette:
     """The fake ABS app over ``state``; mount it anywhere (the sandbox uses ``/abs``)."""
+    live = AbsLive(state)  # socket.io events and playback sessions
 
     def authed(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -235,6 +237,8 @@ def build_abs_app(state: AbsState) -> Starlette:
         code, text = state.apply_progress(
             user, request.path_params["item_id"], request.path_params.get("episode_id"), body
         )
+        if code == 200:
+            await live.user_updated(user)
         return send_status(200) if code == 200 else send_text(code, text)
 
     async def batch_progress(request: Request, user: UserRec) -> Response:
@@ -245,6 +249,7 @@ def build_abs_app(state: AbsState) -> Starlette:
             # per-item errors are only logged by the real server
             if isinstance(entry, dict) and isinstance(entry.get("libraryItemId"), str):
                 state.apply_progress(user, entry["libraryItemId"], entry.get("episodeId"), entry)
+        await live.user_updated(user)
         return send_status(200)
 
     async def libraries(request: Request, user: UserRec) -> Response:
@@ -351,11 +356,13 @@ def build_abs_app(state: AbsState) -> Starlette:
         Route(f"{api}/items/batch/get", authed(batch_get), methods=["POST"]),
         Route(f"{api}/items/{{item_id}}", authed(get_item)),
         Route(f"{api}/items/{{item_id}}/media", authed(update_media), methods=["PATCH"]),
+        *live.routes(authed),
     ]
     app = Starlette(
         routes=[Mount("/audiobookshelf", routes=routes), *routes], middleware=[Middleware(_Gate, state=state)]
     )
     app.state.abs = state
+    app.state.live = live
     return app
 
 

@@ -10,7 +10,7 @@ because the project's reference notes do not cover this route. What a client not
   (``this[key] = value || null``), so "" can never be written back. Other types are ignored.
 - ``explicit``/``abridged`` take any value and store its truthiness.
 - ``narrators``/``genres`` take a list of strings only (a list with anything else is ignored).
-- ``authors`` takes ``[{name}]`` (plain strings have no ``.name`` and are dropped), matched case-insensitively;
+- ``authors`` takes ``[{name}]`` (plain strings have no ``.name``: dropped), matched case-insensitively;
   ``series`` takes ``[{name, sequence}]`` (any entry without a string name voids the whole list; a
   non-string sequence becomes null).
 - The answer says ``updated`` when a compared value differed, which for a string key includes ``""`` sent

@@ -343,7 +343,7 @@ class AbsState:
     # -- metadata --------------------------------------------------------------------------------
 
     def update_media(self, item: ItemRec, payload: Any) -> bool:
-        """Apply a media PATCH body to a book as ABS 2.36 does (see ``media.py``); the server's ``updated``."""
+        """Apply a media PATCH body to a book as ABS 2.36 does (``media.py``); the server's ``updated``."""
         if item.media_type != "book":
             return False
         updated, metadata = apply_book_media_update(

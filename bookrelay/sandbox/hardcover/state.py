@@ -93,7 +93,9 @@ class HardcoverState:
         out: dict[str, Any] = {"limits": asdict(self.limits)}
         if self._today is not None:
             out["today"] = self._today
-        out.update(dump_tables(self.tables, self._tokens))
+        # OAuth access tokens (add_token) are not fixture data: the users keep their own token.
+        fixture_tokens = {t: i for t, i in self._tokens.items() if "expires_at" not in i}
+        out.update(dump_tables(self.tables, fixture_tokens))
         return out
 
     # ------------------------------------------------------------------ used by the app
@@ -113,8 +115,24 @@ class HardcoverState:
         info = self._tokens.get(token)
         if info is None:
             return None
+        expires_at = info.get("expires_at")
+        if expires_at is not None and expires_at <= self.clock():
+            return None  # an expired OAuth access token answers like an unknown one (ref §2)
         user = self.tables["users"][info["user_id"]]
         return Caller(user_id=user["id"], scopes=tuple(info["scopes"]), label=str(user["username"]))
+
+    def add_token(
+        self, token: str, username: str, expires_at: float | None = None, scopes: tuple[str, ...] = ("all",)
+    ) -> None:
+        """Accept ``token`` for ``username`` until ``expires_at`` (clock seconds): the OAuth fake's access tokens."""
+        user = next((u for u in self.tables["users"].values() if u["username"] == username), None)
+        if user is None:
+            raise ValueError(f"add_token: unknown user {username!r}")
+        self._tokens[token] = {"user_id": user["id"], "scopes": list(scopes), "expires_at": expires_at}
+
+    def remove_token(self, token: str) -> None:
+        """Stop accepting ``token`` (revoked)."""
+        self._tokens.pop(token, None)
 
     def bucket(self, caller: Caller) -> Bucket:
         """The budget of a caller's token, created full on first use."""

@@ -2,6 +2,7 @@
 
 from bookrelay.store.repositories._base import Clock, utc_now
 from bookrelay.store.repositories.conflicts import ConflictRepo
+from bookrelay.store.repositories.enrich import EnrichChangeRepo
 from bookrelay.store.repositories.ledger import Cached, LookupCacheRepo, WantedRepo, default_backoff
 from bookrelay.store.repositories.links import LinkChanges, LinkRepo, ProgressHistoryRepo
 from bookrelay.store.repositories.runs import OutboxRepo, RunRepo
@@ -12,6 +13,7 @@ __all__ = [
     "Clock",
     "ConflictRepo",
     "CredentialRepo",
+    "EnrichChangeRepo",
     "LinkChanges",
     "LinkRepo",
     "LookupCacheRepo",

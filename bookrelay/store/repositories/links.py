@@ -208,6 +208,17 @@ class ProgressHistoryRepo(Repo):
             session.flush()
         return row
 
+    def list_for_user(self, user_id: str, *, limit: int = 5000) -> list[ProgressHistory]:
+        """The user's newest ``limit`` observations of every item, oldest first (for statistics)."""
+        query = (
+            select(ProgressHistory)
+            .where(ProgressHistory.user_id == user_id)
+            .order_by(ProgressHistory.observed_at.desc(), ProgressHistory.id.desc())
+            .limit(limit)
+        )
+        with self._db.reading() as session:
+            return list(reversed(list(session.scalars(query))))
+
     def list_for_item(self, user_id: str, source: str, source_item_id: str) -> list[ProgressHistory]:
         """The observations of one item, oldest first."""
         with self._db.reading() as session:

@@ -50,6 +50,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
     op.create_table(
+        "scrobble_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("feature", sa.String(length=32), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_scrobble_state_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scrobble_state")),
+        sa.UniqueConstraint("user_id", "feature", "key", name=op.f("uq_scrobble_state_user_id_feature_key")),
+    )
+    op.create_table(
         "conflicts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
@@ -298,6 +312,27 @@ def upgrade() -> None:
     )
     op.create_index("ix_run_events_run", "run_events", ["run_id", "id"], unique=False)
     op.create_table(
+        "enrich_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("item_id", sa.String(length=255), nullable=False),
+        sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("old_value", sa.Text(), nullable=True),
+        sa.Column("new_value", sa.Text(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name=op.f("fk_enrich_changes_run_id_runs"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_enrich_changes_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_enrich_changes")),
+    )
+    op.create_index("ix_enrich_changes_run", "enrich_changes", ["run_id", "id"], unique=False)
+    op.create_table(
         "audible_calls",
         sa.Column("user_id", sa.String(length=64), nullable=False),
         sa.Column("last_sync_at", sa.DateTime(timezone=True), nullable=True),
@@ -312,6 +347,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_enrich_changes_run", table_name="enrich_changes")
+    op.drop_table("enrich_changes")
     op.drop_table("audible_calls")
     op.drop_index("ix_run_events_run", table_name="run_events")
 
@@ -326,6 +363,7 @@ def downgrade() -> None:
     op.drop_table("progress_history")
     op.drop_table("links")
     op.drop_table("credentials")
+    op.drop_table("scrobble_state")
     op.drop_index(
         "uq_conflicts_open_item",
         table_name="conflicts",

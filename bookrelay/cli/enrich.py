@@ -1,0 +1,124 @@
+"""``bookrelay enrich``: ISBN/ASIN for Audiobookshelf items without them (dry run unless ``--apply``),
+and ``bookrelay enrich undo RUN_ID``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.options import ConfigOption
+from bookrelay.sync.enrich import EnrichReport, UndoReport
+
+console = Console(highlight=False)
+enrich_app = typer.Typer(
+    help="ISBN/ASIN for Audiobookshelf items that have none (a dry run unless --apply).",
+    invoke_without_command=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``enrich`` (and ``enrich undo``) to the main app."""
+    app.add_typer(enrich_app, name="enrich")
+
+
+@enrich_app.callback()
+@handle_errors
+def enrich(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    user: Annotated[str | None, typer.Option("--user", help="The user (default: the only one).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Look at the first N candidate items.")] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            min=0, max=1, help="Write proposals at or above this score (default: fuzzy_link_score)."
+        ),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the strong proposals to Audiobookshelf.")
+    ] = False,
+    scan_dir: Annotated[
+        Path | None,
+        typer.Option("--scan-dir", help="Where the library's audio files are, to read their tags."),
+    ] = None,
+) -> None:
+    """Propose identifiers with their score parts; with --apply write those at or above the threshold."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from bookrelay.app import load_settings, run_enrich
+
+    settings = load_settings(config)
+    report = asyncio.run(
+        run_enrich(settings, user, apply=apply, limit=limit, min_score=min_score, scan_dir=scan_dir)
+    )
+    render_report(report)
+    if report.error or report.failed:
+        raise typer.Exit(1)
+
+
+@enrich_app.command("undo")
+@handle_errors
+def undo(
+    run_id: Annotated[int, typer.Argument(help="The enrich run to undo (shown after --apply).")],
+    config: ConfigOption = None,
+) -> None:
+    """Put back what an enrich run replaced, where the value is still what the run wrote."""
+    from bookrelay.app import load_settings, undo_enrich
+
+    report = asyncio.run(undo_enrich(load_settings(config), run_id))
+    render_undo(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def render_report(report: EnrichReport) -> None:
+    """Proposals with their score parts, what was skipped, and what was written."""
+    mode = "dry run: nothing written" if report.dry_run else "applied"
+    table = Table(
+        "item", "title", "method", "score", "change", "score parts",
+        title=f"enrich · {report.user_id} · run {report.run_id} ({mode}; threshold {report.min_score:.2f})",
+    )  # fmt: skip
+    for p in report.proposals:
+        score = f"[green]{p.score:.2f}[/]" if p.strong else f"[yellow]{p.score:.2f}[/]"
+        table.add_row(p.item_id, p.title, p.method, score, p.describe(), p.parts)
+    console.print(table)
+    if report.skipped:
+        skipped = Table("item", "title", "why no proposal", title="no proposal")
+        for item_id, title, why in report.skipped:
+            skipped.add_row(item_id, title, why)
+        console.print(skipped)
+    strong = sum(p.strong for p in report.proposals)
+    console.print(
+        f"{report.items_seen} book items, {report.candidates} without a valid ISBN/ASIN, "
+        f"{len(report.proposals)} proposals ({strong} at or above {report.min_score:.2f}); "
+        f"Hardcover units spent {report.units_spent}, left today "
+        f"{'unknown' if report.units_left_today is None else report.units_left_today}"
+    )
+    if report.written:
+        console.print(
+            f"[green]{len(report.written)} field(s) written[/]; undo: bookrelay enrich undo {report.run_id}"
+        )
+    elif report.dry_run and strong:
+        console.print("run again with --apply to write the proposals at or above the threshold")
+    for item_id, title, why in report.failed:
+        console.print(f"[red]failed[/] {item_id} {title}: {why}", soft_wrap=True)
+    if report.error:
+        console.print(f"[bold red]stopped:[/] {report.error}", soft_wrap=True)
+
+
+def render_undo(report: UndoReport) -> None:
+    """What undo restored and what it left alone."""
+    table = Table("item", "field", "was", "restored to", title=f"enrich undo · run {report.run_id}")
+    for item_id, name, was, restored in report.restored:
+        table.add_row(item_id, name, str(was), "∅ (empty)" if restored is None else restored)
+    console.print(table)
+    for item_id, name, why in report.kept:
+        console.print(f"left alone: {item_id} {name}: {why}", soft_wrap=True)
+    for item_id, name, why in report.failed:
+        console.print(f"[red]failed[/] {item_id} {name}: {why}", soft_wrap=True)

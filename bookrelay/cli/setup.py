@@ -1,0 +1,109 @@
+"""``bookrelay doctor`` and ``bookrelay init``: is everything connected, and a guided first setup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.prompt import Prompt
+from rich.table import Table
+
+from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.options import ConfigOption
+from bookrelay.doctor import Check
+from bookrelay.errors import ConfigError
+
+console = Console(highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``doctor`` and ``init`` to the main app."""
+    app.command("doctor")(doctor)
+    app.command("init")(init)
+
+
+def render_checks(checks: list[Check], title: str = "bookrelay doctor") -> None:
+    """The checks as a table: OK / FAIL / INFO, what was found, and the fix for each failure."""
+    table = Table("service", "user", "check", "result", "details", "fix", title=title)
+    for check in checks:
+        result = (
+            "[green]OK[/]"
+            if check.ok and not check.info
+            else ("[blue]INFO[/]" if check.ok else "[red]FAIL[/]")
+        )
+        table.add_row(check.service, check.user, check.name, result, check.detail, check.fix)
+    console.print(table)
+
+
+@handle_errors
+def doctor(
+    config: ConfigOption = None,
+    user: Annotated[str | None, typer.Option("--user", help="Check one user (default: all).")] = None,
+) -> None:
+    """Check every connection, token, scope and setting; exit 1 when anything fails."""
+    from bookrelay.app import run_doctor
+
+    checks = run_doctor(config, user)
+    render_checks(checks)
+    failures = sum(not c.ok for c in checks)
+    if failures:
+        console.print(f"[red]{failures} check(s) failed[/]")
+        raise typer.Exit(1)
+    console.print("[green]all checks passed[/]")
+
+
+def _ask(question: str, default: str | None, secret: bool) -> str:
+    if secret:
+        return Prompt.ask(question, console=console, password=True)
+    return Prompt.ask(question, console=console, default=default or "", show_default=bool(default))
+
+
+@handle_errors
+def init(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the config.")] = Path(
+        "bookrelay.yaml"
+    ),
+    secrets_to_env: Annotated[
+        Path | None, typer.Option("--secrets-to-env", help="Write the tokens to this env file instead.")
+    ] = None,
+    non_interactive: Annotated[
+        bool, typer.Option("--non-interactive", help="Ask nothing: use the flags (for scripts).")
+    ] = False,
+    user_id: Annotated[str, typer.Option("--user-id", help="Your user id.")] = "me",
+    timezone: Annotated[str, typer.Option("--timezone", help="IANA time zone.")] = "UTC",
+    hardcover_url: Annotated[str, typer.Option("--hardcover-url", help="Hardcover's GraphQL URL.")] = (
+        "https://api.hardcover.app/v1/graphql"
+    ),
+    hardcover_token: Annotated[str, typer.Option("--hardcover-token", help="Hardcover token.")] = "",
+    abs_url: Annotated[str, typer.Option("--abs-url", help="Audiobookshelf server root.")] = "",
+    abs_api_key: Annotated[str, typer.Option("--abs-api-key", help="Audiobookshelf API key.")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Write even when a check fails (non-interactive).")
+    ] = False,
+) -> None:
+    """Ask for each service's URL and token, check each answer, and write a commented bookrelay.yaml."""
+    from bookrelay.setup_wizard import Answers, gather, render, write_private
+
+    for path in (output, secrets_to_env):
+        if path is not None and path.exists() and not force:
+            raise ConfigError("exists already (give --force to overwrite it)", place=str(path))
+    answers = Answers(user_id, timezone, hardcover_url, hardcover_token, abs_url.rstrip("/"), abs_api_key)
+    answers = gather(
+        answers, None if non_interactive else _ask, lambda checks: render_checks(checks, "check")
+    )
+    if answers.failed and (non_interactive and not no_check):
+        console.print("[red]not written: a check failed[/] (fix it, or give --no-check)")
+        raise typer.Exit(1)
+    if answers.failed and not non_interactive:
+        keep = Prompt.ask("Some checks failed. Write the file anyway?", console=console, choices=["y", "n"])
+        if keep != "y":
+            raise typer.Exit(1)
+    text, env_text = render(answers, secrets_to_env)
+    write_private(output, text, overwrite=force)
+    if secrets_to_env is not None and env_text is not None:
+        write_private(secrets_to_env, env_text, overwrite=force)
+        console.print(f"secrets written to {secrets_to_env} (load it into the environment before running)")
+    console.print(f"[green]wrote {output}[/]; next: bookrelay config check && bookrelay doctor")

@@ -1,0 +1,144 @@
+"""The runner the scheduler calls: one job for one user, recorded, counted and notified.
+
+Each job is a function given by the composition root (``bookrelay.app.make_job_runner``); this module
+adds what every job needs in service mode: a run id known before the run starts (``reserve``, so the
+API can answer 202 with it), the run recorded even when the service stops in the middle, the metrics
+and the notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
+
+from bookrelay.errors import ConfigError
+from bookrelay.redact import redact
+from bookrelay.service.metrics import record_report
+from bookrelay.service.results import RunResult
+from bookrelay.store.facade import Store
+from bookrelay.store.models import Run, RunStatus
+from bookrelay.store.repositories import RunRepo
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted: the service stopped during the run; the next run continues"
+
+
+class JobFunction(Protocol):
+    """One job for one user on a store whose ``runs.start`` adopts the reserved run."""
+
+    def __call__(
+        self, user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
+    ) -> Awaitable[RunResult]: ...
+
+
+class Notify(Protocol):
+    """Sends the notifications a finished run calls for."""
+
+    async def notify(self, result: RunResult) -> object: ...
+
+
+class _AdoptedRuns(RunRepo):
+    """``store.runs`` whose ``start`` returns a run reserved earlier instead of recording a new one."""
+
+    def __init__(self, base: RunRepo, run_id: int) -> None:
+        super().__init__(base._db, base._clock)
+        self.adopted = run_id
+
+    def start(self, user_id: str, job: str, *, dry_run: bool = False) -> Run:
+        """The reserved run (recorded as running when it was reserved)."""
+        run, _ = self.get_with_events(self.adopted)
+        return run
+
+
+def adopting_store(store: Store, run_id: int) -> Store:
+    """A view of ``store`` (same database) whose next ``runs.start`` is the reserved run ``run_id``."""
+    view = copy.copy(store)
+    view.runs = _AdoptedRuns(store.runs, run_id)
+    return view
+
+
+class JobRunner:
+    """``async (user_id, job, *, dry_run=False, items=None, run_id=None) -> run id`` with ``reserve``,
+    ``abandon`` and ``jobs``: what :class:`bookrelay.service.scheduler.SchedulerService` expects."""
+
+    def __init__(
+        self,
+        store: Store,
+        jobs: Mapping[str, JobFunction],
+        *,
+        notifier: Notify | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self._jobs = dict(jobs)
+        self.jobs = frozenset(self._jobs)
+        self.notifier = notifier
+        self._monotonic = monotonic
+        self.results: list[RunResult] = []  # the latest runs, newest last (a short memory for tests)
+
+    def reserve(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
+        """Record a run as started now and return its id; the run itself follows later."""
+        self._check(job)
+        return self.store.runs.start(user_id, job, dry_run=dry_run).id
+
+    def abandon(self, run_id: int, reason: str) -> None:
+        """Close a reserved run that never started, as failed with ``reason``."""
+        self.store.runs.finish(run_id, RunStatus.FAILED, None, 0, reason)
+
+    def _check(self, job: str) -> None:
+        if job not in self._jobs:
+            known = ", ".join(sorted(self._jobs))
+            raise ConfigError(f"unknown or unavailable job {job!r} (available: {known})", place="job")
+
+    async def __call__(
+        self,
+        user_id: str,
+        job: str,
+        *,
+        dry_run: bool = False,
+        items: frozenset[str] | None = None,
+        run_id: int | None = None,
+    ) -> int:
+        """Run the job, record and count it, notify; returns the run id (reserved now when not given)."""
+        self._check(job)
+        reserved = run_id if run_id is not None else self.reserve(user_id, job, dry_run=dry_run)
+        started = self._monotonic()
+        try:
+            result = await self._jobs[job](
+                user_id, dry_run=dry_run, items=items, store=adopting_store(self.store, reserved)
+            )
+        except asyncio.CancelledError:
+            self.store.runs.finish(reserved, RunStatus.FAILED, None, 0, INTERRUPTED)
+            record_report(RunResult(user_id, job, "failed", run_id=reserved, error=INTERRUPTED))
+            raise
+        except Exception as exc:  # a bug in a job must not stop the service; the run shows it
+            log.exception("the %s run %s for %s failed unexpectedly", job, reserved, user_id)
+            result = RunResult(
+                user_id, job, "failed", error=redact(f"unexpected error: {type(exc).__name__}: {exc}")
+            )
+        result = _with(result, run_id=reserved, duration=self._monotonic() - started)
+        run, _ = self.store.runs.get_with_events(reserved)
+        if run.status is RunStatus.RUNNING:  # the job stopped before it could record its end
+            summary = {"items": result.items}
+            self.store.runs.finish(
+                reserved, RunStatus(result.status), summary, result.hardcover_units, result.error
+            )
+        record_report(result)
+        self.results = [*self.results[-49:], result]
+        if self.notifier is not None:
+            try:
+                await self.notifier.notify(result)
+            except Exception:
+                log.exception("notifications for run %s failed", reserved)
+        return reserved
+
+
+def _with(result: RunResult, *, run_id: int, duration: float) -> RunResult:
+    from dataclasses import replace
+
+    return replace(result, run_id=run_id, duration_seconds=duration)

@@ -1,0 +1,106 @@
+"""Charts drawn on the server as plain SVG: no JavaScript, readable as text, and safe to embed.
+
+Every label is escaped; the numbers are also in each bar's or point's ``<title>``, so a screen reader
+(or a page without styles) still gets the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from bookrelay.web.schemas import CountPoint
+
+WIDTH = 640
+HEIGHT = 220
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 12, 16, 36
+
+
+def _scale(points: Sequence[CountPoint]) -> float:
+    top = max((p.value for p in points), default=0.0)
+    return top if top > 0 else 1.0
+
+
+def _frame(title: str, top: float, unit: str) -> list[str]:
+    plot_h = HEIGHT - _TOP - _BOTTOM
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'class="chart" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i in range(5):
+        y = _TOP + plot_h - plot_h * i / 4
+        value = top * i / 4
+        label = f"{value:.0f}" if top >= 4 else f"{value:.1f}"
+        parts.append(f'<line x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{label}</text>')
+    parts.append(
+        f'<text x="{_LEFT}" y="{_TOP - 4}" class="axis">{escape(unit)}</text>'
+    )
+    return parts
+
+
+def _empty(title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 60" role="img" class="chart" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        f'<text x="{WIDTH / 2}" y="34" text-anchor="middle" class="axis">no data yet</text></svg>'
+    )
+
+
+def _every(count: int) -> int:
+    # Label at most about twelve periods so the text never overlaps.
+    return max(1, -(-count // 12))
+
+
+def bar_chart(points: Sequence[CountPoint], *, title: str, unit: str = "") -> str:
+    """An SVG bar chart, one bar per period, in the given order."""
+    if not points:
+        return _empty(title)
+    top = _scale(points)
+    plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
+    slot = plot_w / len(points)
+    parts = _frame(title, top, unit)
+    step = _every(len(points))
+    for i, point in enumerate(points):
+        h = plot_h * point.value / top
+        x = _LEFT + i * slot + slot * 0.15
+        y = _TOP + plot_h - h
+        label = escape(point.period)
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" class="bar">'
+            f"<title>{label}: {point.value:g}</title></rect>"
+        )
+        if i % step == 0:
+            cx = _LEFT + i * slot + slot / 2
+            parts.append(
+                f'<text x="{cx:.1f}" y="{HEIGHT - _BOTTOM + 16}" text-anchor="middle" class="axis">{label}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def line_chart(points: Sequence[CountPoint], *, title: str, unit: str = "") -> str:
+    """An SVG line chart through the points in order, each point marked."""
+    if not points:
+        return _empty(title)
+    top = _scale(points)
+    plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
+    gap = plot_w / max(len(points) - 1, 1)
+    coords = [
+        (_LEFT + (i * gap if len(points) > 1 else plot_w / 2), _TOP + plot_h - plot_h * p.value / top)
+        for i, p in enumerate(points)
+    ]
+    parts = _frame(title, top, unit)
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    parts.append(f'<polyline points="{path}" class="line"/>')
+    step = _every(len(points))
+    for i, ((x, y), point) in enumerate(zip(coords, points, strict=True)):
+        label = escape(point.period)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="dot"><title>{label}: {point.value:g}</title></circle>')
+        if i % step == 0:
+            parts.append(
+                f'<text x="{x:.1f}" y="{HEIGHT - _BOTTOM + 16}" text-anchor="middle" class="axis">{label}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)

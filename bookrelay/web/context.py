@@ -1,0 +1,170 @@
+"""What the API and the pages share: the collaborators given to :func:`create_app`, and run triggering.
+
+Nothing here builds a client or reads configuration files: ``app.py`` hands everything in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from bookrelay.config import Config
+from bookrelay.domain.models import Book, SearchHit
+from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.store.facade import Store
+
+
+class Runner(Protocol):
+    """Runs one job for one user to the end; returns the id of the run it recorded."""
+
+    def __call__(self, user_id: str, job: str, *, dry_run: bool = False) -> Awaitable[int]: ...
+
+
+class Scheduler(Protocol):
+    """The part of the scheduler service (``bookrelay.service.scheduler``) the web app uses."""
+
+    def next_run(self, user_id: str, job: str) -> datetime | None:
+        """When the job runs next for the user, ``None`` when it is not scheduled."""
+        ...
+
+    def trigger(self, user_id: str, job: str, *, dry_run: bool = False) -> int | Awaitable[int]:
+        """Start the job now in the background (never overlapping the user's other runs); the run id."""
+        ...
+
+
+class AudibleLogin(Protocol):
+    """Audible's external-browser sign-in in two steps, provided by the Audible connector's owner."""
+
+    def start(self, user_id: str, locale: str) -> str | Awaitable[str]:
+        """Amazon's login address for the user to open."""
+        ...
+
+    def finish(self, user_id: str, locale: str, final_url: str) -> None | Awaitable[None]:
+        """Take back the address the browser ended on and store the device credentials encrypted."""
+        ...
+
+
+HardcoverSearch = Callable[[str, str], Awaitable[Sequence[SearchHit]]]
+HardcoverBooks = Callable[[str, Sequence[int]], Awaitable[Sequence[Book]]]
+
+
+class RunInProgress(BookrelayError):
+    """A run of this user is still going: runs of one user never overlap."""
+
+    http_status = 409
+    exit_code = 9
+
+
+async def maybe_await(value: Any) -> Any:
+    """``value``, awaited when it is awaitable (the scheduler and Audible hooks may be sync or async)."""
+    return await value if inspect.isawaitable(value) else value
+
+
+class RunLauncher:
+    """Starts runs in the background when no scheduler is given, one at a time per user.
+
+    The runner records its run itself, so the run id is taken from the store as soon as the run's
+    row appears (or from the runner's answer when it finished first)."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        store: Store,
+        *,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        poll_seconds: float = 0.02,
+    ) -> None:
+        self._runner = runner
+        self._store = store
+        self._sleep = sleep
+        self._poll = poll_seconds
+        self._busy: set[str] = set()
+        self._tasks: set[asyncio.Task[int]] = set()
+
+    def busy(self, user_id: str) -> bool:
+        """Whether a run started here for the user is still going."""
+        return user_id in self._busy
+
+    async def start(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
+        """Start the job in the background and return its run id; RunInProgress when one is going."""
+        if user_id in self._busy:
+            raise RunInProgress(f"a run of user {user_id!r} is in progress; try again when it has finished")
+        before = self._newest(user_id, job)
+        self._busy.add(user_id)
+        task = asyncio.create_task(self._run(user_id, job, dry_run))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        while True:
+            newest = self._newest(user_id, job)
+            if newest is not None and (before is None or newest > before):
+                return newest
+            if task.done():
+                return task.result()
+            await self._sleep(self._poll)
+
+    async def wait_idle(self) -> None:
+        """Wait until every run started here has ended (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _run(self, user_id: str, job: str, dry_run: bool) -> int:
+        try:
+            return await self._runner(user_id, job, dry_run=dry_run)
+        finally:
+            self._busy.discard(user_id)
+
+    def _newest(self, user_id: str, job: str) -> int | None:
+        runs = self._store.runs.recent(1, user_id=user_id, job=job)
+        return runs[0].id if runs else None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WebContext:
+    """The collaborators of the web app; one per :func:`create_app`."""
+
+    config: Config
+    store: Store
+    launcher: RunLauncher
+    scheduler: Scheduler | None = None
+    hardcover_search: HardcoverSearch | None = None
+    hardcover_books: HardcoverBooks | None = None
+    audible_login: AudibleLogin | None = None
+    now: Callable[[], datetime] = _utc_now
+    book_cache: dict[int, Book] = field(default_factory=dict)
+
+    def user_ids(self) -> list[str]:
+        """Users of the configuration, then any other user the store knows, without repeats."""
+        ids = [u.id for u in self.config.users]
+        ids += [u.id for u in self.store.users.list() if u.id not in ids]
+        return ids
+
+    def require_user(self, user_id: str, place: str = "user_id") -> str:
+        """``user_id`` when the configuration or the store knows it; ConfigError naming ``place``."""
+        if user_id not in self.user_ids():
+            raise ConfigError(f"no user {user_id!r}", place=place)
+        return user_id
+
+    async def trigger(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
+        """Start a job for a configured user now; the run id. The scheduler runs it when there is one."""
+        if user_id not in {u.id for u in self.config.users}:
+            raise ConfigError(f"no user {user_id!r} in the configuration", place="body.user_id")
+        if self.scheduler is not None:
+            return int(await maybe_await(self.scheduler.trigger(user_id, job, dry_run=dry_run)))
+        return await self.launcher.start(user_id, job, dry_run=dry_run)
+
+    def next_run(self, user_id: str, job: str) -> datetime | None:
+        """The next scheduled run, ``None`` without a scheduler."""
+        return self.scheduler.next_run(user_id, job) if self.scheduler is not None else None
+
+    def enabled_jobs(self) -> list[str]:
+        """The jobs switched on in the configuration."""
+        jobs = self.config.global_.jobs
+        return [name for name in ("progress", "wanted", "enrich", "scrobble") if getattr(jobs, name)]

@@ -1,0 +1,357 @@
+"""The web pages: server-rendered Jinja2, enhanced by htmx (``hx-boost``) but complete without JavaScript.
+
+Every page needs a signed-in session (S2); every form carries the session's CSRF token. Forms post,
+then redirect (303) to a page that shows the outcome, so reloading never repeats an action.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.store.models import ConflictStatus
+from bookrelay.web import charts, queries
+from bookrelay.web.context import WebContext, maybe_await
+from bookrelay.web.schemas import DB_INT_MAX, ErrorBody
+from bookrelay.web.security import (
+    CSRF_FIELD,
+    check_csrf,
+    csrf_token,
+    require_page_session,
+    sign_in_secret_ok,
+    signed_in,
+)
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+guarded = APIRouter(include_in_schema=False, dependencies=[Depends(require_page_session)])
+
+Csrf = Annotated[str | None, Form(alias=CSRF_FIELD)]
+BookId = Annotated[int, Form(ge=1, le=DB_INT_MAX)]
+AUDIBLE_LOCALES = ("us", "uk", "de", "fr", "ca", "it", "au", "in", "jp", "es", "br")
+
+
+def _ctx(request: Request) -> WebContext:
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """A page from ``templates/`` with what every page needs: CSRF token, users, the chosen user, a notice."""
+    ctx = _ctx(request)
+    users = ctx.user_ids() if signed_in(request) else []
+    chosen = request.query_params.get("user")
+    values.setdefault("user", chosen if chosen in users else (users[0] if users else None))
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "csrf": csrf_token(request),
+            "users": users,
+            "signed_in": signed_in(request),
+            "notice": request.session.pop("notice", None),
+            **values,
+        },
+        status_code=status,
+    )
+
+
+def error_page(request: Request, body: ErrorBody, status: int) -> HTMLResponse:
+    """The page shown for an error (the API answers JSON instead)."""
+    return render(request, "error.html", status=status, error=body)
+
+
+def _back(request: Request, path: str, notice: str | None = None) -> RedirectResponse:
+    if notice:
+        request.session["notice"] = notice
+    return RedirectResponse(path, status_code=303)
+
+
+def _user(request: Request, user: str | None) -> str | None:
+    ctx = _ctx(request)
+    if user is not None:
+        return ctx.require_user(user, "user")
+    ids = ctx.user_ids()
+    return ids[0] if ids else None
+
+
+# -- sign-in --------------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: an absolute address would make the sign-in page an open redirect.
+    if not target or urlsplit(target).netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> Response:
+    """The sign-in form (API key or the web password)."""
+    server = _ctx(request).config.global_.server
+    configured = server.api_key is not None or server.password is not None
+    return render(request, "login.html", next=_safe_next(next), configured=configured)
+
+
+@router.post("/login")
+def login(
+    request: Request, secret: Annotated[str, Form(max_length=4096)], csrf: Csrf = None, next: str = Form("/")
+) -> Response:
+    """Sign in with the API key or the password; a wrong one shows the form again (401)."""
+    check_csrf(request, csrf)
+    if not sign_in_secret_ok(_ctx(request).config, secret):
+        return render(request, "login.html", status=401, next=_safe_next(next), configured=True, failed=True)
+    request.session.clear()
+    request.session["signed_in"] = True
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Csrf = None) -> Response:
+    """Forget the session."""
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+# -- dashboard and runs ---------------------------------------------------------------------------
+
+
+@guarded.get("/")
+def dashboard(request: Request, user: str | None = None) -> Response:
+    """Per user: last and next runs, counts, Hardcover units left, what is being read."""
+    chosen = _user(request, user)
+    status = queries.user_status(_ctx(request), chosen) if chosen else None
+    return render(request, "dashboard.html", user=chosen, status=status, jobs=_ctx(request).enabled_jobs())
+
+
+@guarded.post("/runs/trigger")
+async def trigger(
+    request: Request,
+    user_id: Annotated[str, Form(max_length=64)],
+    job: Annotated[str, Form(pattern="^(progress|wanted|enrich|scrobble)$")] = "progress",
+    dry_run: Annotated[bool, Form()] = False,
+    csrf: Csrf = None,
+) -> Response:
+    """Start a job now and go to its run."""
+    check_csrf(request, csrf)
+    run_id = await _ctx(request).trigger(user_id, job, dry_run=dry_run)
+    return _back(request, f"/runs/{run_id}", f"started {job} run {run_id} for {user_id}")
+
+
+@guarded.get("/runs")
+def runs_page(request: Request, user: str | None = None) -> Response:
+    """The newest runs."""
+    ctx = _ctx(request)
+    chosen = ctx.require_user(user, "user") if user else None
+    return render(request, "runs.html", runs=ctx.store.runs.recent(100, user_id=chosen), user=chosen)
+
+
+@guarded.get("/runs/{run_id}")
+def run_page(request: Request, run_id: int) -> Response:
+    """One run and its events; refreshes itself while the run is going."""
+    run, events = _ctx(request).store.runs.get_with_events(run_id)
+    return render(request, "run.html", run=run, events=events, user=run.user_id)
+
+
+# -- conflicts ------------------------------------------------------------------------------------
+
+
+@guarded.get("/conflicts")
+async def conflicts_page(request: Request, user: str | None = None) -> Response:
+    """Open conflicts with their candidates: cover, title, authors, editions, score parts."""
+    ctx = _ctx(request)
+    chosen = ctx.require_user(user, "user") if user else None
+    details = [await queries.conflict_detail(ctx, c.id) for c in ctx.store.conflicts.list(user_id=chosen)]
+    closed = ctx.store.conflicts.list(None, user_id=chosen)
+    recent = [c for c in closed if c.status != ConflictStatus.OPEN][:20]
+    return render(request, "conflicts.html", conflicts=details, closed=recent, user=chosen)
+
+
+@guarded.post("/conflicts/{conflict_id}/resolve")
+def resolve(
+    request: Request,
+    conflict_id: int,
+    book_id: BookId,
+    edition_id: Annotated[str, Form(max_length=12)] = "",
+    csrf: Csrf = None,
+) -> Response:
+    """Settle a conflict for a book (and edition): a pinned link (M1)."""
+    check_csrf(request, csrf)
+    edition = _optional_id(edition_id, "edition_id")
+    conflict = _ctx(request).store.conflicts.resolve(conflict_id, book_id, edition)
+    return _back(request, "/conflicts", f"“{conflict.title}” linked to Hardcover book {book_id}")
+
+
+@guarded.post("/conflicts/{conflict_id}/ignore")
+def ignore(request: Request, conflict_id: int, csrf: Csrf = None) -> Response:
+    """Dismiss a conflict: the item is not synced."""
+    check_csrf(request, csrf)
+    conflict = _ctx(request).store.conflicts.ignore(conflict_id)
+    return _back(request, "/conflicts", f"“{conflict.title}” ignored")
+
+
+def _optional_id(value: str, field: str) -> int | None:
+    text = value.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= DB_INT_MAX:
+        raise ConfigError("must be a positive whole number", place=field)
+    return int(text)
+
+
+# -- links ----------------------------------------------------------------------------------------
+
+
+@guarded.get("/links")
+async def links_page(
+    request: Request,
+    user: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    item: str | None = None,
+    source: str = "abs",
+) -> Response:
+    """The user's links with pin/unpin and sync switches, and a Hardcover search to pin an item."""
+    ctx = _ctx(request)
+    chosen = _user(request, user)
+    hits, search_error = [], None
+    if chosen and q and q.strip():
+        try:
+            hits = await queries.search_hardcover(ctx, chosen, q[:200])
+        except BookrelayError as exc:
+            search_error = str(exc)
+    links = ctx.store.links.list_for_user(chosen) if chosen else []
+    return render(
+        request, "links.html", user=chosen, links=links, q=q or "", hits=hits, item=item or "",
+        source=source, search_error=search_error,
+    )
+
+
+def _link_form_user(request: Request, user_id: str) -> str:
+    return _ctx(request).require_user(user_id, "user_id")
+
+
+@guarded.post("/links/pin")
+def pin(
+    request: Request,
+    user_id: Annotated[str, Form(max_length=64)],
+    item_id: Annotated[str, Form(min_length=1, max_length=255)],
+    book_id: BookId,
+    source: Annotated[str, Form(pattern="^(abs|audible)$")] = "abs",
+    edition_id: Annotated[str, Form(max_length=12)] = "",
+    csrf: Csrf = None,
+) -> Response:
+    """Pin an item to a book (M1)."""
+    check_csrf(request, csrf)
+    uid = _link_form_user(request, user_id)
+    _ctx(request).store.links.pin(uid, source, item_id, book_id, _optional_id(edition_id, "edition_id"))
+    return _back(request, f"/links?user={quote(uid)}", f"{item_id} pinned to Hardcover book {book_id}")
+
+
+@guarded.post("/links/unpin")
+def unpin(
+    request: Request,
+    user_id: Annotated[str, Form(max_length=64)],
+    item_id: Annotated[str, Form(min_length=1, max_length=255)],
+    source: Annotated[str, Form(pattern="^(abs|audible)$")] = "abs",
+    csrf: Csrf = None,
+) -> Response:
+    """Release a pin."""
+    check_csrf(request, csrf)
+    uid = _link_form_user(request, user_id)
+    _ctx(request).store.links.unpin(uid, source, item_id)
+    return _back(request, f"/links?user={quote(uid)}", f"{item_id} unpinned")
+
+
+@guarded.post("/links/sync")
+def toggle_sync(
+    request: Request,
+    user_id: Annotated[str, Form(max_length=64)],
+    item_id: Annotated[str, Form(min_length=1, max_length=255)],
+    enabled: Annotated[bool, Form()],
+    source: Annotated[str, Form(pattern="^(abs|audible)$")] = "abs",
+    csrf: Csrf = None,
+) -> Response:
+    """Switch syncing of an item on or off."""
+    check_csrf(request, csrf)
+    uid = _link_form_user(request, user_id)
+    _ctx(request).store.links.set_sync_enabled(uid, source, item_id, enabled)
+    state = "on" if enabled else "off"
+    return _back(request, f"/links?user={quote(uid)}", f"sync {state} for {item_id}")
+
+
+# -- wanted, statistics, Audible ---------------------------------------------------------------------
+
+
+@guarded.get("/wanted")
+def wanted_page(request: Request, user: str | None = None) -> Response:
+    """The wanted ledger: what was sent to Bookshelf (W1, W4)."""
+    chosen = _user(request, user)
+    rows = _ctx(request).store.wanted.list_for_user(chosen) if chosen else []
+    return render(request, "wanted.html", user=chosen, rows=rows)
+
+
+@guarded.get("/stats")
+def stats_page(request: Request, user: str | None = None) -> Response:
+    """Statistics with charts drawn on the server."""
+    chosen = _user(request, user)
+    if chosen is None:
+        return render(request, "stats.html", user=None, stats=None, charts={})
+    stats = queries.statistics(_ctx(request), chosen, days=60)
+    drawn = {
+        "finished": charts.bar_chart(stats.finished_per_month, title="Books finished per month", unit="books"),
+        "listening": charts.line_chart(stats.hours_listened, title="Listening progress over time", unit="hours"),
+        "units": charts.bar_chart(stats.units_per_day, title="Hardcover units per day", unit="units"),
+    }
+    return render(request, "stats.html", user=chosen, stats=stats, charts=drawn)
+
+
+@guarded.get("/audible")
+def audible_page(request: Request, user: str | None = None) -> Response:
+    """Audible sign-in: shows Amazon's login link, then takes back the address the browser ended on."""
+    chosen = _user(request, user)
+    available = _ctx(request).audible_login is not None
+    return render(request, "audible.html", user=chosen, available=available, locales=AUDIBLE_LOCALES)
+
+
+@guarded.post("/audible/start")
+async def audible_start(
+    request: Request,
+    user_id: Annotated[str, Form(max_length=64)],
+    locale: Annotated[str, Form(pattern="^(us|uk|de|fr|ca|it|au|in|jp|es|br)$")],
+    csrf: Csrf = None,
+) -> Response:
+    """Step 1: Amazon's login link for the user to open."""
+    check_csrf(request, csrf)
+    ctx = _ctx(request)
+    uid = ctx.require_user(user_id, "user_id")
+    if ctx.audible_login is None:
+        return render(request, "audible.html", status=501, user=uid, available=False, locales=AUDIBLE_LOCALES)
+    url = str(await maybe_await(ctx.audible_login.start(uid, locale)))
+    return render(request, "audible.html", user=uid, available=True, locales=AUDIBLE_LOCALES, login_url=url, locale=locale)
+
+
+@guarded.post("/audible/finish")
+async def audible_finish(
+    request: Request,
+    user_id: Annotated[str, Form(max_length=64)],
+    locale: Annotated[str, Form(pattern="^(us|uk|de|fr|ca|it|au|in|jp|es|br)$")],
+    final_url: Annotated[str, Form(min_length=8, max_length=8192, pattern="^https://")],
+    csrf: Csrf = None,
+) -> Response:
+    """Step 2: the address the browser ended on; the device credentials are stored encrypted."""
+    check_csrf(request, csrf)
+    ctx = _ctx(request)
+    uid = ctx.require_user(user_id, "user_id")
+    if ctx.audible_login is None:
+        return render(request, "audible.html", status=501, user=uid, available=False, locales=AUDIBLE_LOCALES)
+    await maybe_await(ctx.audible_login.finish(uid, locale, final_url))
+    return _back(request, f"/audible?user={quote(uid)}", f"Audible signed in for {uid}")
+
+
+router.include_router(guarded)

@@ -1,0 +1,262 @@
+"""Read models shared by the API and the pages: status, statistics, conflicts with their candidates.
+
+Each function reads the store (and, for conflict details and search, Hardcover through the lookup
+functions the composition root gave) and returns the API's shapes, which the templates render too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+
+from bookrelay.domain.models import Book, Edition, ReadingFormat
+from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.store.models import Conflict, ConflictStatus, LinkStatus, ProgressHistory, Run, RunStatus
+from bookrelay.web.context import WebContext
+from bookrelay.web.schemas import (
+    CandidateOut,
+    ConflictDetail,
+    ConflictOut,
+    CountPoint,
+    EditionOut,
+    JobStatus,
+    ReadingItem,
+    RunOut,
+    ScorePart,
+    SearchHitOut,
+    Statistics,
+    UserStatus,
+)
+
+_RUN_WINDOW = 2000  # runs read for statistics: months of daily runs for one user
+_PART = re.compile(r"^(?P<name>[\w-]+) (?P<value>-?[\d.]+)x(?P<weight>-?[\d.]+)(?: \((?P<detail>.*)\))?$")
+_SKIPPED = re.compile(r"^(?P<name>[\w-]+) skipped(?: \((?P<detail>.*)\))?$")
+
+
+def score_parts(explanation: str) -> list[ScorePart]:
+    """The named parts of a score from its explanation (``0.72 = title 0.90x0.50 (…) + author …``)."""
+    _, _, body = explanation.partition(" = ")
+    body = body.split("; capped: ", 1)[0]
+    parts: list[ScorePart] = []
+    for chunk in _split_top_level(body):
+        if found := _PART.match(chunk):
+            parts.append(
+                ScorePart(
+                    name=found["name"],
+                    value=float(found["value"]),
+                    weight=float(found["weight"]),
+                    detail=found["detail"] or "",
+                )
+            )
+        elif found := _SKIPPED.match(chunk):
+            parts.append(ScorePart(name=found["name"], weight=0.0, detail=found["detail"] or "skipped"))
+        elif chunk:
+            parts.append(ScorePart(name="note", detail=chunk))
+    return parts
+
+
+def _split_top_level(text: str) -> list[str]:
+    # " + " inside a part's "(detail)" must not split it.
+    chunks, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(" + ", i):
+            chunks.append(text[start:i].strip())
+            start = i + 3
+    chunks.append(text[start:].strip())
+    return [c for c in chunks if c]
+
+
+def conflict_out(conflict: Conflict) -> ConflictOut:
+    """A conflict without its candidates."""
+    return ConflictOut(
+        id=conflict.id,
+        user_id=conflict.user_id,
+        source=conflict.source,
+        source_item_id=conflict.source_item_id,
+        title=conflict.title,
+        reason=conflict.reason,
+        status=conflict.status.value,
+        resolution=conflict.resolution,
+        created_at=conflict.created_at,
+        updated_at=conflict.updated_at,
+        candidate_count=len(conflict.candidates or []),
+    )
+
+
+async def conflict_detail(ctx: WebContext, conflict_id: int) -> ConflictDetail:
+    """A conflict with its candidates, their score parts, and their book details from Hardcover.
+
+    Book details cost one Hardcover unit per uncached view; when Hardcover fails, the candidates are
+    still shown, with ``details_error`` saying why."""
+    conflict = ctx.store.conflicts.get(conflict_id)
+    raw = [c for c in (conflict.candidates or []) if isinstance(c, dict) and "book_id" in c]
+    books, error = await _books(ctx, conflict.user_id, [int(c["book_id"]) for c in raw])
+    candidates = []
+    for entry in raw:
+        book = books.get(int(entry["book_id"]))
+        explanation = str(entry.get("explanation") or "")
+        candidates.append(
+            CandidateOut(
+                book_id=int(entry["book_id"]),
+                title=str(entry.get("title") or (book.title if book else "")),
+                score=float(entry.get("score") or 0.0),
+                explanation=explanation,
+                parts=score_parts(explanation),
+                authors=list(book.authors) if book else [],
+                image_url=book.image_url if book else None,
+                release_year=book.release_year if book else None,
+                editions=[_edition_out(e) for e in book.editions] if book else [],
+            )
+        )
+    base = conflict_out(conflict).model_dump()
+    return ConflictDetail(**base, candidates=candidates, details_error=error)
+
+
+async def _books(ctx: WebContext, user_id: str, ids: list[int]) -> tuple[dict[int, Book], str | None]:
+    missing = [i for i in ids if i not in ctx.book_cache]
+    error = None
+    if missing and ctx.hardcover_books is not None and user_id in {u.id for u in ctx.config.users}:
+        try:
+            for book in await ctx.hardcover_books(user_id, missing):
+                ctx.book_cache[book.id] = book
+        except BookrelayError as exc:
+            error = str(exc)
+    elif missing:
+        error = "book details need Hardcover, which is not available for this user"
+    return {i: ctx.book_cache[i] for i in ids if i in ctx.book_cache}, error
+
+
+def _edition_out(edition: Edition) -> EditionOut:
+    fmt = edition.reading_format
+    return EditionOut(
+        id=edition.id,
+        title=edition.title,
+        format=edition.edition_format,
+        reading_format=fmt.name.lower() if isinstance(fmt, ReadingFormat) else None,
+        audio_seconds=edition.audio_seconds,
+        pages=edition.pages,
+        isbn_13=edition.isbn_13,
+        asin=edition.asin,
+    )
+
+
+async def search_hardcover(ctx: WebContext, user_id: str, query: str) -> list[SearchHitOut]:
+    """Hardcover's search for a user (one unit); ConfigError when no Hardcover lookup is wired."""
+    if ctx.hardcover_search is None or user_id not in {u.id for u in ctx.config.users}:
+        raise ConfigError(f"Hardcover search is not available for user {user_id!r}", place="user_id")
+    hits = await ctx.hardcover_search(user_id, query.strip())
+    return [
+        SearchHitOut(
+            book_id=h.book_id,
+            title=h.title,
+            authors=list(h.authors),
+            release_year=h.release_year,
+            audio_seconds=h.audio_seconds,
+            pages=h.pages,
+            image_url=h.image_url,
+            users_count=h.users_count,
+        )
+        for h in hits
+    ]
+
+
+def user_status(ctx: WebContext, user_id: str) -> UserStatus:
+    """Last and next run per job, counts, Hardcover units left today, and what is being read."""
+    store = ctx.store
+    jobs = []
+    for job in ctx.enabled_jobs() or ["progress"]:
+        last = store.runs.recent(1, user_id=user_id, job=job)
+        jobs.append(
+            JobStatus(
+                job=job,
+                last_run=RunOut.model_validate(last[0]) if last else None,
+                next_run=ctx.next_run(user_id, job),
+            )
+        )
+    links = store.links.list_for_user(user_id)
+    now = ctx.now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    spent = sum(r.hardcover_units or 0 for r in store.runs.recent(500, user_id=user_id) if r.started_at >= midnight)
+    return UserStatus(
+        user_id=user_id,
+        jobs=jobs,
+        links=dict(Counter(link.status.value for link in links)),
+        open_conflicts=len(store.conflicts.list(ConflictStatus.OPEN, user_id=user_id)),
+        wanted=dict(Counter(w.state.value for w in store.wanted.list_for_user(user_id))),
+        hardcover_units_today=spent,
+        hardcover_units_left_today=max(ctx.config.global_.hardcover.daily - spent, 0),
+        currently_reading=_reading(ctx, user_id, {(lk.source, lk.source_item_id): lk.status for lk in links}),
+    )
+
+
+def _reading(ctx: WebContext, user_id: str, statuses: dict[tuple[str, str], LinkStatus]) -> list[ReadingItem]:
+    latest: dict[tuple[str, str], ProgressHistory] = {}
+    for row in ctx.store.history.list_for_user(user_id, limit=2000):
+        latest[(row.source, row.source_item_id)] = row
+    finish_at = ctx.config.global_.sync.finish_at
+    reading = [
+        ReadingItem(
+            source=row.source,
+            source_item_id=row.source_item_id,
+            hardcover_book_id=row.hardcover_book_id,
+            progress=row.progress,
+            observed_at=row.observed_at,
+        )
+        for key, row in latest.items()
+        if not row.is_finished and 0 < row.progress < finish_at and statuses.get(key) != LinkStatus.IGNORED
+    ]
+    return sorted(reading, key=lambda r: r.observed_at, reverse=True)
+
+
+def statistics(ctx: WebContext, user_id: str, *, days: int = 30) -> Statistics:
+    """Syncs, failures, recent activity, and the series of the charts (the last ``days`` for daily ones)."""
+    runs = ctx.store.runs.recent(_RUN_WINDOW, user_id=user_id)
+    history = ctx.store.history.list_for_user(user_id)
+    since = ctx.now() - timedelta(days=days)
+    finished = _finished_per_month(history)
+    last_activity = max([r.started_at for r in runs[:1]] + [h.observed_at for h in history[-1:]], default=None)
+    return Statistics(
+        user_id=user_id,
+        runs=len(runs),
+        failed_runs=sum(1 for r in runs if r.status == RunStatus.FAILED),
+        partial_runs=sum(1 for r in runs if r.status == RunStatus.PARTIAL),
+        items_written=sum(int((r.summary or {}).get("written") or 0) for r in runs),
+        books_finished=int(sum(p.value for p in finished)),
+        last_activity=last_activity,
+        recent_runs=[RunOut.model_validate(r) for r in runs[:10]],
+        finished_per_month=finished,
+        hours_listened=_hours_listened(history, since),
+        units_per_day=_units_per_day([r for r in runs if r.started_at >= since]),
+    )
+
+
+def _finished_per_month(history: list[ProgressHistory]) -> list[CountPoint]:
+    first_finish: dict[tuple[str, str], datetime] = {}
+    for row in history:
+        key = (row.source, row.source_item_id)
+        if row.is_finished and key not in first_finish:
+            first_finish[key] = row.observed_at
+    months = Counter(f"{when:%Y-%m}" for when in first_finish.values())
+    return [CountPoint(period=m, value=n) for m, n in sorted(months.items())]
+
+
+def _hours_listened(history: list[ProgressHistory], since: datetime) -> list[CountPoint]:
+    """Each day's total position over every item (hours): how far the listening has come."""
+    position: dict[tuple[str, str], float] = {}
+    per_day: dict[str, float] = {}
+    for row in history:
+        if row.seconds is None:
+            continue
+        position[(row.source, row.source_item_id)] = row.seconds
+        if row.observed_at >= since:
+            per_day[f"{row.observed_at:%Y-%m-%d}"] = sum(position.values()) / 3600
+    return [CountPoint(period=d, value=round(v, 2)) for d, v in sorted(per_day.items())]
+
+
+def _units_per_day(runs: list[Run]) -> list[CountPoint]:
+    per_day: dict[str, int] = defaultdict(int)
+    for run in runs:
+        per_day[f"{run.started_at:%Y-%m-%d}"] += run.hardcover_units or 0
+    return [CountPoint(period=d, value=v) for d, v in sorted(per_day.items())]
