@@ -309,7 +309,7 @@ def _edition_traps(lib: _Library) -> None:
         isbn = make_isbn13(lib.number(), "9780")
         lib.b.edition(book, PRINT, isbn_13=isbn, pages=400)
         target, length = (first, seconds) if k % 2 else (other, lib.edition_of(other)["audio_seconds"])
-        keys = {"isbn": isbn} if k % 3 else {}
+        keys: dict[str, Any] = {"isbn": isbn} if k % 3 else {}
         lib.item("several_audio_editions", title, authors, book, target, duration=length, **keys)
     for _ in range(lib.per_trap):  # the only audio edition has no length: a conflict (M5), no write
         book_id = lib.b.book(next(lib.titles), [person(rng)], year=2020)
@@ -362,8 +362,8 @@ def _title_traps(lib: _Library) -> None:
     for k in range(lib.per_trap):  # co-authors: one of them, or both in the other order
         pair = [person(rng), person(rng)]
         book, edition, title, _, seconds = lib.book(authors=pair)
-        shown = [pair[0]] if k % 2 else [pair[1], pair[0]]
-        lib.item("co_authors", title, shown, book, edition, duration=seconds)
+        listed = [pair[0]] if k % 2 else [pair[1], pair[0]]
+        lib.item("co_authors", title, listed, book, edition, duration=seconds)
     for k in range(lib.per_trap):  # a translation: Hardcover lists it under the original title
         german = f"Die {GERMAN_ADJ[k % 10]} {GERMAN_NOUN[(k * 3 + k // 10) % 10]}"
         book, edition, title, authors, seconds = lib.book(alternative_titles=(german,))

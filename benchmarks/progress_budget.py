@@ -176,14 +176,19 @@ async def _sync(config: Config, sandbox: Sandbox, store: Store) -> ProgressRepor
     return report
 
 
-async def run_scenarios(size: int, *, seed: int = 0, heap: bool = False) -> list[ScenarioResult]:
-    """The three syncs (first, 1 % changed, nothing changed) of a library of ``size`` items."""
+async def run_scenarios(
+    size: int, *, seed: int = 0, heap: bool = False, db_dir: str | None = None
+) -> list[ScenarioResult]:
+    """The three syncs (first, 1 % changed, nothing changed) of a library of ``size`` items.
+
+    The SQLite store lives in a temporary folder under ``db_dir`` (default: the system's temp folder).
+    """
     dataset = budget_dataset(size, seed=seed)
     clock = FakeClock(SAMPLE_NOW)
     sandbox = build_sandbox(dataset.fixture, clock=clock)
     searches = dataset.count("title") + dataset.count("absent")
     results: list[ScenarioResult] = []
-    with tempfile.TemporaryDirectory(prefix="bookrelay-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bookrelay-bench-", dir=db_dir) as tmp:
         config = bench_config(Path(tmp) / "bench.db", UNLIMITED)
         store = Store.open(config.database_url, secret_key=None)
         try:
@@ -314,20 +319,21 @@ def format_pace(result: PaceResult) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``--sizes 100,1000,10000``, ``--pace``, ``--pace-items N``, ``--tracemalloc``."""
+    """Parse the command line (``--sizes``, ``--pace``, ``--db-dir``…), run, print; 1 on a failed run."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--sizes", default="100,1000,10000", help="library sizes, comma-separated")
     parser.add_argument("--pace", action="store_true", help="real-time pace run under 100x limits instead")
     parser.add_argument("--pace-items", type=int, default=1500)
     parser.add_argument("--tracemalloc", action="store_true", help="also the Python heap peak (slower)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--db-dir", help="folder for the temporary SQLite store (e.g. /dev/shm: no fsync)")
     args = parser.parse_args(argv)
     if args.pace:
         print(format_pace(asyncio.run(run_pace(args.pace_items, seed=args.seed))))
         return 0
     all_results: list[Any] = []
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
-        results = asyncio.run(run_scenarios(size, seed=args.seed, heap=args.tracemalloc))
+        results = asyncio.run(run_scenarios(size, seed=args.seed, heap=args.tracemalloc, db_dir=args.db_dir))
         all_results.extend(results)
         print(format_results(results), flush=True)
     return 0 if all(r.error is None for r in all_results) else 1

@@ -6,8 +6,9 @@ Front ends (CLI, web) call the functions here; everything below receives its col
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,26 +26,46 @@ from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.connectors.bookshelf.api import BookshelfApi
 from bookrelay.connectors.bookshelf.session import BookshelfSession
 from bookrelay.connectors.hardcover.api import HardcoverApi
+from bookrelay.connectors.hardcover.auth import (
+    DeviceAuthorization,
+    OAuthClient,
+    OAuthTokenProvider,
+    OAuthTokens,
+    TokenProvider,
+    TokenStore,
+)
+from bookrelay.connectors.hardcover.lists import HardcoverLists
 from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.connectors.rreading_glasses.api import RrgApi
 from bookrelay.connectors.rreading_glasses.session import RrgSession
 from bookrelay.doctor import Check, checks_from_config_problems
 from bookrelay.doctor_services import run_all as run_doctor_checks
+from bookrelay.domain.directions import ConflictRule, Direction, Directions, Feature, ReverseSettings
 from bookrelay.domain.matching import MatchThresholds
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
+from bookrelay.domain.shelves import parse_shelf_csv, to_goodreads_csv
+from bookrelay.domain.shelves import to_json as shelf_json
 from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.store.crypto import load_or_create_key
 from bookrelay.store.db import create_engine_for, current_revision, upgrade
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Conflict, ConflictStatus, Link, Run, RunStatus, Wanted
 from bookrelay.store.repositories.audible_calls import AudibleCallRepo, AudibleLimits, AudibleUsage
+from bookrelay.store.repositories.scrobble import ScrobbleStateRepo
 from bookrelay.sync import audible_auth
 from bookrelay.sync.audible_source import MeteredTransport, collect_audible
 from bookrelay.sync.enrich import EnrichJob, EnrichReport, UndoReport
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
 from bookrelay.sync.resolve import Resolver
+from bookrelay.sync.scrobble.job import ScrobbleJob, ScrobbleReport
+from bookrelay.sync.scrobble.lists import ListSync
+from bookrelay.sync.scrobble.operations import Operations
+from bookrelay.sync.scrobble.owned import OwnedSync
+from bookrelay.sync.scrobble.reverse import ReverseProgress
+from bookrelay.sync.scrobble.shelf_io import ImportReport, export_rows, import_rows
+from bookrelay.sync.scrobble.tokens import StoredOAuthTokens
 from bookrelay.sync.source_set import SourceSet
 from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
 from bookrelay.sync.wanted import WantedReport, WantedSettings, run_wanted
@@ -132,9 +153,14 @@ class UserClients:
 
 
 def build_user_clients(
-    config: Config, user: UserConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    config: Config,
+    user: UserConfig,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
 ) -> UserClients:
-    """Clients for one user's services; ``transport`` lets tests and the demo mount the sandbox in-process."""
+    """Clients for one user's services; ``transport`` lets tests and the demo mount the sandbox in-process;
+    ``store`` holds OAuth tokens (``global.hardcover.auth: oauth``; else the configured store is opened)."""
     http = httpx.AsyncClient(
         transport=transport,
         timeout=DEFAULT_TIMEOUT,
@@ -144,7 +170,7 @@ def build_user_clients(
     hc = config.global_.hardcover
     session = HardcoverSession(
         http,
-        user.hardcover.token.get_secret_value(),
+        hardcover_token(config, user, http, store),
         url=str(hc.url),
         per_minute=hc.per_minute,
         burst=hc.burst,
@@ -599,7 +625,6 @@ def build_enrich_job(config: Config, user: UserConfig, clients: UserClients, sto
         store=store,
         include=user.audiobookshelf.libraries.include,
         exclude=user.audiobookshelf.libraries.exclude,
-        now=lambda: datetime.now(UTC),
     )
 
 
@@ -616,7 +641,7 @@ async def run_enrich(
 ) -> EnrichReport:
     """One enrich run (a dry run unless ``apply``); ``min_score`` defaults to the user's fuzzy link score."""
     user = config.user(_single_user(config, user_id))
-    if scan_dir is not None and not scan_dir.is_dir():
+    if scan_dir is not None and not await asyncio.to_thread(scan_dir.is_dir):
         raise ConfigError("is not a folder", place=f"--scan-dir {scan_dir}")
     threshold = config.effective_sync(user).fuzzy_link_score if min_score is None else min_score
     active = store or open_store(config)
@@ -737,8 +762,28 @@ def make_job_runner(
     plus ``reserve``/``abandon``/``jobs`` (:class:`bookrelay.service.runner.JobRunner`)."""
     from bookrelay.service.runner import JobRunner
 
-    jobs = {"progress": _progress_job(config, transport), "wanted": _wanted_job(config, transport)}
+    jobs = {
+        "progress": _progress_job(config, transport),
+        "wanted": _wanted_job(config, transport),
+        "scrobble": _scrobble_job(config, transport),
+    }
     return JobRunner(store, jobs, notifier=build_notifier(config))
+
+
+def _scrobble_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
+    """The scrobble job (Hardcover → Audiobookshelf, lists, owned) as a service job function."""
+    from bookrelay.service.results import RunResult
+
+    async def scrobble(
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
+    ) -> RunResult:
+        (report,) = await run_scrobble(config, [user_id], dry_run=dry_run, transport=transport, store=store)
+        error = "; ".join(report.errors) or None
+        return RunResult(
+            user_id, "scrobble", report.status, run_id=report.run_id, dry_run=dry_run, error=error
+        )
+
+    return scrobble
 
 
 def sync_interval(env: Mapping[str, str] | None = None) -> float | None:
@@ -869,3 +914,325 @@ def run_once(path: Path | None) -> tuple[list[Run], int]:
     """Load the config, run every enabled job once; the runs and the process exit code."""
     runs = asyncio.run(run_jobs_once(load_settings(path)))
     return runs, once_exit_code(runs)
+
+
+# -- HTTP API and web page: `bookrelay serve` (issue 6, part A) ---------------------------------------
+# FastAPI and the web package are imported inside these functions: only `serve` needs them.
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from fastapi import FastAPI
+
+    from bookrelay.domain.models import Book, SearchHit
+
+
+def hardcover_lookups(
+    config: Config, *, transport: httpx.AsyncBaseTransport | None = None
+) -> tuple[
+    Callable[[str, str], Awaitable[list[SearchHit]]],
+    Callable[[str, Sequence[int]], Awaitable[list[Book]]],
+]:
+    """Search and book look-ups with a user's own Hardcover token, for the web page (one unit each)."""
+
+    async def search(user_id: str, query: str) -> list[SearchHit]:
+        clients = build_user_clients(config, config.user(user_id), transport=transport)
+        try:
+            return await clients.hardcover.search_books(query)
+        finally:
+            await clients.aclose()
+
+    async def books(user_id: str, ids: Sequence[int]) -> list[Book]:
+        clients = build_user_clients(config, config.user(user_id), transport=transport)
+        try:
+            return await clients.hardcover.books_by_ids(ids)
+        finally:
+            await clients.aclose()
+
+    return search, books
+
+
+def build_web_app(
+    config: Config,
+    store: Store,
+    *,
+    runner: Callable[..., Awaitable[int]] | None = None,
+    scheduler: SchedulerService | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    """The API and web page over ``store``, with the job runner, Hardcover look-ups, the Audible browser
+    login and the Prometheus metrics; ``transport`` lets tests mount the sandbox in-process."""
+    from bookrelay.service.metrics import metrics_app
+    from bookrelay.web import create_app
+    from bookrelay.web.audible_bridge import BrowserLoginBridge
+
+    search, books = hardcover_lookups(config, transport=transport)
+
+    def browser_login(user_id: str, locale: str, url_callback: Callable[[str], str]) -> Any:
+        return audible_auth.login_in_browser(store, user_id, locale, url_callback)
+
+    return create_app(
+        config,
+        store,
+        runner=runner or make_job_runner(config, store, transport=transport),
+        scheduler=scheduler,
+        hardcover_search=search,
+        hardcover_books=books,
+        audible_login=BrowserLoginBridge(browser_login),
+        metrics_app=metrics_app(),
+        lifespan=lifespan,
+    )
+
+
+def serve(path: Path | None, host: str | None = None, port: int | None = None) -> None:
+    """Run ``bookrelay serve`` until stopped: the API, the web page, the scheduler and the real-time
+    trigger in one process; on stop the scheduler finishes the run at hand and records it."""
+    import uvicorn
+
+    config = load_settings(path)
+    store = open_store(config)
+    runner = make_job_runner(config, store)
+    scheduler = build_service_scheduler(config, runner)
+    realtime = build_realtime(config, scheduler)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler.start()
+        if realtime is not None:
+            realtime.start()
+        try:
+            yield
+        finally:
+            if realtime is not None:
+                await realtime.stop()
+            await scheduler.shutdown(wait=True)
+
+    app = build_web_app(config, store, runner=runner, scheduler=scheduler, lifespan=lifespan)
+    settings = config.global_.server
+    try:
+        uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    finally:
+        store.close()
+
+
+# -- scrobble (issue 8): directions, operations, shelf files, the scrobble job, Hardcover OAuth ---------
+
+
+def hardcover_token(
+    config: Config, user: UserConfig, http: httpx.AsyncClient, store: Store | None = None
+) -> str | TokenProvider:
+    """The user's personal access token, or with ``global.hardcover.auth: oauth`` a provider that reads
+    (and rotates) the tokens kept encrypted in the store; ``store`` None opens it per use."""
+    hc = config.global_.hardcover
+    if hc.auth == "pat":
+        if user.hardcover.token is None:
+            raise ConfigError(
+                "is needed (global.hardcover.auth is pat)", place=f"users.{user.id}.hardcover.token"
+            )
+        return user.hardcover.token.get_secret_value()
+    client = OAuthClient(http, hc.oauth_client_id or "", base_url=str(hc.oauth_url))
+    tokens: TokenStore = (
+        StoredOAuthTokens(store.credentials, user.id)
+        if store is not None
+        else _StoreOnDemand(config, user.id)
+    )
+    return OAuthTokenProvider(client, tokens)
+
+
+class _StoreOnDemand:
+    """A TokenStore that opens the configured store for each call (for clients built without one)."""
+
+    def __init__(self, config: Config, user_id: str) -> None:
+        self._config, self._user_id = config, user_id
+
+    def load(self) -> OAuthTokens | None:
+        with open_store(self._config) as store:
+            return StoredOAuthTokens(store.credentials, self._user_id).load()
+
+    def save(self, tokens: OAuthTokens) -> None:
+        with open_store(self._config) as store:
+            StoredOAuthTokens(store.credentials, self._user_id).save(tokens)
+
+    def clear(self) -> None:
+        with open_store(self._config) as store:
+            StoredOAuthTokens(store.credentials, self._user_id).clear()
+
+
+def directions_for(config: Config, user: UserConfig) -> Directions:
+    """The user's direction and conflict rule per feature (S10, S11)."""
+    settings = config.effective_directions(user)
+    return Directions(
+        ways={f: Direction(getattr(settings, f.value)) for f in Feature},
+        rules={f: ConflictRule(getattr(settings.on_conflict, f.value)) for f in Feature},
+    )
+
+
+@dataclass
+class ScrobbleParts:
+    """One user's scrobble collaborators, built from the configuration."""
+
+    user: UserConfig
+    clients: UserClients
+    operations: Operations
+    lists: HardcoverLists
+    resolver: Resolver
+    directions: Directions
+    job: ScrobbleJob
+
+
+def build_scrobble(config: Config, user: UserConfig, clients: UserClients, store: Store) -> ScrobbleParts:
+    """Operations and the scrobble job of one user, wired to its clients and the store."""
+    sync = config.effective_sync(user)
+    tz = config.timezone_for(user)
+    directions = directions_for(config, user)
+    resolver = Resolver(
+        clients.hardcover,
+        store.lookup_cache,
+        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
+        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
+        now=lambda: datetime.now(UTC),
+    )
+    lists = HardcoverLists(clients.hardcover_session)
+    state = ScrobbleStateRepo(store.db)
+    operations = Operations(
+        user.id, clients.hardcover, resolver, store, directions, tz,
+        today=lambda: datetime.now(tz).date(), audiobookshelf=clients.audiobookshelf,
+    )  # fmt: skip
+    job = ScrobbleJob(user.id, store)
+    if clients.audiobookshelf is not None:
+        settings = ReverseSettings(directions, sync.min_progress, sync.min_change, sync.min_change_seconds)
+        job.progress = ReverseProgress(
+            user.id, clients.hardcover, clients.audiobookshelf, store, state, settings, tz
+        )
+        job.lists = ListSync(
+            user.id, clients.hardcover, lists, clients.audiobookshelf, store, state, directions
+        )
+    job.owned = OwnedSync(user.id, clients.hardcover, lists, store, state, directions)
+    return ScrobbleParts(user, clients, operations, lists, resolver, directions, job)
+
+
+@contextlib.asynccontextmanager
+async def scrobble_session(
+    config: Config,
+    user_id: str | None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> AsyncIterator[tuple[ScrobbleParts, Store]]:
+    """One user's scrobble parts for the length of a ``with``; closes what it opened."""
+    user = config.user(_single_user(config, user_id))
+    active = store or open_store(config)
+    clients = build_user_clients(config, user, transport=transport, store=active)
+    try:
+        yield build_scrobble(config, user, clients, active), active
+    finally:
+        await clients.aclose()
+        if store is None:
+            active.close()
+
+
+async def run_scrobble(
+    config: Config,
+    user_ids: list[str],
+    *,
+    dry_run: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> list[ScrobbleReport]:
+    """Run the scrobble job for these users, one after another; one user's failure never stops another's."""
+    reports: list[ScrobbleReport] = []
+    for user_id in user_ids:
+        try:
+            async with scrobble_session(config, user_id, transport=transport, store=store) as (parts, _):
+                reports.append(await parts.job.run(dry_run=dry_run))
+        except BookrelayError as exc:
+            failed = ScrobbleReport(user_id, dry_run)
+            failed.errors.append(f"stopped: {exc}")
+            reports.append(failed)
+    return reports
+
+
+async def export_shelf(
+    config: Config,
+    user_id: str | None,
+    fmt: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> str:
+    """The user's Hardcover shelf as Goodreads-compatible CSV (``csv``) or JSON (``json``)."""
+    if fmt not in ("csv", "json"):
+        raise ConfigError(f"unknown format {fmt!r} (csv or json)", place="--format")
+    async with scrobble_session(config, user_id, transport=transport, store=store) as (parts, _):
+        rows = await export_rows(parts.clients.hardcover, parts.lists, parts.directions)
+    return to_goodreads_csv(rows) if fmt == "csv" else shelf_json(rows)
+
+
+async def import_shelf(
+    config: Config,
+    user_id: str | None,
+    text: str,
+    *,
+    source_name: str = "file",
+    apply: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> ImportReport:
+    """Import a Goodreads or StoryGraph CSV into Hardcover: a dry run unless ``apply``."""
+    rows = parse_shelf_csv(text, source_name)
+    async with scrobble_session(config, user_id, transport=transport, store=store) as (parts, active):
+        return await import_rows(
+            rows, user_id=parts.user.id, hardcover=parts.clients.hardcover, resolver=parts.resolver,
+            store=active, directions=parts.directions, apply=apply,
+        )  # fmt: skip
+
+
+async def hardcover_connect(
+    config: Config,
+    user_id: str | None,
+    show: Callable[[DeviceAuthorization], None],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> str:
+    """The OAuth device flow: ``show`` the code to the user, wait for approval, store the tokens
+    encrypted; returns the connected Hardcover username."""
+    hc = config.global_.hardcover
+    if hc.auth != "oauth":
+        raise ConfigError("is pat: set it to oauth to connect with OAuth", place="global.hardcover.auth")
+    user = config.user(_single_user(config, user_id))
+    active = store or open_store(config)
+    try:
+        async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
+            client = OAuthClient(http, hc.oauth_client_id or "", base_url=str(hc.oauth_url), sleep=sleep)
+            device = await client.start_device()
+            show(device)
+            tokens = await client.poll_device(device)
+            StoredOAuthTokens(active.credentials, user.id).save(tokens)
+            session = HardcoverSession(http, tokens.access_token, url=str(hc.url))
+            return (await HardcoverApi(session).me()).username
+    finally:
+        if store is None:
+            active.close()
+
+
+async def hardcover_disconnect(
+    config: Config,
+    user_id: str | None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> bool:
+    """Revoke the user's OAuth tokens at Hardcover and forget them; whether there were any."""
+    hc = config.global_.hardcover
+    user = config.user(_single_user(config, user_id))
+    active = store or open_store(config)
+    try:
+        async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
+            client = OAuthClient(http, hc.oauth_client_id or "-", base_url=str(hc.oauth_url))
+            provider = OAuthTokenProvider(client, StoredOAuthTokens(active.credentials, user.id))
+            return await provider.disconnect()
+    finally:
+        if store is None:
+            active.close()

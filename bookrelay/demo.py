@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bookrelay.config import Config
+from bookrelay.sandbox.demo_audible import demo_audible_section
 from bookrelay.sandbox.server import Sandbox, build_sandbox, load_fixture
 
 # The free plan's 60 a minute would make the demo wait about a minute; the pacing is the same code.
@@ -100,6 +101,7 @@ def demo_config(base_url: str, folder: Path, fixture: dict[str, Any]) -> Config:
                 "bookshelf": {"url": f"{base_url}/bookshelf", "api_key": DEMO_API_KEY},
                 "rreading_glasses": {"url": f"{base_url}/rreading-glasses"},
                 "jobs": {"progress": True, "wanted": True},
+                "audible": {"url": f"{base_url}/audible"},
             },
             "users": [
                 {
@@ -110,6 +112,7 @@ def demo_config(base_url: str, folder: Path, fixture: dict[str, Any]) -> Config:
                         "api_key": demo_data.DEMO_ABS_KEY,
                         "libraries": {"exclude": ["Podcasts"]},
                     },
+                    **({"audible": {"locale": "us"}} if fixture.get("audible") else {}),
                 },
                 {"id": WANTED_USER, "hardcover": {"token": DEMO_TOKEN}},
             ],
@@ -125,6 +128,7 @@ def run_demo(console: Console, fixture_path: Path | None = None) -> int:
     fixture = load_fixture(fixture_path)
     if fixture_path is None:
         fixture = with_wanted_shelf(fixture)
+        fixture["audible"] = demo_audible_section(fixture)
     fixture.setdefault("hardcover", {})["limits"] = {
         **fixture.get("hardcover", {}).get("limits", {}),
         **DEMO_LIMITS,
@@ -134,9 +138,15 @@ def run_demo(console: Console, fixture_path: Path | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bookrelay-demo-") as tmp, serve_sandbox(sandbox) as base_url:
         config = demo_config(base_url, Path(tmp), fixture)
         console.rule("[bold]bookrelay demo")
-        console.print(f"sandbox serving on {base_url} (Hardcover, Audiobookshelf, Audible); store in {tmp}")
+        console.print(
+            f"sandbox serving on {base_url} (Hardcover, Audiobookshelf, Audible, Bookshelf,"
+            f" rreading-glasses); store in {tmp}",
+            soft_wrap=True,
+        )
         store = open_store(config)
         try:
+            if fixture.get("audible"):
+                _sign_in_audible(store, fixture["audible"])
             readers = [u.id for u in config.users if u.audiobookshelf is not None]
             console.rule("progress · first run: Audiobookshelf → Hardcover")
             reports = asyncio.run(run_progress(config, readers, store=store))
@@ -155,6 +165,16 @@ def run_demo(console: Console, fixture_path: Path | None = None) -> int:
             store.close()
         _render_stats(console, sandbox)
     return 1 if failed else 0
+
+
+def _sign_in_audible(store: Any, section: dict[str, Any]) -> None:
+    """What `bookrelay audible login` would store for the demo user, and the title they turned off (A1)."""
+    from bookrelay.sandbox.demo_audible import demo_audible_disabled, demo_audible_login
+    from bookrelay.sync import audible_auth
+
+    audible_auth.save_auth(store, "demo", demo_audible_login(section))
+    for asin in demo_audible_disabled(section):
+        store.links.upsert("demo", "audible", asin, sync_enabled=False)
 
 
 def _run_wanted(console: Console, config: Config, store: Any) -> bool:
@@ -195,7 +215,7 @@ def _render_stats(console: Console, sandbox: Sandbox) -> None:
     table.add_row(
         "hardcover", str(hc["requests"]), str(hc["writes"]), str(hc["units"]), str(hc["rate_limited"])
     )
-    for name in ("audiobookshelf", "bookshelf", "rreading_glasses"):
+    for name in ("audiobookshelf", "audible", "bookshelf", "rreading_glasses"):
         fake = stats.get(name, {})
         table.add_row(name, str(fake.get("requests", "")), str(fake.get("writes", "")), "", "")
     console.print(table)

@@ -14,6 +14,8 @@ from bookrelay import __version__
 from bookrelay.cli import audible as audible_commands
 from bookrelay.cli import enrich as enrich_commands
 from bookrelay.cli import progress as progress_commands
+from bookrelay.cli import scrobble as scrobble_commands
+from bookrelay.cli import serve as serve_commands
 from bookrelay.cli import service as service_commands
 from bookrelay.cli import setup as setup_commands
 from bookrelay.cli import wanted as wanted_commands
@@ -40,11 +42,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(sandbox_app, name="sandbox")
 
 progress_commands.register(app)
+serve_commands.register(app)
 wanted_commands.register(app)
 audible_commands.register(app)
 setup_commands.register(app)
 enrich_commands.register(app)
 service_commands.register(app)
+scrobble_commands.register(app)
 
 
 def _version(value: bool) -> None:

@@ -52,6 +52,8 @@ def render_summary(console: Console, report: ProgressReport) -> None:
     console.print(table)
     if report.error:
         console.print(f"[bold red]stopped:[/] {report.error}", soft_wrap=True)
+    for note in report.notes:  # a source skipped this run (Audible's limits), with when it is allowed again
+        console.print(f"note: {note}", soft_wrap=True, markup=False)
     attention = [("conflict", *c) for c in report.conflicts] + [("unmatched", *u) for u in report.unmatched]
     attention += [("failed", *f) for f in report.failed]
     if attention:

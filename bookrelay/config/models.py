@@ -192,10 +192,10 @@ def _check_schedule(value: str) -> str:
         if int(match.group(1)) <= 0:
             raise ValueError("an interval must be longer than 0")
         return text
-    from apscheduler.triggers.cron import CronTrigger  # only config that names a schedule needs it
+    from bookrelay.service.cron import cron_trigger  # imported late: only a configured schedule needs it
 
     try:
-        CronTrigger.from_crontab(text)
+        cron_trigger(text)
     except ValueError as exc:
         raise ValueError(f"is not a cron expression (like '0 3 * * *'), 'every 2h' or 'off': {exc}") from None
     return text

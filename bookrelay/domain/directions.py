@@ -225,9 +225,7 @@ def plan_reverse_progress(
     if seen is None and local is not None:
         return ReversePlan(item_id, rule="S12", reason="first run: the current state is the baseline")
     local_changed = (
-        local is not None
-        and seen is not None
-        and _ms_of(local.last_update) != seen.local_last_update_ms
+        local is not None and seen is not None and _ms_of(local.last_update) != seen.local_last_update_ms
     )
     if seen is not None and not seen.hardcover_changed(reading):
         return ReversePlan(item_id, rule="S12", reason="the Hardcover read is unchanged since the last run")

@@ -223,7 +223,9 @@ def parse_shelf_csv(text: str, source: str = "file") -> list[ShelfRow]:
     elif {"Title", "Read Status"} <= headers:
         parse = _storygraph_row
     else:
-        raise ConfigError("not a Goodreads or StoryGraph CSV export (no Title/Exclusive Shelf header)", place=source)
+        raise ConfigError(
+            "not a Goodreads or StoryGraph CSV export (no Title/Exclusive Shelf header)", place=source
+        )
     rows: list[ShelfRow] = []
     for number, raw in enumerate(reader, start=1):
         if number > MAX_ROWS:

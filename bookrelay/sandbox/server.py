@@ -116,7 +116,9 @@ def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.
             "bookshelf": bookshelf,
             "rreading_glasses": rrg,
             # OAuth clients: {"hardcover_oauth": {"clients": {"<client id>": "<app name>"}}}
-            "hardcover_oauth": OAuthState(hardcover, fixture.get("hardcover_oauth", {}).get("clients"), clock=clock),
+            "hardcover_oauth": OAuthState(
+                hardcover, fixture.get("hardcover_oauth", {}).get("clients"), clock=clock
+            ),
         }
     )
 

@@ -7,7 +7,7 @@ at ``/metrics``. Labels are job, status, outcome and user id: never a title or a
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_asgi_app
-from prometheus_client.registry import Collector
+from starlette.types import ASGIApp
 
 from bookrelay.service.results import RunResult
 
@@ -77,6 +77,7 @@ def record_event(event: str) -> None:
     REALTIME_EVENTS.labels(event).inc()
 
 
-def metrics_app(registry: Collector | None = None) -> object:
+def metrics_app(registry: CollectorRegistry | None = None) -> ASGIApp:
     """The ASGI app that serves the metrics in Prometheus' text format; mount it at ``/metrics``."""
-    return make_asgi_app(registry=registry or REGISTRY)
+    app: ASGIApp = make_asgi_app(registry=registry or REGISTRY)
+    return app

@@ -208,7 +208,7 @@ class AbsListener:
                 await asyncio.wait({stopper, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 stopper.cancel()
                 waiter.cancel()
-            except (BookrelayError, socketio.exceptions.ConnectionError, OSError) as exc:
+            except Exception as exc:  # any failure: log it, wait, try again (the schedule still runs)
                 log.warning("real-time events for %s unavailable: %s", self.user_id, redact(str(exc)))
             finally:
                 if client.connected:

@@ -1,7 +1,7 @@
 """The service-mode scheduler: when each job runs for each user, and that runs of one user never overlap.
 
 Schedules come from the config (``global.schedule`` with per-user overrides): a cron expression in the
-user's time zone (APScheduler's :class:`CronTrigger` does the calendar arithmetic, DST included),
+user's time zone (APScheduler's ``CronTrigger`` does the calendar arithmetic, DST included),
 ``every 2h`` (an :class:`IntervalTrigger`), or ``off``. The loop that fires them is our own, on an
 injected :class:`~bookrelay.service.clock.Clock`, for two reasons seen in APScheduler 3's source:
 its asyncio executor cancels running jobs on shutdown (we must finish the run at hand and record it),
@@ -26,12 +26,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bookrelay.config import Config
 from bookrelay.errors import ConfigError
 from bookrelay.service.clock import Clock, SystemClock
+from bookrelay.service.cron import cron_trigger
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def parse_schedule(spec: str, tz: ZoneInfo, start: datetime) -> BaseTrigger | No
             raise ConfigError("an interval must be longer than 0", place=f"schedule {spec!r}")
         return IntervalTrigger(**{_UNITS[match.group(2)]: amount}, start_date=start, timezone=tz)
     try:
-        return CronTrigger.from_crontab(text, timezone=tz)
+        return cron_trigger(text, tz)
     except ValueError as exc:
         raise ConfigError(f"not a cron expression: {exc}", place=f"schedule {spec!r}") from None
 
@@ -115,7 +115,6 @@ class SchedulerService:
     _running: dict[asyncio.Task[Any], int | None] = field(default_factory=dict, init=False)
     _driver: asyncio.Task[None] | None = field(default=None, init=False)
     _stopping: bool = field(default=False, init=False)
-    _wake: asyncio.Event | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         now = self.clock.now()
@@ -131,7 +130,6 @@ class SchedulerService:
         if self._driver is not None:
             return
         self._stopping = False
-        self._wake = asyncio.Event()
         self._driver = asyncio.get_running_loop().create_task(self._drive(), name="bookrelay-scheduler")
 
     def shutdown(self, wait: bool = True) -> asyncio.Task[None]:
@@ -164,7 +162,7 @@ class SchedulerService:
             )
         run_id = int(reserve(user_id, job, dry_run=dry_run))
         chosen = frozenset(items) if items is not None else None
-        self._spawn(self.run(user_id, job, dry_run=dry_run, items=chosen, run_id=run_id), run_id)
+        self._spawn(self.run(user_id, job, dry_run=dry_run, items=chosen, run_id=run_id))
         return run_id
 
     async def run(
@@ -223,7 +221,7 @@ class SchedulerService:
     def _lock(self, user_id: str) -> asyncio.Lock:
         return self._locks.setdefault(user_id, asyncio.Lock())
 
-    def _spawn(self, coro: Awaitable[int], run_id: int | None = None) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Awaitable[int]) -> asyncio.Task[Any]:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._finished)

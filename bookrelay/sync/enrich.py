@@ -11,9 +11,8 @@ re-read right before the write and a field that gained one meanwhile is left alo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +118,6 @@ class EnrichJob:
         store: Store,
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
-        now: Callable[[], datetime],
     ) -> None:
         self.user_id = user_id
         self.abs = abs_api
@@ -129,7 +127,6 @@ class EnrichJob:
         self.store = store
         self.include = list(include)
         self.exclude = list(exclude)
-        self.now = now
 
     async def run(
         self,

@@ -16,8 +16,8 @@ from bookrelay.web.context import WebContext
 from bookrelay.web.schemas import (
     ConflictDetail,
     ConflictOut,
-    CredentialOut,
     CredentialName,
+    CredentialOut,
     CredentialValue,
     DbId,
     ErrorBody,
@@ -59,7 +59,7 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_api_key)], re
 
 
 def _ctx(request: Request) -> WebContext:
-    return request.app.state.web  # type: ignore[no-any-return]
+    return request.app.state.web
 
 
 Ctx = Annotated[WebContext, Depends(_ctx)]
@@ -205,7 +205,9 @@ def ignore_conflict(ctx: Ctx, conflict_id: DbId) -> ConflictOut:
 @router.get("/links", tags=["links"])
 def list_links(ctx: Ctx, user_id: UserId, status: LinkStatus | None = None) -> list[LinkOut]:
     """The user's links, optionally of one status."""
-    return [LinkOut.model_validate(k) for k in ctx.store.links.list_for_user(ctx.require_user(user_id), status)]
+    return [
+        LinkOut.model_validate(k) for k in ctx.store.links.list_for_user(ctx.require_user(user_id), status)
+    ]
 
 
 @router.get("/links/search", tags=["links"], responses=_SERVICE_ERRORS)

@@ -47,7 +47,9 @@ class BrowserLoginBridge:
             self._pending[user_id] = pending
         if old is not None:
             old.final_url.put_nowait(None)  # wakes the old worker, which then gives up
-        thread = threading.Thread(target=self._work, args=(user_id, pending), daemon=True, name="audible-login")
+        thread = threading.Thread(
+            target=self._work, args=(user_id, pending), daemon=True, name="audible-login"
+        )
         thread.start()
         return await asyncio.to_thread(self._first_of, pending)
 
@@ -56,7 +58,9 @@ class BrowserLoginBridge:
         with self._lock:
             pending = self._pending.pop(user_id, None)
         if pending is None or pending.locale != locale:
-            raise ConfigError("no Audible login is waiting for this user: get a new login link", place="final_url")
+            raise ConfigError(
+                "no Audible login is waiting for this user: get a new login link", place="final_url"
+            )
         pending.final_url.put_nowait(final_url)
         await asyncio.wrap_future(pending.done)
 
@@ -81,7 +85,9 @@ class BrowserLoginBridge:
             except queue.Empty:
                 final = None
             if final is None:
-                raise AuthError("the Audible login was not finished in time, or a new one began", service="audible")
+                raise AuthError(
+                    "the Audible login was not finished in time, or a new one began", service="audible"
+                )
             return final
 
         try:

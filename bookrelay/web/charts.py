@@ -13,7 +13,8 @@ from bookrelay.web.schemas import CountPoint
 
 WIDTH = 640
 HEIGHT = 220
-_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 12, 16, 36
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 12, 26, 36
+_MAX_BAR = 48
 
 
 def _scale(points: Sequence[CountPoint]) -> float:
@@ -31,12 +32,10 @@ def _frame(title: str, top: float, unit: str) -> list[str]:
     for i in range(5):
         y = _TOP + plot_h - plot_h * i / 4
         value = top * i / 4
-        label = f"{value:.0f}" if top >= 4 else f"{value:.1f}"
+        label = f"{value:.0f}" if top >= 20 else f"{value:.2f}".rstrip("0").rstrip(".")
         parts.append(f'<line x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{label}</text>')
-    parts.append(
-        f'<text x="{_LEFT}" y="{_TOP - 4}" class="axis">{escape(unit)}</text>'
-    )
+    parts.append(f'<text x="{_LEFT}" y="{_TOP - 10}" class="axis">{escape(unit)}</text>')
     return parts
 
 
@@ -46,6 +45,10 @@ def _empty(title: str) -> str:
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
         f'<text x="{WIDTH / 2}" y="34" text-anchor="middle" class="axis">no data yet</text></svg>'
     )
+
+
+def _tick(x: float, label: str) -> str:
+    return f'<text x="{x:.1f}" y="{HEIGHT - _BOTTOM + 16}" text-anchor="middle" class="axis">{label}</text>'
 
 
 def _every(count: int) -> int:
@@ -64,18 +67,17 @@ def bar_chart(points: Sequence[CountPoint], *, title: str, unit: str = "") -> st
     step = _every(len(points))
     for i, point in enumerate(points):
         h = plot_h * point.value / top
-        x = _LEFT + i * slot + slot * 0.15
+        width = min(slot * 0.7, _MAX_BAR)
+        x = _LEFT + i * slot + (slot - width) / 2
         y = _TOP + plot_h - h
         label = escape(point.period)
         parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" class="bar">'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" class="bar">'
             f"<title>{label}: {point.value:g}</title></rect>"
         )
         if i % step == 0:
             cx = _LEFT + i * slot + slot / 2
-            parts.append(
-                f'<text x="{cx:.1f}" y="{HEIGHT - _BOTTOM + 16}" text-anchor="middle" class="axis">{label}</text>'
-            )
+            parts.append(_tick(cx, label))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -97,10 +99,9 @@ def line_chart(points: Sequence[CountPoint], *, title: str, unit: str = "") -> s
     step = _every(len(points))
     for i, ((x, y), point) in enumerate(zip(coords, points, strict=True)):
         label = escape(point.period)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="dot"><title>{label}: {point.value:g}</title></circle>')
+        tip = f"<title>{label}: {point.value:g}</title>"
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="dot">{tip}</circle>')
         if i % step == 0:
-            parts.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - _BOTTOM + 16}" text-anchor="middle" class="axis">{label}</text>'
-            )
+            parts.append(_tick(x, label))
     parts.append("</svg>")
     return "".join(parts)

@@ -43,7 +43,7 @@ class AudibleLogin(Protocol):
         """Amazon's login address for the user to open."""
         ...
 
-    def finish(self, user_id: str, locale: str, final_url: str) -> None | Awaitable[None]:
+    def finish(self, user_id: str, locale: str, final_url: str) -> Awaitable[None] | None:
         """Take back the address the browser ended on and store the device credentials encrypted."""
         ...
 

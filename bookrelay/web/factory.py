@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bookrelay import __version__
 from bookrelay.config import Config
@@ -101,8 +102,21 @@ def create_app(
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if metrics_app is not None:
-        app.mount("/metrics", metrics_app, name="metrics")
+        # A route, not a mount: a mount would answer /metrics with a redirect to /metrics/.
+        app.router.routes.append(
+            Route("/metrics", endpoint=_AsgiEndpoint(metrics_app), include_in_schema=False)
+        )
     return app
+
+
+class _AsgiEndpoint:
+    """Makes Starlette's Route call an ASGI app as it is (a plain function would be taken for a handler)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
 
 def _health_routes(app: FastAPI) -> None:
@@ -147,7 +161,9 @@ async def handle_error(request: Request, exc: Exception) -> Response:
 
 def _error_body(exc: Exception) -> tuple[ErrorBody, int]:
     if isinstance(exc, RequestValidationError):
-        details = [ErrorDetail(field=_dotted(e.get("loc", ())), message=str(e.get("msg", ""))) for e in exc.errors()]
+        details = [
+            ErrorDetail(field=_dotted(e.get("loc", ())), message=str(e.get("msg", ""))) for e in exc.errors()
+        ]
         fields = ", ".join(d.field or "?" for d in details)
         return ErrorBody(error="ValidationError", message=f"invalid: {fields}", details=details), 422
     if isinstance(exc, StarletteHTTPException):

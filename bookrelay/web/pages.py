@@ -38,10 +38,10 @@ AUDIBLE_LOCALES = ("us", "uk", "de", "fr", "ca", "it", "au", "in", "jp", "es", "
 
 
 def _ctx(request: Request) -> WebContext:
-    return request.app.state.web  # type: ignore[no-any-return]
+    return request.app.state.web
 
 
-def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+def render(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     """A page from ``templates/`` with what every page needs: CSRF token, users, the chosen user, a notice."""
     ctx = _ctx(request)
     users = ctx.user_ids() if signed_in(request) else []
@@ -57,13 +57,13 @@ def render(request: Request, name: str, status: int = 200, **values: Any) -> HTM
             "notice": request.session.pop("notice", None),
             **values,
         },
-        status_code=status,
+        status_code=status_code,
     )
 
 
 def error_page(request: Request, body: ErrorBody, status: int) -> HTMLResponse:
     """The page shown for an error (the API answers JSON instead)."""
-    return render(request, "error.html", status=status, error=body)
+    return render(request, "error.html", status_code=status, error=body)
 
 
 def _back(request: Request, path: str, notice: str | None = None) -> RedirectResponse:
@@ -105,7 +105,9 @@ def login(
     """Sign in with the API key or the password; a wrong one shows the form again (401)."""
     check_csrf(request, csrf)
     if not sign_in_secret_ok(_ctx(request).config, secret):
-        return render(request, "login.html", status=401, next=_safe_next(next), configured=True, failed=True)
+        return render(
+            request, "login.html", status_code=401, next=_safe_next(next), configured=True, failed=True
+        )
     request.session.clear()
     request.session["signed_in"] = True
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -227,8 +229,15 @@ async def links_page(
             search_error = str(exc)
     links = ctx.store.links.list_for_user(chosen) if chosen else []
     return render(
-        request, "links.html", user=chosen, links=links, q=q or "", hits=hits, item=item or "",
-        source=source, search_error=search_error,
+        request,
+        "links.html",
+        user=chosen,
+        links=links,
+        q=q or "",
+        hits=hits,
+        item=item or "",
+        source=source,
+        search_error=search_error,
     )
 
 
@@ -304,8 +313,12 @@ def stats_page(request: Request, user: str | None = None) -> Response:
         return render(request, "stats.html", user=None, stats=None, charts={})
     stats = queries.statistics(_ctx(request), chosen, days=60)
     drawn = {
-        "finished": charts.bar_chart(stats.finished_per_month, title="Books finished per month", unit="books"),
-        "listening": charts.line_chart(stats.hours_listened, title="Listening progress over time", unit="hours"),
+        "finished": charts.bar_chart(
+            stats.finished_per_month, title="Books finished per month", unit="books"
+        ),
+        "listening": charts.line_chart(
+            stats.hours_listened, title="Listening progress over time", unit="hours"
+        ),
         "units": charts.bar_chart(stats.units_per_day, title="Hardcover units per day", unit="units"),
     }
     return render(request, "stats.html", user=chosen, stats=stats, charts=drawn)
@@ -331,9 +344,19 @@ async def audible_start(
     ctx = _ctx(request)
     uid = ctx.require_user(user_id, "user_id")
     if ctx.audible_login is None:
-        return render(request, "audible.html", status=501, user=uid, available=False, locales=AUDIBLE_LOCALES)
+        return render(
+            request, "audible.html", status_code=501, user=uid, available=False, locales=AUDIBLE_LOCALES
+        )
     url = str(await maybe_await(ctx.audible_login.start(uid, locale)))
-    return render(request, "audible.html", user=uid, available=True, locales=AUDIBLE_LOCALES, login_url=url, locale=locale)
+    return render(
+        request,
+        "audible.html",
+        user=uid,
+        available=True,
+        locales=AUDIBLE_LOCALES,
+        login_url=url,
+        locale=locale,
+    )
 
 
 @guarded.post("/audible/finish")
@@ -349,7 +372,9 @@ async def audible_finish(
     ctx = _ctx(request)
     uid = ctx.require_user(user_id, "user_id")
     if ctx.audible_login is None:
-        return render(request, "audible.html", status=501, user=uid, available=False, locales=AUDIBLE_LOCALES)
+        return render(
+            request, "audible.html", status_code=501, user=uid, available=False, locales=AUDIBLE_LOCALES
+        )
     await maybe_await(ctx.audible_login.finish(uid, locale, final_url))
     return _back(request, f"/audible?user={quote(uid)}", f"Audible signed in for {uid}")
 

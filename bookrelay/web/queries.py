@@ -178,7 +178,9 @@ def user_status(ctx: WebContext, user_id: str) -> UserStatus:
     links = store.links.list_for_user(user_id)
     now = ctx.now()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    spent = sum(r.hardcover_units or 0 for r in store.runs.recent(500, user_id=user_id) if r.started_at >= midnight)
+    spent = sum(
+        r.hardcover_units or 0 for r in store.runs.recent(500, user_id=user_id) if r.started_at >= midnight
+    )
     return UserStatus(
         user_id=user_id,
         jobs=jobs,
@@ -216,7 +218,9 @@ def statistics(ctx: WebContext, user_id: str, *, days: int = 30) -> Statistics:
     history = ctx.store.history.list_for_user(user_id)
     since = ctx.now() - timedelta(days=days)
     finished = _finished_per_month(history)
-    last_activity = max([r.started_at for r in runs[:1]] + [h.observed_at for h in history[-1:]], default=None)
+    last_activity = max(
+        [r.started_at for r in runs[:1]] + [h.observed_at for h in history[-1:]], default=None
+    )
     return Statistics(
         user_id=user_id,
         runs=len(runs),

@@ -21,7 +21,9 @@ UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", exam
 ItemId = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]+$")]
 CredentialName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["token"])]
 DbId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
-SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
+SearchText = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")
+]
 
 
 class _Request(BaseModel):

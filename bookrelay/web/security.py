@@ -21,8 +21,15 @@ API_SECRET_HEADER = "X-API-Secret"  # the seed's name, accepted too
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
-_api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="The API key (global.server.api_key)")
-_api_secret = APIKeyHeader(name=API_SECRET_HEADER, auto_error=False, description="Same key, the seed's header")
+_api_key = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, description="The API key (global.server.api_key)"
+)
+_api_secret = APIKeyHeader(
+    name=API_SECRET_HEADER,
+    scheme_name="ApiSecret",
+    auto_error=False,
+    description="Same key, the seed's header",
+)
 
 
 class Unauthorized(BookrelayError):
@@ -52,7 +59,7 @@ def secret_matches(given: str | None, expected: str | None) -> bool:
 
 
 def _config(request: Request) -> Config:
-    return request.app.state.web.config  # type: ignore[no-any-return]
+    return request.app.state.web.config
 
 
 def require_api_key(

@@ -175,3 +175,34 @@ class AbsApi:
         if not isinstance(body.get("updated"), bool):
             raise BadResponse(f"{call}: the answer has no boolean 'updated'", service=SERVICE)
         return cast(AbsUpdateMediaResponse, body)
+
+    # -- collections (scrobble's lists; advplyr/audiobookshelf server/controllers/CollectionController.js)
+
+    async def collections(self) -> list[dict[str, Any]]:
+        """``GET /api/collections``: every collection with its books (expanded library items)."""
+        body = _dict(await self.session.get_json("/api/collections", call="collections"), "collections")
+        return _list(body, "collections", "collections")
+
+    async def create_collection(
+        self, library_id: str, name: str, item_ids: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """``POST /api/collections``: a new collection of one library holding ``item_ids``."""
+        body = {"libraryId": library_id, "name": name, "books": list(item_ids)}
+        answer = await self.session.post_json("/api/collections", body, call="create_collection", write=True)
+        return _dict(answer, "create_collection")
+
+    async def add_to_collection(self, collection_id: str, item_ids: Sequence[str]) -> dict[str, Any]:
+        """``POST /api/collections/:id/batch/add`` (items already in it are skipped by the server)."""
+        call = f"add_to_collection({collection_id})"
+        path = f"/api/collections/{_seg(collection_id)}/batch/add"
+        return _dict(
+            await self.session.post_json(path, {"books": list(item_ids)}, call=call, write=True), call
+        )
+
+    async def remove_from_collection(self, collection_id: str, item_ids: Sequence[str]) -> dict[str, Any]:
+        """``POST /api/collections/:id/batch/remove``."""
+        call = f"remove_from_collection({collection_id})"
+        path = f"/api/collections/{_seg(collection_id)}/batch/remove"
+        return _dict(
+            await self.session.post_json(path, {"books": list(item_ids)}, call=call, write=True), call
+        )

@@ -101,7 +101,9 @@ class DeviceAuthorization:
     interval: float
 
     def __repr__(self) -> str:
-        return f"DeviceAuthorization(user_code={self.user_code!r}, verification_uri={self.verification_uri!r})"
+        return (
+            f"DeviceAuthorization(user_code={self.user_code!r}, verification_uri={self.verification_uri!r})"
+        )
 
 
 class OAuthClient:
@@ -137,17 +139,23 @@ class OAuthClient:
                 interval=float(body.get("interval", 5)),
             )
         except (KeyError, TypeError, ValueError):
-            raise BadResponse("oauth2/device: the answer lacks device_code or user_code", service=SERVICE) from None
+            raise BadResponse(
+                "oauth2/device: the answer lacks device_code or user_code", service=SERVICE
+            ) from None
 
     async def poll_device(self, device: DeviceAuthorization) -> OAuthTokens:
-        """Poll ``/oauth2/token`` until the user approved (RFC 8628 §3.4-3.5); AuthError when denied or expired."""
+        """Poll ``/oauth2/token`` until approved (RFC 8628 §3.4-3.5); AuthError when denied or expired."""
         interval = max(device.interval, 1.0)
         deadline = self._clock() + device.expires_in
         while True:
             await self._sleep(interval)
             if self._clock() > deadline:
-                raise AuthError("the device code expired before it was approved; " + CONNECT_HINT, service=SERVICE)
-            status, body = await self._token_call({"grant_type": DEVICE_GRANT, "device_code": device.device_code})
+                raise AuthError(
+                    "the device code expired before it was approved; " + CONNECT_HINT, service=SERVICE
+                )
+            status, body = await self._token_call(
+                {"grant_type": DEVICE_GRANT, "device_code": device.device_code}
+            )
             if status == 200:
                 return self._tokens(body)
             error = body.get("error") if isinstance(body, dict) else None
@@ -158,14 +166,18 @@ class OAuthClient:
                 continue
             if error == "access_denied":
                 raise AuthError("the request was denied on hardcover.app", service=SERVICE)
-            raise AuthError(f"device authorization failed: {error or status}; " + CONNECT_HINT, service=SERVICE)
+            raise AuthError(
+                f"device authorization failed: {error or status}; " + CONNECT_HINT, service=SERVICE
+            )
 
     async def refresh(self, refresh_token: str) -> OAuthTokens:
         """Spend ``refresh_token`` for a new generation (it rotates: never use the old one again)."""
         status, body = await self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
         if status != 200:
             error = body.get("error") if isinstance(body, dict) else None
-            raise AuthError(f"the refresh token was refused ({error or status}); " + CONNECT_HINT, service=SERVICE)
+            raise AuthError(
+                f"the refresh token was refused ({error or status}); " + CONNECT_HINT, service=SERVICE
+            )
         return self._tokens(body)
 
     async def revoke(self, token: str) -> None:
@@ -179,7 +191,9 @@ class OAuthClient:
             access, refresh = str(body["access_token"]), str(body["refresh_token"])
             expires_in = float(body.get("expires_in", 3600))
         except (KeyError, TypeError, ValueError):
-            raise BadResponse("oauth2/token: the answer lacks access_token or refresh_token", service=SERVICE) from None
+            raise BadResponse(
+                "oauth2/token: the answer lacks access_token or refresh_token", service=SERVICE
+            ) from None
         register_secret(access)
         register_secret(refresh)
         return OAuthTokens(access, refresh, self._clock() + expires_in, body.get("scope"))
@@ -191,14 +205,18 @@ class OAuthClient:
         try:
             return response.status_code, response.json()
         except ValueError:
-            raise BadResponse(f"oauth2/token: HTTP {response.status_code}, not JSON", service=SERVICE) from None
+            raise BadResponse(
+                f"oauth2/token: HTTP {response.status_code}, not JSON", service=SERVICE
+            ) from None
 
     async def _post(self, path: str, form: dict[str, str]) -> Any:
         response = await self._send(path, form)
         if response.status_code == 401:
             raise AuthError(f"{path}: the client id was refused (invalid_client)", service=SERVICE)
         if response.status_code >= 400:
-            raise BadResponse(f"{path}: HTTP {response.status_code}: {redact(response.text[:200])}", service=SERVICE)
+            raise BadResponse(
+                f"{path}: HTTP {response.status_code}: {redact(response.text[:200])}", service=SERVICE
+            )
         try:
             return response.json() if response.content else {}
         except ValueError:
@@ -206,7 +224,9 @@ class OAuthClient:
 
     async def _send(self, path: str, form: dict[str, str]) -> httpx.Response:
         try:
-            return await self._http.post(self.base_url + path, data=form, headers={"Accept": "application/json"})
+            return await self._http.post(
+                self.base_url + path, data=form, headers={"Accept": "application/json"}
+            )
         except httpx.TransportError as exc:
             raise ServiceUnavailable(f"{path}: no answer ({type(exc).__name__})", service=SERVICE) from None
 

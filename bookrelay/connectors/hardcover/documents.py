@@ -115,7 +115,7 @@ LIST_WRITE_SHAPES: dict[ListWriteKind, tuple[tuple[tuple[str, str], ...], str]] 
 
 
 def list_write_document(kinds: Sequence[ListWriteKind]) -> str:
-    """One mutation request holding list writes as aliased fields ``w0``… (N5), like :func:`write_document`."""
+    """One mutation request holding list writes as aliased fields ``w0``… (N5), as write_document."""
     _check_count(len(kinds))
     params: list[str] = []
     fields: list[str] = []

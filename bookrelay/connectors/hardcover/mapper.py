@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bookrelay.domain.shelves import HardcoverList, ListEntry
 from bookrelay.domain.models import (
     Book,
     Edition,
@@ -24,6 +23,7 @@ from bookrelay.domain.models import (
     Status,
     UserBook,
 )
+from bookrelay.domain.shelves import HardcoverList, ListEntry
 from bookrelay.errors import BadResponse
 
 SERVICE = "hardcover"

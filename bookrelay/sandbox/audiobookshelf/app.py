@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bookrelay.sandbox.audiobookshelf.collections import collection_routes
 from bookrelay.sandbox.audiobookshelf.fixture import ItemRec, UserRec
 from bookrelay.sandbox.audiobookshelf.live import AbsLive
 from bookrelay.sandbox.audiobookshelf.media import can_update
@@ -356,6 +357,7 @@ def build_abs_app(state: AbsState) -> Starlette:
         Route(f"{api}/items/batch/get", authed(batch_get), methods=["POST"]),
         Route(f"{api}/items/{{item_id}}", authed(get_item)),
         Route(f"{api}/items/{{item_id}}/media", authed(update_media), methods=["PATCH"]),
+        *collection_routes(state, authed, _json_body),
         *live.routes(authed),
     ]
     app = Starlette(

@@ -91,6 +91,7 @@ class AbsState:
         self.progress: dict[tuple[str, str, str | None], ProgressRec] = {
             (p.user_id, p.library_item_id, p.episode_id): p for p in data.progress
         }
+        self.collections: dict[str, Any] = {}  # id → collections.CollectionRec
         self._secret = secrets.token_bytes(32)
         self._refresh_tokens: dict[str, str] = {}  # live refresh token → user id (rotated on use)
         self._auth_attempts: list[float] = []

@@ -124,7 +124,7 @@ class HardcoverState:
     def add_token(
         self, token: str, username: str, expires_at: float | None = None, scopes: tuple[str, ...] = ("all",)
     ) -> None:
-        """Accept ``token`` for ``username`` until ``expires_at`` (clock seconds): the OAuth fake's access tokens."""
+        """Accept ``token`` for ``username`` until ``expires_at`` (clock seconds): OAuth access tokens."""
         user = next((u for u in self.tables["users"].values() if u["username"] == username), None)
         if user is None:
             raise ValueError(f"add_token: unknown user {username!r}")

@@ -81,7 +81,14 @@ class OAuthState:
 
     def stats(self) -> dict[str, Any]:
         """Counters: device codes issued, tokens issued, refreshes, reuse detections, revocations."""
-        return {"device_codes": 0, "tokens": 0, "refreshes": 0, "reuse_revoked": 0, "revoked": 0, **self.counters}
+        return {
+            "device_codes": 0,
+            "tokens": 0,
+            "refreshes": 0,
+            "reuse_revoked": 0,
+            "revoked": 0,
+            **self.counters,
+        }
 
     def snapshot(self) -> dict[str, Any]:
         """Pending codes and live chains, without any token value."""
@@ -179,7 +186,9 @@ class OAuthState:
         now = self.clock()
         scopes = tuple(scope.split()) or ("all",)
         self.hardcover.add_token(access, username, now + self.access_ttl, scopes)
-        self.grants[refresh] = Grant(username, client_id, scope, chain, now + REFRESH_TTL, access_tokens=[access])
+        self.grants[refresh] = Grant(
+            username, client_id, scope, chain, now + REFRESH_TTL, access_tokens=[access]
+        )
         self.counters["tokens"] += 1
         return {
             "access_token": access,

@@ -19,7 +19,9 @@ class ScrobbleStateRepo(Repo):
         with self._db.reading() as session:
             return session.scalar(
                 select(ScrobbleState.value).where(
-                    ScrobbleState.user_id == user_id, ScrobbleState.feature == feature, ScrobbleState.key == key
+                    ScrobbleState.user_id == user_id,
+                    ScrobbleState.feature == feature,
+                    ScrobbleState.key == key,
                 )
             )
 
@@ -47,7 +49,9 @@ class ScrobbleStateRepo(Repo):
         with self._db.reading() as session:
             return session.scalar(
                 select(ScrobbleState.updated_at).where(
-                    ScrobbleState.user_id == user_id, ScrobbleState.feature == feature, ScrobbleState.key == key
+                    ScrobbleState.user_id == user_id,
+                    ScrobbleState.feature == feature,
+                    ScrobbleState.key == key,
                 )
             )
 
@@ -56,6 +60,8 @@ class ScrobbleStateRepo(Repo):
         with self._db.transaction() as session:
             session.execute(
                 delete(ScrobbleState).where(
-                    ScrobbleState.user_id == user_id, ScrobbleState.feature == feature, ScrobbleState.key == key
+                    ScrobbleState.user_id == user_id,
+                    ScrobbleState.feature == feature,
+                    ScrobbleState.key == key,
                 )
             )

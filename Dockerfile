@@ -1,0 +1,45 @@
+# bookrelay: `serve` (API, web page, scheduler, real-time trigger) by default; `sync --all-users` or
+# `run-once` for a CronJob. Runs as UID/GID 65532 on a read-only root file system: /data is the only
+# place it writes (the SQLite store, the Fernet key file, temporary files).
+#
+#   docker build -t bookrelay .
+#   docker run --read-only -v bookrelay-data:/data -p 8080:8080 -e BOOKRELAY_API_KEY=… bookrelay
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# -- build: install bookrelay and its dependencies into a virtual environment ---------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bookrelay ./bookrelay
+# Byte-code is compiled here, because at run time the file system is read-only.
+RUN python -m venv /opt/bookrelay \
+ && /opt/bookrelay/bin/pip install --no-cache-dir . \
+ && /opt/bookrelay/bin/python -m compileall -q /opt/bookrelay/lib
+
+# -- run: the virtual environment, a non-root user and /data ----------------------------------------
+FROM ${PYTHON_IMAGE} AS run
+RUN groupadd --system --gid 65532 bookrelay \
+ && useradd --system --uid 65532 --gid 65532 --home-dir /data --no-create-home \
+        --shell /usr/sbin/nologin bookrelay \
+ && mkdir -p /data \
+ && chown 65532:65532 /data \
+ && chmod 0700 /data
+COPY --from=build /opt/bookrelay /opt/bookrelay
+# The working folder is / so that the defaults ./data/bookrelay.db and ./data/secret.key are in /data;
+# HOME and TMPDIR point there too, since nothing else is writable.
+ENV PATH=/opt/bookrelay/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HOME=/data \
+    TMPDIR=/data \
+    SQLITE_TMPDIR=/data
+WORKDIR /
+USER 65532:65532
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+ENTRYPOINT ["bookrelay"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8080"]

@@ -1,0 +1,42 @@
+"""``bookrelay serve``: the HTTP API, the web page and the scheduler in one process."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.options import ConfigOption
+
+console = Console(highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the main app."""
+    app.command("serve")(serve)
+
+
+@handle_errors
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default global.server.host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port to listen on (default global.server.port).")
+    ] = None,
+) -> None:
+    """Serve the API (/api/v1, key in X-Api-Key), the web page (/) and run the schedule until stopped.
+
+    With SYNC_INTERVAL=0 every enabled job runs once instead and the exit code tells whether one failed."""
+    from bookrelay.app import run_once, sync_interval
+    from bookrelay.app import serve as serve_app
+
+    if sync_interval() == 0:
+        runs, code = run_once(config)
+        for run in runs:
+            console.print(f"run {run.id}: {run.job} for {run.user_id}: {run.status}", markup=False)
+        raise typer.Exit(code)
+    serve_app(config, host, port)

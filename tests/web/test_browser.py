@@ -1,0 +1,180 @@
+"""The web page in headless Chromium (Debian's /usr/bin/chromium driven by Playwright): sign in, see
+the dashboard, settle a conflict, pin a link, trigger a sync and see the new run.
+
+The app is served by uvicorn on a loopback port; its Hardcover and Audiobookshelf are the in-process
+sandbox, so the sync that the button starts is the real progress job.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from bookrelay.app import build_web_app
+from bookrelay.sandbox.server import build_sandbox
+from bookrelay.store.facade import Store
+from bookrelay.store.models import ConflictStatus, RunStatus
+from tests.sync.harness import World
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "browser-test-password"
+SCREENSHOTS = os.environ.get("BOOKRELAY_SCREENSHOTS")  # a folder: pages are saved there while developing
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(store: Store) -> Iterator[tuple[str, Store, World]]:
+    """The web app for Alice over the sandbox, on a free loopback port; yields its address."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    world = World()
+    dune = world.book("Dune", "Frank Herbert", editions=[{"audio_seconds": 75_600, "reading_format_id": 2}])
+    world.book("Dune Messiah", "Frank Herbert", editions=[{"audio_seconds": 31_000, "reading_format_id": 2}])
+    world.book("Hyperion", "Dan Simmons", editions=[{"audio_seconds": 74_000, "reading_format_id": 2}])
+    listened = world.item("Hyperion", "Dan Simmons", duration=74_000)
+    world.listen(listened, current=30_000, duration=74_000)
+    sandbox = build_sandbox(world.fixture())
+    config = world.config().model_copy(deep=True)
+    config = config.model_validate(
+        {
+            **config.model_dump(by_alias=True, mode="python"),
+            "global": {
+                **config.model_dump(by_alias=True, mode="python")["global"],
+                "server": {"password": PASSWORD},
+            },
+        }
+    )
+    store.conflicts.open(
+        "alice",
+        "abs",
+        "item-dune",
+        "Dune (Unabridged)",
+        "M4: two close candidates",
+        [
+            {
+                "book_id": dune,
+                "title": "Dune",
+                "score": 0.74,
+                "explanation": "0.74 = title 0.90x0.50 (subtitle) + author 1.00x0.30 (herbert)",
+            },
+            {
+                "book_id": dune + 2,
+                "title": "Dune Messiah",
+                "score": 0.62,
+                "explanation": "0.62 = title 0.60x0.50 (messiah)",
+            },
+        ],
+    )
+    app = build_web_app(config, store, transport=httpx.ASGITransport(app=sandbox.app))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the web app did not start"
+        time.sleep(0.02)  # waiting for a real server thread to bind, not pacing the test
+    try:
+        yield f"http://127.0.0.1:{port}", store, world
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def _shot(page: object, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_browser_signs_in_settles_a_conflict_pins_a_link_and_triggers_a_sync(
+    served: tuple[str, Store, World],
+) -> None:
+    base, store, _world = served
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            expect = playwright_api.expect
+
+            # Sign in: the dashboard redirects to the sign-in page first (S2).
+            page.goto(base + "/")
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            page.get_by_label("API key or password").fill("wrong")
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("alert")).to_contain_text("neither the API key nor the password")
+            page.get_by_label("API key or password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("heading", name="Dashboard: alice")).to_be_visible()
+            expect(page.get_by_text("open conflicts")).to_be_visible()
+            _shot(page, "dashboard")
+
+            # Settle the conflict: pick Dune's audio edition.
+            page.locator("nav").get_by_role("link", name="Conflicts", exact=True).click()
+            conflict = page.locator("section.conflict").first
+            expect(conflict).to_contain_text("Dune (Unabridged)")
+            first = conflict.locator("article.candidate").first
+            expect(first).to_contain_text("Frank Herbert")
+            expect(first.locator("table.parts")).to_contain_text("title")
+            first.get_by_label("Edition").select_option(index=1)
+            _shot(page, "conflicts")
+            first.get_by_role("button", name="Use this book").click()
+            expect(page.get_by_role("status")).to_contain_text("linked to Hardcover book")
+            (settled,) = store.conflicts.list(None, user_id="alice")
+            assert settled.status == ConflictStatus.RESOLVED
+            link = store.links.get("alice", "abs", "item-dune")
+            assert link is not None and link.pinned and link.hardcover_edition_id is not None
+
+            # Pin another item through the Hardcover search.
+            page.locator("nav").get_by_role("link", name="Links", exact=True).click()
+            page.get_by_label("Item to pin").fill("item-messiah")
+            page.get_by_label("Title and author").fill("Messiah")
+            page.get_by_role("button", name="Search").click()
+            page.get_by_role("button", name="Pin item-messiah here").first.click()
+            expect(page.get_by_role("status")).to_contain_text("item-messiah pinned")
+            _shot(page, "links")
+            pinned = store.links.get("alice", "abs", "item-messiah")
+            assert pinned is not None and pinned.pinned
+
+            # Trigger a sync: the run page shows the new run until it has finished.
+            page.locator("nav").get_by_role("link", name="Dashboard", exact=True).click()
+            page.get_by_role("button", name="Sync progress now").click()
+            expect(page.get_by_role("heading", name="progress for alice")).to_be_visible()
+            expect(page.locator("span.status").first).to_have_text("ok", timeout=30_000)
+            _shot(page, "run")
+            (run,) = store.runs.recent(5, user_id="alice")
+            assert run.status == RunStatus.OK and page.url.endswith(f"/runs/{run.id}")
+
+            page.locator("nav").get_by_role("link", name="Statistics", exact=True).click()
+            expect(page.locator("svg.chart").first).to_be_visible()
+            _shot(page, "stats")
+        finally:
+            browser.close()

@@ -1,0 +1,34 @@
+"""``bookrelay serve``: its options, and the once mode of SYNC_INTERVAL=0."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from bookrelay import app as composition
+from bookrelay.cli.main import app
+
+
+def test_serve_is_registered_with_host_and_port() -> None:
+    result = CliRunner().invoke(app, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "--host" in result.output and "--port" in result.output
+
+
+def test_sync_interval_zero_runs_every_job_once_and_exits_with_its_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[object] = []
+    monkeypatch.setattr(composition, "run_once", lambda path: calls.append(path) or ([], 1))
+    monkeypatch.setattr(composition, "serve", lambda *a: pytest.fail("must not serve in the once mode"))
+    result = CliRunner().invoke(app, ["serve"], env={"SYNC_INTERVAL": "0"})
+    assert result.exit_code == 1 and calls == [None]
+
+
+def test_serve_passes_host_and_port_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[object, ...]] = []
+    monkeypatch.setattr(composition, "serve", lambda *a: seen.append(a))
+    result = CliRunner().invoke(
+        app, ["serve", "--host", "0.0.0.0", "--port", "9000"], env={"SYNC_INTERVAL": ""}
+    )
+    assert result.exit_code == 0 and seen == [(None, "0.0.0.0", 9000)]
