@@ -268,6 +268,8 @@ class GlobalSettings(_Section):
     secret_key_file: Path = Path("./data/secret.key")
     secret_key: SecretStr | None = None  # normally from BOOKRELAY_SECRET_KEY
     workers: int = Field(3, ge=1, le=64)
+    # inprocess: `serve` runs jobs itself; postgres: jobs go to the procrastinate queue (docs/scale-out.md)
+    queue: Literal["inprocess", "postgres"] = "inprocess"
     jobs: JobsSettings = JobsSettings()
     sync: SyncSettings = SyncSettings()
     hardcover: HardcoverSettings = HardcoverSettings()
@@ -345,6 +347,12 @@ class Config(_Section):
 
     global_: GlobalSettings = Field(default_factory=GlobalSettings, alias="global")
     users: tuple[UserConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _queue_needs_postgresql(self) -> Config:
+        if self.global_.queue == "postgres" and make_url(self.global_.database).get_backend_name() != "postgresql":
+            raise ValueError("global.queue: postgres needs a postgresql:// global.database")
+        return self
 
     @model_validator(mode="after")
     def _hardcover_credentials(self) -> Config:

@@ -106,6 +106,10 @@ class CandidateRef:
     title: str
     score: float
     explanation: str = ""
+    # (name, value, weight, detail) of each score part, so the front ends need not parse the explanation.
+    parts: tuple[tuple[str, float, float, str], ...] = ()
+    authors: tuple[str, ...] = ()
+    image_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ class RunResult:
     items: dict[str, int] = field(default_factory=dict)  # outcome → count
     hardcover_units: int = 0
     error: str | None = None
+    error_kind: str | None = None  # the bookrelay.errors class that stopped the run, when one did
     conflicts_opened: int = 0
     added_to_bookshelf: tuple[str, ...] = ()  # titles
     finished_books: tuple[str, ...] = ()  # titles
@@ -57,6 +58,7 @@ def from_progress(report: Any, *, duration: float = 0.0) -> RunResult:
         items={k: v for k, v in items.items() if v},
         hardcover_units=report.units_spent,
         error=report.error,
+        error_kind=getattr(report, "error_kind", None),
         conflicts_opened=report.conflicts_opened,
         finished_books=() if report.error else finished,
     )

@@ -363,6 +363,20 @@ class AudibleCalls(Base):
     updated_at: Mapped[datetime]
 
 
+class HardcoverBudget(Base):
+    """The Hardcover budget of one token shared by every process (issue 9): a token bucket (``level``
+    units, refilled since ``updated_at``) and the units spent on one UTC day. Keyed by a SHA-256 hash of
+    the token, never the token itself; updated under ``SELECT … FOR UPDATE``."""
+
+    __tablename__ = "hardcover_budget"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[float] = mapped_column(Float)  # negative while reservations wait for their refill
+    updated_at: Mapped[datetime]
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in UTC: Hardcover's day ends at midnight UTC
+    used_today: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class EnrichChange(Base):
     """One identifier written to an Audiobookshelf item by ``enrich --apply``, with the value it replaced.
 
@@ -386,6 +400,7 @@ class EnrichChange(Base):
 
 
 TABLES_IN_DELETE_ORDER = [
+    "hardcover_budget",
     "audible_calls",
     "run_events",
     "outbox",

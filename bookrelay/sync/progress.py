@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
-from bookrelay.domain.actions import WRITES, Action, Hold, OpenConflict, Skip
+from bookrelay.domain.actions import WRITES, Action, CandidateRef, Hold, OpenConflict, Skip
 from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
 from bookrelay.domain.models import UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
@@ -35,6 +35,22 @@ Collector = Callable[[], Awaitable[list[SourceEntry]]]
 ProgressCallback = Callable[[str, int, int], None]
 
 _SETTLED = {LinkStatus.LINKED, LinkStatus.UNMATCHED, LinkStatus.CONFLICT, LinkStatus.IGNORED}
+
+
+def candidate_json(candidate: CandidateRef) -> dict[str, object]:
+    """A conflict candidate as stored: what the front ends show without asking Hardcover again."""
+    return {
+        "book_id": candidate.book_id,
+        "title": candidate.title,
+        "score": candidate.score,
+        "explanation": candidate.explanation,
+        "authors": list(candidate.authors),
+        "image_url": candidate.image_url,
+        "parts": [
+            {"name": name, "value": value, "weight": weight, "detail": detail}
+            for name, value, weight, detail in candidate.parts
+        ],
+    }
 
 
 def _utc_now() -> datetime:
@@ -69,9 +85,9 @@ class ProgressJob:
         try:
             await self._run(report, dry_run=dry_run, limit=limit, force=force)
         except (AuthError, QuotaExhausted) as exc:
-            report.error = str(exc)
+            report.error, report.error_kind = str(exc), type(exc).__name__
         except BookrelayError as exc:
-            report.error = str(exc)
+            report.error, report.error_kind = str(exc), type(exc).__name__
         finally:
             report.units_spent = session.budget.units_spent - units_before
             report.requests = session.budget.requests_sent - requests_before
@@ -336,10 +352,7 @@ class ProgressJob:
                 continue
             if resolution.outcome is Outcome.CONFLICT or any(isinstance(a, OpenConflict) for a in actions):
                 conflict = next(a for a in actions if isinstance(a, OpenConflict))
-                candidates = [
-                    {"book_id": c.book_id, "title": c.title, "score": c.score, "explanation": c.explanation}
-                    for c in conflict.candidates
-                ]
+                candidates = [candidate_json(c) for c in conflict.candidates]
                 self.store.conflicts.open(
                     self.user_id, source, item_id, entry.item.title, conflict.reason, candidates
                 )

@@ -61,6 +61,8 @@ class ProgressReport:
     plan: list[PlannedItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # a source skipped this run, and why
     error: str | None = None
+    # The error class that stopped the run (AuthError, QuotaExhausted, …): the queue's retry rule reads it.
+    error_kind: str | None = None
 
     @property
     def status(self) -> str:

@@ -113,11 +113,16 @@ def _identifier_order(ids: Identifiers) -> list[tuple[LinkMethod, str]]:
     )
 
 
-def _candidate_refs(decision: MatchDecision) -> tuple[CandidateRef, ...]:
-    return tuple(
-        CandidateRef(book.id, book.title, score.total, score.explain())
-        for book, score in decision.candidates[:5]
+def candidate_ref(book: Book, score: MatchScore) -> CandidateRef:
+    """A candidate as a conflict shows it: the book, its score, and the score's named parts."""
+    parts = tuple((p.name, p.value, p.weight, p.detail) for p in score.parts)
+    return CandidateRef(
+        book.id, book.title, score.total, score.explain(), parts, tuple(book.authors), book.image_url
     )
+
+
+def _candidate_refs(decision: MatchDecision) -> tuple[CandidateRef, ...]:
+    return tuple(candidate_ref(book, score) for book, score in decision.candidates[:5])
 
 
 _SERIES_PREFIX = re.compile(
@@ -424,7 +429,7 @@ class Resolver:
                 )
 
     def _conflict(self, entry: SourceEntry, reason: str, scored: list[tuple[Book, MatchScore]]) -> Resolution:
-        refs = tuple(CandidateRef(b.id, b.title, s.total, s.explain()) for b, s in scored)
+        refs = tuple(candidate_ref(b, s) for b, s in scored)
         return Resolution(entry, Outcome.CONFLICT, reason=f"M3: {reason}", candidates=refs)
 
     def _linked(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from bookrelay.domain.models import Book, Edition, ReadingFormat
 from bookrelay.errors import BookrelayError, ConfigError
@@ -54,6 +55,23 @@ def score_parts(explanation: str) -> list[ScorePart]:
         elif chunk:
             parts.append(ScorePart(name="note", detail=chunk))
     return parts
+
+
+def _stored_parts(entry: dict[str, Any]) -> list[ScorePart]:
+    """The score parts the sync stored with a candidate (newer conflicts carry them)."""
+    parts = entry.get("parts")
+    if not isinstance(parts, list):
+        return []
+    return [
+        ScorePart(
+            name=str(p.get("name", "")),
+            value=float(p.get("value") or 0.0),
+            weight=float(p.get("weight") or 0.0),
+            detail=str(p.get("detail") or ""),
+        )
+        for p in parts
+        if isinstance(p, dict)
+    ]
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -103,9 +121,9 @@ async def conflict_detail(ctx: WebContext, conflict_id: int) -> ConflictDetail:
                 title=str(entry.get("title") or (book.title if book else "")),
                 score=float(entry.get("score") or 0.0),
                 explanation=explanation,
-                parts=score_parts(explanation),
-                authors=list(book.authors) if book else [],
-                image_url=book.image_url if book else None,
+                parts=_stored_parts(entry) or score_parts(explanation),
+                authors=list(book.authors) if book else list(entry.get("authors") or []),
+                image_url=book.image_url if book else entry.get("image_url"),
                 release_year=book.release_year if book else None,
                 editions=[_edition_out(e) for e in book.editions] if book else [],
             )

@@ -220,17 +220,21 @@ async def test_M2_link_to_a_vanished_book_is_resolved_again(store: Store) -> Non
 
 async def test_M4_middling_match_opens_a_conflict_and_writes_nothing(store: Store) -> None:
     world = World()
-    world.book("The Name of the Wind", "Patrick Rothfuss", editions=[audio(None, 100_000)])
-    world.book("The Name of the Rose", "Umberto Eco", editions=[audio(None, 90_000)])
-    item = world.item("The Name of the Wind", "P. Rothfus", duration=100_000.0)
-    world.listen(item, current=50_000.0, duration=100_000.0)
+    omnibus = world.book("Wool Omnibus", "Hugh Howey", editions=[audio(None, 61_000)])
+    item = world.item("Wool", "Hugh Howey", duration=60_500.0)
+    world.listen(item, current=20_000.0, duration=60_500.0)
     runner = Runner.start(world, store)
     report = await runner.sync()
-    assert runner.hc_writes == 0 or report.linked.get("fuzzy") == 1
-    if report.linked.get("fuzzy") != 1:
-        assert len(report.conflicts) == 1
-        (conflict,) = store.conflicts.list(ConflictStatus.OPEN)
-        assert conflict.candidates and "title" in conflict.candidates[0]["explanation"]
+    assert runner.hc_writes == 0
+    assert report.linked == {}
+    assert [c[0] for c in report.conflicts] == [item]
+    (conflict,) = store.conflicts.list(ConflictStatus.OPEN)
+    (candidate,) = conflict.candidates
+    assert candidate["book_id"] == omnibus
+    # The score explains itself: its named parts are stored with the candidate.
+    assert {p["name"] for p in candidate["parts"]} >= {"title", "author", "duration"}
+    assert round(sum(p["value"] * p["weight"] for p in candidate["parts"]), 2) == round(candidate["score"], 2)
+    assert candidate["authors"] == ["Hugh Howey"]
 
 
 async def test_M4_absent_book_is_unmatched_shown_and_not_searched_again(store: Store) -> None:

@@ -28,6 +28,7 @@ from bookrelay.connectors.hardcover.answers import (
 from bookrelay.connectors.hardcover.auth import StaticToken, TokenProvider
 from bookrelay.connectors.hardcover.budget import RateLimitInfo, TokenBucket, parse_rate_limit_headers
 from bookrelay.connectors.hardcover.documents import OperationShape, analyse_document
+from bookrelay.connectors.hardcover.gate import BudgetGate, token_key
 from bookrelay.domain.models import Budget
 from bookrelay.errors import (
     AuthError,
@@ -131,6 +132,7 @@ class HardcoverSession:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
+        budget_gate: BudgetGate | None = None,
     ) -> None:
         if isinstance(token, str):
             register_secret(token)
@@ -150,6 +152,8 @@ class HardcoverSession:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._bucket = TokenBucket(burst, per_minute / 60.0, clock)
+        # A shared gate (several worker processes, issue 9) replaces the local bucket's pacing.
+        self._gate = budget_gate
         self._daily_limit = daily
         self._daily_spent_locally = 0
         self._daily_reset_at: float | None = None
@@ -218,7 +222,10 @@ class HardcoverSession:
         self, shape: OperationShape, payload: dict[str, Any], is_write: bool
     ) -> dict[str, Any]:
         self._check_daily(shape.units)
-        wait = self._bucket.reserve(shape.units)
+        if self._gate is None:
+            wait = self._bucket.reserve(shape.units)
+        else:
+            wait = await self._gate.reserve(token_key(await self._provider.token()), shape.units)
         if wait > 0:
             await self._sleep(wait)
         try:
@@ -240,6 +247,10 @@ class HardcoverSession:
         self._spent(shape.units)
         info = parse_rate_limit_headers(response.headers)
         self._sync_budget(info)
+        if self._gate is not None and (info.minute.remaining is not None or info.daily.remaining is not None):
+            await self._gate.correct(
+                token_key(token), minute_remaining=info.minute.remaining, daily_remaining=info.daily.remaining
+            )
         return self._judge(shape, response, info, is_write)
 
     def _judge(

@@ -344,11 +344,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_audible_calls")),
     )
+    op.create_table(
+        "hardcover_budget",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("level", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("used_today", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_hardcover_budget")),
+    )
 
 
 def downgrade() -> None:
     op.drop_index("ix_enrich_changes_run", table_name="enrich_changes")
     op.drop_table("enrich_changes")
+    op.drop_table("hardcover_budget")
     op.drop_table("audible_calls")
     op.drop_index("ix_run_events_run", table_name="run_events")
 
