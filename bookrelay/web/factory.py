@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -39,7 +39,7 @@ from bookrelay.web.context import (
     WebContext,
 )
 from bookrelay.web.schemas import ErrorBody, ErrorDetail, Health
-from bookrelay.web.security import SignInRequired
+from bookrelay.web.security import SignInRequired, secret_matches
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -103,10 +103,32 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if metrics_app is not None:
         # A route, not a mount: a mount would answer /metrics with a redirect to /metrics/.
-        app.router.routes.append(
-            Route("/metrics", endpoint=_AsgiEndpoint(metrics_app), include_in_schema=False)
-        )
+        # S2: only health is open; Prometheus sends the API key as `authorization: {credentials: KEY}`.
+        guarded = _KeyGuard(metrics_app, config)
+        app.router.routes.append(Route("/metrics", endpoint=_AsgiEndpoint(guarded), include_in_schema=False))
     return app
+
+
+class _KeyGuard:
+    """Lets a request through to ``app`` only with the API key (X-Api-Key, X-API-Secret or Bearer)."""
+
+    def __init__(self, app: ASGIApp, config: Config) -> None:
+        self._app = app
+        self._config = config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        bearer = headers.get("authorization", "")
+        given = [headers.get("x-api-key"), headers.get("x-api-secret")]
+        if bearer[:7].lower() == "bearer ":
+            given.append(bearer[7:].strip())
+        configured = self._config.global_.server.api_key
+        expected = configured.get_secret_value() if configured else None
+        if any(secret_matches(g, expected) for g in given):
+            await self._app(scope, receive, send)
+            return
+        answer = PlainTextResponse("missing or wrong API key", status_code=401)
+        await answer(scope, receive, send)
 
 
 class _AsgiEndpoint:
