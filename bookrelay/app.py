@@ -123,6 +123,8 @@ def upgrade_database(path: Path | None) -> tuple[str, str | None]:
     try:
         upgrade(engine)
         revision = current_revision(engine)
+        if config.global_.queue == "postgres":
+            apply_queue_schema(engine)
     finally:
         engine.dispose()
     return make_url(url).render_as_string(hide_password=True), revision
@@ -175,6 +177,7 @@ def build_user_clients(
         per_minute=hc.per_minute,
         burst=hc.burst,
         daily=hc.daily,
+        budget_gate=shared_budget_gate(config),
     )
     abs_api = None
     if user.audiobookshelf is not None:
@@ -895,12 +898,13 @@ async def run_jobs_once(
     from bookrelay.service.scheduler import build_scheduler
 
     active = store or open_store(config)
+    runner = service_runner(config, active, transport=transport)
     try:
-        runner = make_job_runner(config, active, transport=transport)
         scheduler = build_scheduler(config, runner)
         run_ids = await scheduler.run_all_once(workers=config.global_.workers)
         return [active.runs.get_with_events(run_id)[0] for run_id in run_ids]
     finally:
+        await close_runner(runner)
         if store is None:
             active.close()
 
@@ -980,6 +984,7 @@ def build_web_app(
         hardcover_books=books,
         audible_login=BrowserLoginBridge(browser_login),
         metrics_app=metrics_app(),
+        queue_status=queue_status_probe(config, store),
         lifespan=lifespan,
     )
 
@@ -991,7 +996,7 @@ def serve(path: Path | None, host: str | None = None, port: int | None = None) -
 
     config = load_settings(path)
     store = open_store(config)
-    runner = make_job_runner(config, store)
+    runner = service_runner(config, store)
     scheduler = build_service_scheduler(config, runner)
     realtime = build_realtime(config, scheduler)
 
@@ -1006,6 +1011,7 @@ def serve(path: Path | None, host: str | None = None, port: int | None = None) -
             if realtime is not None:
                 await realtime.stop()
             await scheduler.shutdown(wait=True)
+            await close_runner(runner)
 
     app = build_web_app(config, store, runner=runner, scheduler=scheduler, lifespan=lifespan)
     settings = config.global_.server
@@ -1236,3 +1242,124 @@ async def hardcover_disconnect(
     finally:
         if store is None:
             active.close()
+
+
+# -- scale-out (issue 9): the PostgreSQL job queue, `bookrelay worker`, shared Hardcover budgets --------
+# procrastinate is imported inside these functions: installs on SQLite never need it.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bookrelay.connectors.hardcover.gate import BudgetGate
+    from bookrelay.queue.runner import QueuedRunner
+    from bookrelay.queue.schema import QueueStatus
+    from bookrelay.queue.worker import WorkerOptions
+    from bookrelay.store.db import Database
+
+# One connection pool per database for the budget gate of every session of this process.
+_BUDGET_DATABASES: dict[str, Database] = {}
+
+
+def shared_budget_gate(config: Config) -> BudgetGate | None:
+    """The Hardcover budget shared by every process through the store when the database is PostgreSQL
+    (several workers may serve one token); None on SQLite, where each session keeps its own bucket."""
+    url = config.database_url
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
+    from bookrelay.store.db import Database
+    from bookrelay.store.repositories.hardcover_budget import (
+        BudgetPolicy,
+        HardcoverBudgetRepo,
+        SharedBudgetGate,
+    )
+
+    database = _BUDGET_DATABASES.get(url)
+    if database is None:
+        database = _BUDGET_DATABASES[url] = Database(create_engine_for(url))
+    hc = config.global_.hardcover
+    policy = BudgetPolicy(per_minute=hc.per_minute, burst=hc.burst, daily=hc.daily)
+    return SharedBudgetGate(HardcoverBudgetRepo(database), policy)
+
+
+def apply_queue_schema(engine: Engine) -> bool:
+    """Create procrastinate's tables in the store's PostgreSQL database when missing (idempotent)."""
+    from bookrelay.queue.schema import apply_queue_schema as apply
+
+    return apply(engine)
+
+
+def build_queue_runner(config: Config, store: Store) -> QueuedRunner:
+    """The runner of ``global.queue: postgres``: it defers each run as a task for ``bookrelay worker``."""
+    from bookrelay.queue.runner import QueuedRunner
+    from bookrelay.queue.tasks import build_queue_app
+
+    jobs = make_job_runner(config, store).jobs
+    return QueuedRunner(store, build_queue_app(config.database_url, pool_size=4), jobs)
+
+
+def service_runner(
+    config: Config, store: Store, *, transport: httpx.AsyncBaseTransport | None = None
+) -> JobRunner | QueuedRunner:
+    """The runner ``serve`` and the once mode give the scheduler: queued with ``global.queue: postgres``,
+    else in-process."""
+    if config.global_.queue == "postgres":
+        return build_queue_runner(config, store)
+    return make_job_runner(config, store, transport=transport)
+
+
+async def close_runner(runner: object) -> None:
+    """Release what a runner holds (the queue's connection pool); nothing for the in-process one."""
+    aclose = getattr(runner, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def queue_status_probe(config: Config, store: Store) -> Callable[[], QueueStatus] | None:
+    """A function answering the queue's status for the status page; None without a queue."""
+    if config.global_.queue != "postgres":
+        return None
+    from bookrelay.queue.schema import queue_status
+
+    engine = store.db.engine
+    return lambda: queue_status(engine)
+
+
+async def work_queue(
+    config: Config,
+    store: Store,
+    options: WorkerOptions,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> None:
+    """Run a queue worker on ``store`` until stopped (or until the queue is empty, ``options.wait``
+    False); ``transport`` lets tests mount the sandbox in-process."""
+    from bookrelay.queue.runner import WorkerRuntime
+    from bookrelay.queue.schema import queue_status
+    from bookrelay.queue.tasks import build_queue_app
+    from bookrelay.queue.worker import run_worker
+
+    if config.global_.queue != "postgres":
+        raise ConfigError("a worker needs `queue: postgres` and a PostgreSQL database", place="global.queue")
+    engine = store.db.engine
+    await asyncio.to_thread(apply_queue_schema, engine)
+    runtime = WorkerRuntime(make_job_runner(config, store, transport=transport))
+    app = build_queue_app(config.database_url, pool_size=options.concurrency + 4)
+    await run_worker(app, runtime, options, status=lambda: queue_status(engine))
+
+
+def start_worker(path: Path | None, options: WorkerOptions, *, metrics: tuple[str, int] | None) -> None:
+    """``bookrelay worker``: serve this worker's Prometheus metrics on ``metrics`` (host, port) and work
+    the queue until SIGINT/SIGTERM."""
+    config = load_settings(path)
+    if config.global_.queue != "postgres":
+        raise ConfigError("a worker needs `queue: postgres` and a PostgreSQL database", place="global.queue")
+    store = open_store(config)
+    try:
+        if metrics is not None:
+            from prometheus_client import start_http_server
+
+            from bookrelay.service.metrics import REGISTRY
+
+            start_http_server(metrics[1], addr=metrics[0], registry=REGISTRY)
+        asyncio.run(work_queue(config, store, options))
+    finally:
+        store.close()

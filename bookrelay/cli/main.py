@@ -14,6 +14,7 @@ from bookrelay import __version__
 from bookrelay.cli import audible as audible_commands
 from bookrelay.cli import enrich as enrich_commands
 from bookrelay.cli import progress as progress_commands
+from bookrelay.cli import queue as queue_commands
 from bookrelay.cli import scrobble as scrobble_commands
 from bookrelay.cli import serve as serve_commands
 from bookrelay.cli import service as service_commands
@@ -49,6 +50,7 @@ setup_commands.register(app)
 enrich_commands.register(app)
 service_commands.register(app)
 scrobble_commands.register(app)
+queue_commands.register(app)
 
 
 def _version(value: bool) -> None:

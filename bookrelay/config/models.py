@@ -350,7 +350,8 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _queue_needs_postgresql(self) -> Config:
-        if self.global_.queue == "postgres" and make_url(self.global_.database).get_backend_name() != "postgresql":
+        backend = make_url(self.global_.database).get_backend_name()
+        if self.global_.queue == "postgres" and backend != "postgresql":
             raise ValueError("global.queue: postgres needs a postgresql:// global.database")
         return self
 

@@ -125,8 +125,9 @@ def _candidate_title_forms(book: Book, known_series: list[str]) -> list[titles.T
     return list(dict.fromkeys(forms))
 
 
-def _title_part(item: SourceItem, book: Book) -> tuple[ScorePart, bool]:
-    """The title part, and whether volume numbers on both sides disagree."""
+def _title_part(item: SourceItem, book: Book) -> tuple[ScorePart, bool, bool]:
+    """The title part, whether volume numbers on both sides disagree, and whether the closest titles
+    still differ in words on both sides (a look-alike)."""
     known = [s.name for s in (*item.series, *book.series)]
     item_forms = titles.title_forms(item.title, item.subtitle, known)
     book_forms = _candidate_title_forms(book, known)
@@ -137,7 +138,8 @@ def _title_part(item: SourceItem, book: Book) -> tuple[ScorePart, bool]:
         titles.title_forms(book.title, book.subtitle, known), [(s.name, s.position) for s in book.series]
     )
     disagree = titles.volumes_disagree(item_volumes, book_volumes)
-    return ScorePart("title", value, 1.0, detail), disagree
+    words_differ = mine is not None and theirs is not None and titles.forms_disagree(mine, theirs)
+    return ScorePart("title", value, 1.0, detail), disagree, words_differ
 
 
 def _author_part(item: SourceItem, book: Book) -> ScorePart | None:
@@ -204,7 +206,7 @@ def _year_part(item: SourceItem, book: Book) -> ScorePart | None:
 def score_candidate(item: SourceItem, candidate: Book, weights: MatchWeights | None = None) -> MatchScore:
     """How well ``candidate`` matches ``item``: named parts, unknown ones skipped, look-alikes capped."""
     weights = weights or MatchWeights()
-    title, volumes_disagree = _title_part(item, candidate)
+    title, volumes_disagree, words_differ = _title_part(item, candidate)
     raw: list[tuple[str, ScorePart | None, float, str]] = [
         ("title", title, weights.title, ""),
         ("author", _author_part(item, candidate), weights.author, "an author missing on one side"),
@@ -223,6 +225,8 @@ def score_candidate(item: SourceItem, candidate: Book, weights: MatchWeights | N
     caps: list[str] = []
     if volumes_disagree:
         caps.append("volume numbers disagree")
+    if words_differ:
+        caps.append("titles differ in words on both sides")
     if title.value < TITLE_UNRELATED:
         caps.append("unrelated title")
     author = next(p for p in parts if p.name == "author")

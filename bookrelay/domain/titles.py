@@ -183,6 +183,61 @@ def form_similarity(a: TitleForm, b: TitleForm) -> float:
     return best
 
 
+_MINOR_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "for",
+        "at",
+        "by",
+        "with",
+        "from",
+        "into",
+        "de",
+        "la",
+        "le",
+        "les",
+        "el",
+        "los",
+        "der",
+        "die",
+        "das",
+        "und",
+        "et",
+        "y",
+    ]
+)
+WORD_SAME = 85  # rapidfuzz ratio at which two words are the same word (plurals, spelling, typos)
+SURNAME_SAME = 80
+SURNAMES_DIFFER = 0.5
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W_]+", text) if w not in _MINOR_WORDS and not w.isdigit()}
+
+
+def words_disagree(a: str, b: str) -> bool:
+    """True when each folded title has a word the other lacks ("children of memory" vs "children of
+    time"): another book, however close the letters; a word missing on one side only is not enough."""
+    wa, wb = _content_words(a), _content_words(b)
+    only_a = [w for w in wa if not any(fuzz.ratio(w, v) >= WORD_SAME for v in wb)]
+    only_b = [w for w in wb if not any(fuzz.ratio(w, v) >= WORD_SAME for v in wa)]
+    return bool(only_a) and bool(only_b)
+
+
+def forms_disagree(a: TitleForm, b: TitleForm) -> bool:
+    """Whether two forms name different books by their words, in every comparable reading of them."""
+    pairs = [(a.full, b.full), (a.main, b.main), (a.main, b.full), (a.full, b.main)]
+    return all(words_disagree(x, y) for x, y in pairs if x and y)
+
+
 def best_title_match(
     a: Sequence[TitleForm], b: Sequence[TitleForm]
 ) -> tuple[float, TitleForm | None, TitleForm | None]:
@@ -273,4 +328,10 @@ def author_similarity(a: str, b: str) -> float:
     # "JRR Tolkien" (initials run) vs "John Ronald Reuel Tolkien": same surname and initials.
     if x.surname == y.surname and x.initials and x.initials == y.initials:
         return 0.95
-    return max(fuzz.ratio(x.key, y.key), fuzz.token_sort_ratio(x.key, y.key)) / 100.0
+    similarity = max(fuzz.ratio(x.key, y.key), fuzz.token_sort_ratio(x.key, y.key)) / 100.0
+    # "Silas Nakamura" and "Silas Okafor" share a given name, not a person: the surnames decide.
+    if len(x.surname) > 1 and len(y.surname) > 1 and fuzz.ratio(x.surname, y.surname) < SURNAME_SAME:
+        surnames_swapped = x.surname in y.key.split() and y.surname in x.key.split()
+        if not surnames_swapped:
+            return min(similarity, SURNAMES_DIFFER)
+    return similarity

@@ -57,7 +57,7 @@ def retry_delay(
     kind: str | None, attempts: int, now: datetime, policy: RetryPolicy, jitter: float = 1.0
 ) -> float | None:
     """Seconds until the next attempt of a run stopped by error ``kind`` after ``attempts`` earlier
-    retries; None when it is not retried. ``jitter`` (0.5–1.0) spreads retries of many users."""
+    retries; None when it is not retried. ``jitter`` (0.5 to 1.0) spreads retries of many users."""
     if kind is None or kind in NOT_RETRIED or attempts >= policy.max_attempts:
         return None
     if kind == QUOTA:
@@ -139,8 +139,8 @@ def build_queue_app(
     return app
 
 
-def locks_for(user_id: str, job: str, *, dry_run: bool, whole: bool) -> dict[str, str | None]:
+def locks_for(user_id: str, job: str, *, dry_run: bool, whole: bool) -> tuple[str, str | None]:
     """The procrastinate locks of one run: the user's lock (runs never overlap) and, for a whole run
     (not a few items), a queueing lock so that the same run never waits twice."""
     queueing = f"{user_id}:{job}{':dry' if dry_run else ''}" if whole else None
-    return {"lock": f"user:{user_id}", "queueing_lock": queueing}
+    return f"user:{user_id}", queueing

@@ -266,33 +266,38 @@ class ProgressJob:
     ) -> dict[str, ItemWrites]:
         batch: list[ItemWrites] = []
         outbox_ids: dict[str, int] = {}
-        for resolution, actions in zip(resolutions, plans, strict=True):
-            writes: list[Action] = [a for a in actions if isinstance(a, WRITES)]
-            if not writes:
-                continue
-            before = shelf.by_book.get(resolution.book_id) if resolution.book_id else None
-            key = "+".join(a.idempotency_key for a in writes)[:255]
-            entry = self.store.outbox.add(
-                self.user_id,
-                key,
-                {"item": resolution.item_id, "actions": [type(a).__name__ for a in writes]},
-                run_id=report.run_id,
-            )
-            if entry.state is OutboxState.DONE:
-                continue  # this exact intent was applied already
-            self.store.outbox.mark_sent(entry.id)
-            outbox_ids[resolution.item_id] = entry.id
-            batch.append(ItemWrites(resolution.item_id, writes, before))
+        # One transaction records every intent before anything is sent (P11), not one per item.
+        with self.store.transaction():
+            for resolution, actions in zip(resolutions, plans, strict=True):
+                writes: list[Action] = [a for a in actions if isinstance(a, WRITES)]
+                if not writes:
+                    continue
+                before = shelf.by_book.get(resolution.book_id) if resolution.book_id else None
+                key = "+".join(a.idempotency_key for a in writes)[:255]
+                entry = self.store.outbox.add(
+                    self.user_id,
+                    key,
+                    {"item": resolution.item_id, "actions": [type(a).__name__ for a in writes]},
+                    run_id=report.run_id,
+                )
+                if entry.state is OutboxState.DONE:
+                    continue  # this exact intent was applied already
+                self.store.outbox.mark_sent(entry.id)
+                outbox_ids[resolution.item_id] = entry.id
+                batch.append(ItemWrites(resolution.item_id, writes, before))
         if not batch:
             return {}
         self._tick("writing", 0, len(batch))
         await apply_writes(self.hardcover, batch)
         self._tick("writing", len(batch), len(batch))
-        for item_writes in batch:
-            if item_writes.ok:
-                self.store.outbox.mark_done(outbox_ids[item_writes.item_id])
-            else:
-                self.store.outbox.mark_failed(outbox_ids[item_writes.item_id], item_writes.error or "failed")
+        with self.store.transaction():
+            for item_writes in batch:
+                if item_writes.ok:
+                    self.store.outbox.mark_done(outbox_ids[item_writes.item_id])
+                else:
+                    self.store.outbox.mark_failed(
+                        outbox_ids[item_writes.item_id], item_writes.error or "failed"
+                    )
         return {w.item_id: w for w in batch}
 
     # -- recording --------------------------------------------------------------------------------
@@ -326,6 +331,13 @@ class ProgressJob:
                     report.failed.append((item.item_id, item.title, outcome.error or "failed"))
 
     def _record(
+        self, resolutions: list[Resolution], plans: list[list[Action]], written: dict[str, ItemWrites]
+    ) -> None:
+        # One transaction for the whole run's links, conflicts and history: all stored, or none.
+        with self.store.transaction():
+            self._record_each(resolutions, plans, written)
+
+    def _record_each(
         self, resolutions: list[Resolution], plans: list[list[Action]], written: dict[str, ItemWrites]
     ) -> None:
         now = self.now()

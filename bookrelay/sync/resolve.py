@@ -246,9 +246,13 @@ class Resolver:
                 done[entry.item.item_id] = resolution
 
         hits = await self._catalogue(remaining)
+        by_identifier: dict[str, list[Edition]] = {}
+        for edition in hits.editions:
+            for value in {(x or "").upper() for x in _ids(edition)} - {""}:
+                by_identifier.setdefault(value, []).append(edition)
         after_catalogue: list[SourceEntry] = []
         for entry in remaining:
-            resolution = self._match_catalogue(entry, hits, shelf)
+            resolution = self._match_catalogue(entry, hits, by_identifier, shelf)
             if resolution is None:
                 after_catalogue.append(entry)
             else:
@@ -359,9 +363,11 @@ class Resolver:
                 self.cache.put_negative(kind, value, IDENTIFIER_MISS_TTL)
         return hits
 
-    def _match_catalogue(self, entry: SourceEntry, hits: CatalogueHits, shelf: Shelf) -> Resolution | None:
+    def _match_catalogue(
+        self, entry: SourceEntry, hits: CatalogueHits, by_identifier: dict[str, list[Edition]], shelf: Shelf
+    ) -> Resolution | None:
         for method, value in _identifier_order(identifiers_of(entry.item)):
-            matching = [e for e in hits.editions if value.upper() in {(x or "").upper() for x in _ids(e)}]
+            matching = list(by_identifier.get(value.upper(), ()))
             if not matching:
                 continue
             # ASIN is one column for Kindle and Audible ids: an audio edition first.

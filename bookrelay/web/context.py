@@ -137,6 +137,8 @@ class WebContext:
     hardcover_search: HardcoverSearch | None = None
     hardcover_books: HardcoverBooks | None = None
     audible_login: AudibleLogin | None = None
+    # The job queue's status (bookrelay.queue.schema.queue_status) when `global.queue: postgres`.
+    queue_status: Callable[[], Any] | None = None
     now: Callable[[], datetime] = _utc_now
     book_cache: dict[int, Book] = field(default_factory=dict)
 

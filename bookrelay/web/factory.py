@@ -28,7 +28,7 @@ from bookrelay.config import Config
 from bookrelay.errors import BookrelayError, ConfigError, http_status_for
 from bookrelay.redact import redact
 from bookrelay.store.facade import Store
-from bookrelay.web import api, pages
+from bookrelay.web import api, pages, queue_routes
 from bookrelay.web.context import (
     AudibleLogin,
     HardcoverBooks,
@@ -55,6 +55,7 @@ def create_app(
     hardcover_books: HardcoverBooks | None = None,
     audible_login: AudibleLogin | None = None,
     metrics_app: ASGIApp | None = None,
+    queue_status: Callable[[], Any] | None = None,
     now: Callable[[], datetime] | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
@@ -80,6 +81,7 @@ def create_app(
         hardcover_search=hardcover_search,
         hardcover_books=hardcover_books,
         audible_login=audible_login,
+        queue_status=queue_status,
     )
     if now is not None:
         context.now = now
@@ -99,6 +101,7 @@ def create_app(
         app.add_exception_handler(error_type, handle_error)
     _health_routes(app)
     app.include_router(api.router)
+    app.include_router(queue_routes.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if metrics_app is not None:

@@ -18,6 +18,7 @@ from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.store.models import ConflictStatus
 from bookrelay.web import charts, queries
 from bookrelay.web.context import WebContext, maybe_await
+from bookrelay.web.queue_routes import queue_summary
 from bookrelay.web.schemas import DB_INT_MAX, ErrorBody
 from bookrelay.web.security import (
     CSRF_FIELD,
@@ -129,7 +130,10 @@ def dashboard(request: Request, user: str | None = None) -> Response:
     """Per user: last and next runs, counts, Hardcover units left, what is being read."""
     chosen = _user(request, user)
     status = queries.user_status(_ctx(request), chosen) if chosen else None
-    return render(request, "dashboard.html", user=chosen, status=status, jobs=_ctx(request).enabled_jobs())
+    queue = queue_summary(_ctx(request)) if _ctx(request).queue_status is not None else None
+    return render(
+        request, "dashboard.html", user=chosen, status=status, jobs=_ctx(request).enabled_jobs(), queue=queue
+    )
 
 
 @guarded.post("/runs/trigger")

@@ -5,7 +5,7 @@ ends at midnight UTC (ref/hardcover.md §3). One row per token (keyed by a hash 
 level and today's count. Each request reserves its units inside a write transaction that locks the row
 (``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so two processes can never
 both take the same unit: the sum of what all of them send in any window of ``t`` seconds stays within
-``burst + rate × t``. Like the local bucket, a reservation may take the level below zero; the caller
+``burst + rate * t``. Like the local bucket, a reservation may take the level below zero; the caller
 then waits until its units have refilled, which keeps concurrent callers in a fair queue.
 
 Time is the store's clock: on several machines their clocks must agree (NTP); a clock that lags only

@@ -1,0 +1,447 @@
+"""Scale-out on the PostgreSQL queue (issue 9): many users, 1, 2 and 4 ``bookrelay worker`` processes.
+
+For each worker count, on a fresh PostgreSQL database: sandbox shards (one process each, users spread
+over them so that the fake is not one Python process for everyone) are started, one progress run per
+user is queued, then W worker processes (``bookrelay worker --until-empty``) work the queue. Printed:
+
+- jobs per minute (from procrastinate's own events: first start to last finish) and the speed-up;
+- each user's peak units in any (scaled) minute, measured by the sandbox as requests arrived, against
+  the limit (the shared budget must hold it across processes), and the sandbox's 429 count;
+- duplicates and lost writes: per user, every book must have one Hardcover entry with one read at the
+  listened position; every queued job must have succeeded once.
+
+Rate limits are scaled: the free plan's 60 a minute with a burst of 10 becomes ``60*scale`` a minute with
+a burst of ``10*scale``, in the fake and in the client, so a minute lasts ``60/scale`` seconds.
+
+    .venv/bin/python -m benchmarks.scale --users 1000 --books 200 --workers 1,2,4
+    .venv/bin/python -m benchmarks.scale --users 40 --books 50 --workers 1,2      # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import yaml
+
+ASIN = "B{:09d}"
+TOKEN = "hc_pat_bench_{:05d}"
+ABS_KEY = "abs_bench_{:05d}"
+AUDIO = {"audio_seconds": 36_000, "reading_format_id": 2, "edition_format": "Audiobook"}
+PG = "postgresql://postgres@127.0.0.1:5432/{}"
+SECRET = "YmVuY2htYXJrIGtleSwgbm90IGEgc2VjcmV0IDEyMzQ="  # a valid Fernet key, for the benchmark only
+
+
+def position(user: int, book: int) -> float:
+    """Where user ``user`` is in book ``book`` (seconds): distinct, so a misplaced write shows."""
+    return float(2_000 + 97 * book + user % 50)
+
+
+def hardcover_fixture(users: int, books: int, limits: dict[str, int]) -> dict[str, Any]:
+    """The fake Hardcover of every user: a shared catalogue and an account per user, shelves empty."""
+    return {
+        "hardcover": {
+            "limits": limits,
+            "users": [
+                {
+                    "id": 1 + u,
+                    "username": f"u{u}",
+                    "name": f"User {u}",
+                    "token": TOKEN.format(u),
+                    "scopes": ["all"],
+                }
+                for u in range(users)
+            ],
+            "authors": [{"id": 9000 + a, "name": f"Author {a}"} for a in range(20)],
+            "books": [
+                {"id": 100 + b, "title": f"Scale Book {b}", "author_ids": [9000 + b % 20], "users_count": 10}
+                for b in range(books)
+            ],
+            "editions": [
+                {
+                    "id": 10_000 + b,
+                    "book_id": 100 + b,
+                    "title": f"Scale Book {b}",
+                    "asin": ASIN.format(b),
+                    **AUDIO,
+                }
+                for b in range(books)
+            ],
+            "user_books": [],
+        }
+    }
+
+
+def abs_fixture(users: Sequence[int], books: int) -> dict[str, Any]:
+    """A fake Audiobookshelf for some users: one library, each user's progress on every book."""
+    items = [
+        {
+            "id": f"item-{b:05d}",
+            "title": f"Scale Book {b}",
+            "authors": [f"Author {b % 20}"],
+            "duration": 36_000.0,
+            "asin": ASIN.format(b),
+        }
+        for b in range(books)
+    ]
+    progress = [
+        {
+            "username": f"u{u}",
+            "libraryItemId": f"item-{b:05d}",
+            "currentTime": position(u, b),
+            "duration": 36_000.0,
+            "progress": position(u, b) / 36_000.0,
+            "isFinished": False,
+            "startedAt": 1_793_000_000_000,
+            "lastUpdate": 1_794_000_000_000,
+            "finishedAt": None,
+        }
+        for u in users
+        for b in range(books)
+    ]
+    return {
+        "audiobookshelf": {
+            "users": [{"username": f"u{u}", "password": f"pw{u}", "type": "user"} for u in users],
+            "api_keys": [
+                {"name": "sync", "key": ABS_KEY.format(u), "username": f"u{u}", "isActive": True}
+                for u in users
+            ],
+            "libraries": [{"id": "lib", "name": "Audiobooks", "mediaType": "book", "items": items}],
+            "progress": progress,
+        },
+    }
+
+
+# -- one sandbox shard (a child process) -------------------------------------------------------------
+
+
+def serve_shard(fixture_path: Path, port: int) -> None:
+    """Serve the sandbox of one shard with a recorder of Hardcover units per token and a checker."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Mount, Route
+
+    from bookrelay.connectors.hardcover.documents import analyse_document
+    from bookrelay.sandbox.server import build_sandbox
+
+    fixture = json.loads(fixture_path.read_text())
+    sandbox = build_sandbox(fixture)
+    user_of = {u["token"]: u["username"] for u in fixture["hardcover"]["users"]}
+    sent: dict[str, list[tuple[float, int]]] = defaultdict(list)
+
+    async def recorder(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/graphql"):
+            body = b""
+            more = True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            headers = dict(scope["headers"])
+            token = headers.get(b"authorization", b"").decode().removeprefix("Bearer ")
+            try:
+                units = analyse_document(json.loads(body)["query"]).units
+            except Exception:
+                units = 0
+            sent[user_of.get(token, "?")].append((time.monotonic(), units))
+            replayed = False
+
+            async def replay() -> dict[str, Any]:
+                nonlocal replayed
+                if replayed:
+                    return await receive()
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            await sandbox.app(scope, replay, send)
+            return
+        await sandbox.app(scope, receive, send)
+
+    async def sent_units(_: Request) -> JSONResponse:
+        return JSONResponse(sent)
+
+    async def check(_: Request) -> JSONResponse:
+        state = sandbox.hardcover.snapshot()
+        users = {u["id"]: u["username"] for u in state["users"]}
+        per_user: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        for entry in state["user_books"]:
+            per_user[users[entry["user_id"]]][entry["book_id"]].append(entry)
+        stats = sandbox.hardcover.stats()
+        return JSONResponse(
+            {
+                "entries": {u: {b: e for b, e in books.items()} for u, books in per_user.items()},
+                "rate_limited": stats["rate_limited"],
+                "requests": stats["requests"],
+            }
+        )
+
+    app = Starlette(
+        routes=[Route("/_bench/sent", sent_units), Route("/_bench/check", check), Mount("/", app=recorder)]
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# -- the parent: one configuration per worker count -------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def admin(sql: str) -> None:
+    with psycopg.connect(PG.format("postgres"), autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def wait_up(url: str) -> None:
+    with httpx.Client() as client:
+        for _ in range(600):
+            try:
+                client.get(url + "/_sandbox/stats")
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+    raise RuntimeError(f"sandbox at {url} did not start")
+
+
+def peak_in_window(times: list[tuple[float, int]], window: float) -> int:
+    """The most units sent in any ``window`` seconds."""
+    ordered = sorted(times)
+    best = total = start = 0
+    for end in range(len(ordered)):
+        total += ordered[end][1]
+        while ordered[end][0] - ordered[start][0] >= window:
+            total -= ordered[start][1]
+            start += 1
+        best = max(best, total)
+    return best
+
+
+def one_configuration(args: argparse.Namespace, workers: int, folder: Path) -> dict[str, Any]:
+    db = f"bookrelay_scale_{os.getpid()}_{workers}"
+    admin(f"DROP DATABASE IF EXISTS {db}")
+    admin(f"CREATE DATABASE {db}")
+    admin(f"ALTER DATABASE {db} SET synchronous_commit = off")
+    url = PG.format(db)
+    limits = {"per_minute": 60 * args.scale, "burst": 10 * args.scale, "daily": 1_000_000, "max_top_level": 5}
+    shards: list[tuple[subprocess.Popen[bytes], str]] = []
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        # One process for Hardcover (its URL is global: every user's budget is counted in one place) and
+        # ``shards`` processes for Audiobookshelf, users spread over them.
+        fixtures = [hardcover_fixture(args.users, args.books, limits)]
+        fixtures += [abs_fixture(range(k, args.users, args.shards), args.books) for k in range(args.shards)]
+        for k, fixture in enumerate(fixtures):
+            path = folder / f"sandbox{k}.json"
+            path.write_text(json.dumps(fixture))
+            port = free_port()
+            proc = subprocess.Popen([sys.executable, "-m", "benchmarks.scale", "shard", str(path), str(port)])
+            shards.append((proc, f"http://127.0.0.1:{port}"))
+        for _, base in shards:
+            wait_up(base)
+        hardcover, abs_bases = shards[0][1], [base for _, base in shards[1:]]
+        config = {
+            "global": {
+                "database": url,
+                "queue": "postgres",
+                "hardcover": {
+                    "url": f"{hardcover}/hardcover/v1/graphql",
+                    "per_minute": limits["per_minute"],
+                    "burst": limits["burst"],
+                    "daily": 1_000_000,
+                },
+            },
+            "users": [
+                {
+                    "id": f"u{u}",
+                    "hardcover": {"token": TOKEN.format(u)},
+                    "audiobookshelf": {
+                        "url": f"{abs_bases[u % args.shards]}/abs",
+                        "api_key": ABS_KEY.format(u),
+                    },
+                }
+                for u in range(args.users)
+            ],
+        }
+        config_path = folder / "bookrelay.yaml"
+        config_path.write_text(yaml.safe_dump(config))
+        env = {**os.environ, "BOOKRELAY_SECRET_KEY": SECRET}
+        subprocess.run(
+            [sys.executable, "-m", "bookrelay", "db", "upgrade", "--config", str(config_path)],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        queued = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.scale", "defer", str(config_path)], check=True, env=env
+        )
+        queued = time.monotonic() - queued
+        for w in range(workers):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bookrelay",
+                        "worker",
+                        "--config",
+                        str(config_path),
+                        "--until-empty",
+                        "--concurrency",
+                        str(args.concurrency),
+                        "--metrics-port",
+                        "0",
+                        "--name",
+                        f"w{w}",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        wall = time.monotonic()
+        for proc in procs:
+            proc.wait()
+        wall = time.monotonic() - wall
+        return collect(args, url, shards[0][1], workers, queued, wall)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        for proc, _ in shards:
+            proc.terminate()
+            proc.wait()
+        admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+def collect(
+    args: argparse.Namespace, url: str, hardcover: str, workers: int, queued: float, wall: float
+) -> dict[str, Any]:
+    with psycopg.connect(url) as conn:
+        jobs = conn.execute("SELECT status, count(*) FROM procrastinate_jobs GROUP BY status").fetchall()
+        span = conn.execute(
+            "SELECT extract(epoch FROM max(at) FILTER (WHERE type = 'succeeded') - min(at)"
+            " FILTER (WHERE type = 'started')) FROM procrastinate_events"
+        ).scalar()
+        starts = conn.execute("SELECT count(*) FROM procrastinate_events WHERE type = 'started'").scalar()
+        runs = conn.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
+    window = 60.0 / args.scale
+    peaks: list[float] = []
+    lost = duplicates = misplaced = rate_limited = 0
+    with httpx.Client(timeout=600) as client:
+        for base in [hardcover]:
+            sent = client.get(base + "/_bench/sent").json()
+            checked = client.get(base + "/_bench/check").json()
+            rate_limited += checked["rate_limited"]
+            for user, times in sent.items():
+                if user != "?":
+                    peaks.append(peak_in_window([(t, n) for t, n in times], window) / args.scale)
+            for user in {u for u in sent if u != "?"} | set(checked["entries"]):
+                number = int(user[1:])
+                entries = checked["entries"].get(user, {})
+                for b in range(args.books):
+                    found = entries.get(str(100 + b), [])
+                    if not found:
+                        lost += 1
+                        continue
+                    reads = [r for e in found for r in e["reads"]]
+                    if len(found) > 1 or len(reads) > 1:
+                        duplicates += 1
+                    if [r["progress_seconds"] for r in reads][:1] != [position(number, b)]:
+                        misplaced += 1
+    done = dict(jobs).get("succeeded", 0)
+    return {
+        "workers": workers,
+        "users": args.users,
+        "books": args.books,
+        "jobs": dict(jobs),
+        "runs": dict(runs),
+        "starts": starts,
+        "queue_seconds": round(queued, 1),
+        "wall_seconds": round(wall, 1),
+        "span_seconds": round(float(span or 0), 1),
+        "jobs_per_minute": round(done / (float(span) / 60), 1) if span else 0.0,
+        "peak_units_per_minute": round(max(peaks, default=0), 1),
+        "limit_per_minute": 60,
+        "burst": 10,
+        "rate_limited_429": rate_limited,
+        "lost": lost,
+        "duplicates": duplicates,
+        "misplaced": misplaced,
+    }
+
+
+async def defer_all(config_path: Path) -> None:
+    """Queue one progress run per user (a child process, so the parent stays free of bookrelay state)."""
+    from bookrelay import app as composition
+
+    config = composition.load_settings(config_path)
+    store = composition.open_store(config)
+    runner: Any = composition.service_runner(config, store)
+    try:
+        for user in config.users:
+            await runner(user.id, "progress")
+    finally:
+        await runner.aclose()
+        store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["shard"]:
+        serve_shard(Path(argv[1]), int(argv[2]))
+        return
+    if argv[:1] == ["defer"]:
+        asyncio.run(defer_all(Path(argv[1])))
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--books", type=int, default=200)
+    parser.add_argument("--workers", default="1,2,4", help="worker process counts to compare")
+    parser.add_argument("--concurrency", type=int, default=8, help="users at once per worker process")
+    parser.add_argument("--scale", type=int, default=60, help="rate limits x this (a minute = 60/scale s)")
+    parser.add_argument("--shards", type=int, default=1, help="Audiobookshelf sandbox processes")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in [int(w) for w in args.workers.split(",")]:
+            result = one_configuration(args, workers, Path(tmp))
+            results.append(result)
+            base = results[0]["jobs_per_minute"] or 1.0
+            rate = result["jobs_per_minute"]
+            print(
+                f"workers={workers}: {rate} jobs/min (x{rate / base:.2f}) span {result['span_seconds']} s;"
+                f" peak {result['peak_units_per_minute']} units per user-minute"
+                f" (limit 60 + burst 10), 429s {result['rate_limited_429']}; lost {result['lost']},"
+                f" duplicates {result['duplicates']}, misplaced {result['misplaced']}; jobs {result['jobs']},"
+                f" starts {result['starts']}",
+                flush=True,
+            )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""``bookrelay worker``: a procrastinate worker over the bookrelay queue, with its own ``/metrics``.
+
+Each worker process runs up to ``concurrency`` users' runs at once. It sends procrastinate's heartbeat
+every ``heartbeat`` seconds; every worker also looks for runs left "doing" by a worker whose heartbeat
+stopped for ``stalled_after`` seconds (killed, its machine gone) and puts them back in the queue, so a
+killed run is picked up again. The progress job's outbox makes that safe: a run that starts again
+re-reads Hardcover before it retries a write (P11), so nothing is written twice or lost.
+
+Metrics: every worker serves Prometheus on its own port (pull, not push: a Kubernetes pod or a
+systemd unit is scraped where it runs); the runs it did, and the queue's depth as this worker saw it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import procrastinate
+from prometheus_client import Gauge
+
+from bookrelay.queue.runner import WorkerRuntime
+from bookrelay.queue.schema import QueueStatus
+from bookrelay.queue.tasks import QUEUE, RUNTIME_KEY
+from bookrelay.service.metrics import REGISTRY
+
+log = logging.getLogger(__name__)
+
+UNTIL_EMPTY_PAUSE = 0.1  # seconds between looks at the queue of a worker that stops when it is empty
+
+QUEUE_RUNS = Gauge(
+    "bookrelay_queue_runs",
+    "Runs in the PostgreSQL queue by state (waiting, running, scheduled, failed), as a worker last saw it.",
+    ["state"],
+    registry=REGISTRY,
+)
+QUEUE_OLDEST = Gauge(
+    "bookrelay_queue_oldest_waiting_seconds",
+    "Age of the oldest run that is due and waiting in the queue (0 when none).",
+    registry=REGISTRY,
+)
+STALLED_RETRIED = Gauge(
+    "bookrelay_queue_stalled_retried",
+    "Runs of dead workers this worker put back in the queue since it started.",
+    registry=REGISTRY,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """How a worker runs; the defaults suit production (tests shorten the times)."""
+
+    concurrency: int = 4
+    name: str | None = None
+    heartbeat: float = 10.0  # seconds between heartbeats
+    stalled_after: float = 30.0  # seconds without a heartbeat before a worker's runs are taken back
+    check_every: float = 15.0  # seconds between looks for stalled runs and at the queue's depth
+    wait: bool = True  # False: stop once the queue is empty (benchmarks, tests)
+    install_signal_handlers: bool = True
+    graceful_seconds: float = 25.0  # on SIGTERM, how long running runs may finish
+
+
+async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
+    """Put back in the queue every run of a worker without a heartbeat for ``stalled_after`` seconds;
+    how many were put back."""
+    count = 0
+    for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=stalled_after):
+        log.warning("run task %s of a stalled worker is queued again", job.id)
+        await app.job_manager.retry_job(job)
+        count += 1
+    return count
+
+
+def record_queue_status(status: QueueStatus, now_ts: float) -> None:
+    """Set the queue gauges from one look at the queue."""
+    for state in ("waiting", "running", "scheduled", "failed"):
+        QUEUE_RUNS.labels(state).set(getattr(status, state))
+    oldest = status.oldest_waiting_since
+    QUEUE_OLDEST.set(max(0.0, now_ts - oldest.timestamp()) if oldest is not None else 0.0)
+
+
+async def run_worker(
+    app: procrastinate.App,
+    runtime: WorkerRuntime,
+    options: WorkerOptions,
+    *,
+    status: Callable[[], QueueStatus] | None = None,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    clock: Callable[[], float] | None = None,
+) -> None:
+    """Work the queue until stopped (SIGINT/SIGTERM), or until it is empty when ``options.wait`` is
+    False; alongside, take back stalled runs and record the queue's depth every ``check_every`` s."""
+    import time
+
+    now = clock or time.time
+    async with app.open_async():
+        watcher = asyncio.create_task(_watch(app, options, status, sleep, now), name="bookrelay-stalled")
+        try:
+            while True:
+                await app.run_worker_async(
+                    queues=[QUEUE],
+                    concurrency=options.concurrency,
+                    name=options.name or "bookrelay",
+                    wait=options.wait,
+                    update_heartbeat_interval=options.heartbeat,
+                    stalled_worker_timeout=options.stalled_after,
+                    shutdown_graceful_timeout=options.graceful_seconds,
+                    additional_context={RUNTIME_KEY: runtime},
+                    install_signal_handlers=options.install_signal_handlers,
+                )
+                # Without waiting, procrastinate stops at the first empty fetch, also when a run only
+                # waited for its user's lock: go on while runs are due or running anywhere.
+                if options.wait or status is None:
+                    break
+                left = await asyncio.to_thread(status)
+                if left.waiting == 0 and left.running == 0:
+                    break
+                await sleep(UNTIL_EMPTY_PAUSE)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+
+async def _watch(
+    app: procrastinate.App,
+    options: WorkerOptions,
+    status: Callable[[], QueueStatus] | None,
+    sleep: Callable[[float], Awaitable[Any]],
+    now: Callable[[], float],
+) -> None:
+    retried = 0
+    while True:
+        try:
+            retried += await retry_stalled(app, options.stalled_after)
+            STALLED_RETRIED.set(retried)
+            if status is not None:
+                record_queue_status(await asyncio.to_thread(status), now())
+        except Exception:  # the watcher must outlive a database hiccup; the worker itself reports those
+            log.exception("looking for stalled runs failed")
+        await sleep(options.check_every)
