@@ -184,7 +184,7 @@ def form_similarity(a: TitleForm, b: TitleForm) -> float:
 
 
 _MINOR_WORDS = frozenset(
-    [
+    {
         "a",
         "an",
         "the",
@@ -212,7 +212,7 @@ _MINOR_WORDS = frozenset(
         "und",
         "et",
         "y",
-    ]
+    }
 )
 WORD_SAME = 85  # rapidfuzz ratio at which two words are the same word (plurals, spelling, typos)
 SURNAME_SAME = 80
