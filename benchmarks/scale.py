@@ -140,7 +140,7 @@ def serve_shard(fixture_path: Path, port: int) -> None:
 
     fixture = json.loads(fixture_path.read_text())
     sandbox = build_sandbox(fixture)
-    user_of = {u["token"]: u["username"] for u in fixture["hardcover"]["users"]}
+    user_of = {u["token"]: u["username"] for u in fixture.get("hardcover", {}).get("users", [])}
     sent: dict[str, list[tuple[float, int]]] = defaultdict(list)
 
     async def recorder(scope: Any, receive: Any, send: Any) -> None:

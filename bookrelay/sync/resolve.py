@@ -302,22 +302,25 @@ class Resolver:
         remaining: list[SourceEntry] = []
         for entry in entries:
             candidates = {b.id: b for t in variants[entry.item.item_id] for b in by_title.get(t, [])}
-            scored = [(b, score_candidate(entry.item, b, self.weights)) for b in candidates.values()]
-            decision = decide(entry.item, scored, self.thresholds)
-            if decision.kind is MatchKind.LINKED and decision.book is not None:
-                book = decision.book
-                done[entry.item.item_id] = self._linked(
-                    entry,
-                    LinkMethod.FUZZY,
-                    book,
-                    book.id,
-                    None,
-                    shelf.by_book.get(book.id),
-                    score=decision.score,
-                )
+            linked = self._fuzzy_link(entry, list(candidates.values()), shelf)
+            if isinstance(linked, Resolution):
+                done[entry.item.item_id] = linked
             else:
                 remaining.append(entry)
         return remaining
+
+    def _fuzzy_link(
+        self, entry: SourceEntry, candidates: list[Book], shelf: Shelf
+    ) -> Resolution | MatchDecision:
+        """Score the candidates (M4): the link when one is strong and unambiguous, else the decision."""
+        scored = [(book, score_candidate(entry.item, book, self.weights)) for book in candidates]
+        decision = decide(entry.item, scored, self.thresholds)
+        if decision.kind is not MatchKind.LINKED or decision.book is None:
+            return decision
+        book = decision.book
+        return self._linked(
+            entry, LinkMethod.FUZZY, book, book.id, None, shelf.by_book.get(book.id), score=decision.score
+        )
 
     def _match_shelf_identifiers(self, entry: SourceEntry, shelf: Shelf) -> Resolution | None:
         for method, value in _identifier_order(identifiers_of(entry.item)):
@@ -403,19 +406,9 @@ class Resolver:
         books = {b.id: b for b in await self.api.books_by_ids(all_ids)} if all_ids else {}
         for entry in entries:
             candidates = [books[i] for i in candidate_ids.get(entry.item.item_id, []) if i in books]
-            scored = [(book, score_candidate(entry.item, book, self.weights)) for book in candidates]
-            decision = decide(entry.item, scored, self.thresholds)
-            if decision.kind is MatchKind.LINKED and decision.book is not None:
-                book = decision.book
-                done[entry.item.item_id] = self._linked(
-                    entry,
-                    LinkMethod.FUZZY,
-                    book,
-                    book.id,
-                    None,
-                    shelf.by_book.get(book.id),
-                    score=decision.score,
-                )
+            decision = self._fuzzy_link(entry, candidates, shelf)
+            if isinstance(decision, Resolution):
+                done[entry.item.item_id] = decision
             elif decision.kind is MatchKind.CONFLICT:
                 done[entry.item.item_id] = Resolution(
                     entry,

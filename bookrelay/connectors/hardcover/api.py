@@ -6,7 +6,7 @@ upstream docs https://docs.hardcover.app/api/getting-started/ and the schema in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -233,18 +233,7 @@ class HardcoverApi:
         Hydrates search hits (ref §7 "Search fallback"); ``_in`` batches packed ≤5 a request (N5).
         """
         wanted = _unique(ids)
-        found: dict[int, Book] = {}
-        for group in _chunks(_chunks(wanted, batch), self.session.max_top_level):
-            variables = {f"{docs.batch_alias(i)}_ids": list(chunk) for i, chunk in enumerate(group)}
-            data = await self.session.execute(docs.books_document(len(group)), variables)
-            for i in range(len(group)):
-                alias = docs.batch_alias(i)
-                rows = data[alias] if isinstance(data[alias], list) else None
-                if rows is None:
-                    raise BadResponse(f"books[{alias}]: expected a list", service=SERVICE)
-                for j, row in enumerate(rows):
-                    book = mapper.map_book(row, f"books[{alias}][{j}]")
-                    found[book.id] = book
+        found = await self._books(docs.books_document, "ids", wanted, batch)
         return [found[i] for i in wanted if i in found]
 
     async def books_by_titles(self, titles: Iterable[str], *, batch: int = 100) -> list[Book]:
@@ -252,11 +241,18 @@ class HardcoverApi:
 
         ``_in`` batches packed ≤5 a request (N5): the cheap first try before one ``search`` per item (M4).
         """
-        wanted = _unique(titles)
+        return list(
+            (await self._books(docs.books_by_title_document, "titles", _unique(titles), batch)).values()
+        )
+
+    async def _books(
+        self, document: Callable[[int], str], variable: str, values: list[Any], batch: int
+    ) -> dict[int, Book]:
+        """Books from ``_in`` batches of ``values``, ``max_top_level`` aliased batches a request."""
         found: dict[int, Book] = {}
-        for group in _chunks(_chunks(wanted, batch), self.session.max_top_level):
-            variables = {f"{docs.batch_alias(i)}_titles": list(chunk) for i, chunk in enumerate(group)}
-            data = await self.session.execute(docs.books_by_title_document(len(group)), variables)
+        for group in _chunks(_chunks(values, batch), self.session.max_top_level):
+            variables = {f"{docs.batch_alias(i)}_{variable}": list(chunk) for i, chunk in enumerate(group)}
+            data = await self.session.execute(document(len(group)), variables)
             for i in range(len(group)):
                 alias = docs.batch_alias(i)
                 rows = data[alias] if isinstance(data[alias], list) else None
@@ -265,7 +261,7 @@ class HardcoverApi:
                 for j, row in enumerate(rows):
                     book = mapper.map_book(row, f"books[{alias}][{j}]")
                     found.setdefault(book.id, book)
-        return list(found.values())
+        return found
 
     async def search_books(self, query: str, per_page: int = 10) -> list[SearchHit]:
         """Book ``search`` (Typesense) hits in rank order; one per request (N1); ref §4 ``search``, M4."""

@@ -151,17 +151,7 @@ def editions_document(batches: int) -> str:
 
 def books_document(batches: int) -> str:
     """Books by id with their editions, one aliased ``_in`` field per batch (N5)."""
-    _check_count(batches)
-    params: list[str] = []
-    fields: list[str] = []
-    for i in range(batches):
-        b = batch_alias(i)
-        params.append(f"${b}_ids: [Int!]!")
-        fields.append(
-            f"  {b}: books(where: {{id: {{_in: ${b}_ids}}}}, order_by: {{id: asc}}) {{\n"
-            f"    {BOOK_FIELDS} {BOOK_EDITIONS}\n  }}"
-        )
-    return f"query BooksByIds({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+    return _books_batches("BooksByIds", "ids", "Int", "id", "order_by: {id: asc}", batches)
 
 
 TITLE_MATCH_LIMIT = 200
@@ -172,17 +162,23 @@ def books_by_title_document(batches: int) -> str:
 
     A hundred titles cost one unit where ``search`` costs one per title (only one search per request).
     """
+    order = f"order_by: {{users_count: desc}}, limit: {TITLE_MATCH_LIMIT}"
+    return _books_batches("BooksByTitles", "titles", "String", "title", order, batches)
+
+
+def _books_batches(name: str, variable: str, gql_type: str, column: str, extra: str, batches: int) -> str:
+    """``books`` with editions where ``column`` is in a list, one aliased field per batch."""
     _check_count(batches)
     params: list[str] = []
     fields: list[str] = []
     for i in range(batches):
         b = batch_alias(i)
-        params.append(f"${b}_titles: [String!]!")
+        params.append(f"${b}_{variable}: [{gql_type}!]!")
         fields.append(
-            f"  {b}: books(where: {{title: {{_in: ${b}_titles}}}}, order_by: {{users_count: desc}}, "
-            f"limit: {TITLE_MATCH_LIMIT}) {{\n    {BOOK_FIELDS} {BOOK_EDITIONS}\n  }}"
+            f"  {b}: books(where: {{{column}: {{_in: ${b}_{variable}}}}}, {extra}) {{\n"
+            f"    {BOOK_FIELDS} {BOOK_EDITIONS}\n  }}"
         )
-    return f"query BooksByTitles({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+    return f"query {name}({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
 
 
 # -- mutations -----------------------------------------------------------------------------------
