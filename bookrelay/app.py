@@ -19,8 +19,6 @@ from sqlalchemy.engine import make_url
 
 from bookrelay import __version__
 from bookrelay.config import Config, ConfigProblem, UserConfig, check_config, load_config
-from bookrelay.connectors.audible.api import AudibleApi
-from bookrelay.connectors.audible.session import AudibleSession
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.connectors.bookshelf.api import BookshelfApi
@@ -47,15 +45,12 @@ from bookrelay.domain.plan import ProgressSettings
 from bookrelay.domain.shelves import parse_shelf_csv, to_goodreads_csv
 from bookrelay.domain.shelves import to_json as shelf_json
 from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.lazy import lazy_module
 from bookrelay.store.crypto import load_or_create_key
 from bookrelay.store.db import create_engine_for, current_revision, upgrade
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Conflict, ConflictStatus, Link, Run, RunStatus, Wanted
-from bookrelay.store.repositories.audible_calls import AudibleCallRepo, AudibleLimits, AudibleUsage
 from bookrelay.store.repositories.scrobble import ScrobbleStateRepo
-from bookrelay.sync import audible_auth
-from bookrelay.sync.audible_source import MeteredTransport, collect_audible
-from bookrelay.sync.enrich import EnrichJob, EnrichReport, UndoReport
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
 from bookrelay.sync.resolve import Resolver
@@ -69,6 +64,21 @@ from bookrelay.sync.scrobble.tokens import StoredOAuthTokens
 from bookrelay.sync.source_set import SourceSet
 from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
 from bookrelay.sync.wanted import WantedReport, WantedSettings, run_wanted
+
+# Audible (with Pillow and friends) and the audio-tag reader are loaded on first use: most runs need
+# neither, and they would cost a third of the process's memory at start (benchmarks/README.md).
+if TYPE_CHECKING:
+    from bookrelay.connectors.audible import api as audible_api
+    from bookrelay.connectors.audible import session as audible_session
+    from bookrelay.store.repositories import audible_calls as audible_calls_repo
+    from bookrelay.sync import audible_auth, audible_source, enrich
+else:
+    audible_api = lazy_module("bookrelay.connectors.audible.api")
+    audible_session = lazy_module("bookrelay.connectors.audible.session")
+    audible_calls_repo = lazy_module("bookrelay.store.repositories.audible_calls")
+    audible_auth = lazy_module("bookrelay.sync.audible_auth")
+    audible_source = lazy_module("bookrelay.sync.audible_source")
+    enrich = lazy_module("bookrelay.sync.enrich")
 
 USER_AGENT = f"bookrelay/{__version__}"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -450,16 +460,18 @@ def retry_wanted(path: Path | None, user_id: str | None, hardcover_book_id: int)
 # -- Audible ----------------------------------------------------------------------------------------
 
 
-def audible_limits(config: Config) -> AudibleLimits:
+def audible_limits(config: Config) -> audible_calls_repo.AudibleLimits:
     """The Audible limits of the configuration (interval between syncs, requests per UTC day)."""
     settings = config.global_.audible
-    return AudibleLimits(timedelta(minutes=settings.min_interval_minutes), settings.daily_cap)
+    return audible_calls_repo.AudibleLimits(
+        timedelta(minutes=settings.min_interval_minutes), settings.daily_cap
+    )
 
 
-def audible_calls(store: Store) -> AudibleCallRepo:
+def audible_calls(store: Store) -> audible_calls_repo.AudibleCallRepo:
     """The store's Audible counters, on the store's database and clock."""
     # The store's clock is only held by its repositories; tests move it to test the interval.
-    return AudibleCallRepo(store.db, store.users._clock)
+    return audible_calls_repo.AudibleCallRepo(store.db, store.users._clock)
 
 
 def build_audible_collector(
@@ -475,15 +487,15 @@ def build_audible_collector(
         auth_data = audible_auth.load_auth(store, user.id)  # no login: fail before spending the interval
         calls.begin_sync(user.id, limits)
         inner = transport if transport is not None else httpx.AsyncHTTPTransport()
-        session = AudibleSession(
+        session = audible_session.AudibleSession(
             auth_data,
             user=user.id,
             base_url=url,
-            transport=MeteredTransport(inner, lambda: calls.take(user.id, limits)),
+            transport=audible_source.MeteredTransport(inner, lambda: calls.take(user.id, limits)),
             on_auth_changed=audible_auth.auth_saver(store, user.id),
         )
         async with session:
-            return await collect_audible(AudibleApi(session))
+            return await audible_source.collect_audible(audible_api.AudibleApi(session))
 
     return collect
 
@@ -551,8 +563,8 @@ class AudibleStatus:
     """A user's Audible state without secrets: the login, the limits and what they used today."""
 
     login: audible_auth.AudibleLogin | None
-    limits: AudibleLimits
-    usage: AudibleUsage
+    limits: audible_calls_repo.AudibleLimits
+    usage: audible_calls_repo.AudibleUsage
 
 
 def audible_status(path: Path | None, user_id: str | None) -> AudibleStatus:
@@ -605,7 +617,9 @@ def run_doctor(
     return asyncio.run(check_all())
 
 
-def build_enrich_job(config: Config, user: UserConfig, clients: UserClients, store: Store) -> EnrichJob:
+def build_enrich_job(
+    config: Config, user: UserConfig, clients: UserClients, store: Store
+) -> enrich.EnrichJob:
     """The enrich job of one user: their Audiobookshelf, Hardcover and the matching settings."""
     if clients.audiobookshelf is None or user.audiobookshelf is None:
         raise ConfigError(
@@ -619,7 +633,7 @@ def build_enrich_job(config: Config, user: UserConfig, clients: UserClients, sto
         unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
         now=lambda: datetime.now(UTC),
     )
-    return EnrichJob(
+    return enrich.EnrichJob(
         user_id=user.id,
         abs_api=clients.audiobookshelf,
         hardcover=clients.hardcover,
@@ -641,7 +655,7 @@ async def run_enrich(
     scan_dir: Path | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
-) -> EnrichReport:
+) -> enrich.EnrichReport:
     """One enrich run (a dry run unless ``apply``); ``min_score`` defaults to the user's fuzzy link score."""
     user = config.user(_single_user(config, user_id))
     if scan_dir is not None and not await asyncio.to_thread(scan_dir.is_dir):
@@ -664,7 +678,7 @@ async def undo_enrich(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
-) -> UndoReport:
+) -> enrich.UndoReport:
     """Put back what enrich run ``run_id`` replaced, for the user that run belonged to."""
     active = store or open_store(config)
     try:

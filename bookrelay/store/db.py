@@ -9,23 +9,24 @@ halfway through). PostgreSQL needs neither.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from bookrelay.errors import ConfigError, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 BUSY_TIMEOUT_MS = 15_000
 _IMMEDIATE = "bookrelay_begin_immediate"
@@ -150,6 +151,9 @@ def _translated() -> Iterator[None]:
 
 
 def _alembic_config() -> AlembicConfig:
+    # Alembic is imported only when a migration runs: a store that is up to date never loads it.
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     location = resources.files("bookrelay.store") / "migrations"
     cfg.set_main_option("script_location", str(location))
@@ -164,6 +168,8 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
         with lock, engine.begin() as connection:
             cfg = _alembic_config()
             cfg.attributes["connection"] = connection
+            from alembic import command
+
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
         raise ServiceUnavailable(
@@ -176,8 +182,39 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, ``None`` for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+_REVISION_LINE = re.compile(r"^(down_)?revision\b[^=]*=\s*['\"]?([\w-]+|None)['\"]?", re.MULTILINE)
+
+
+def shipped_head() -> str | None:
+    """The newest revision among the package's migration files, read without importing Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in resources.files("bookrelay.store").joinpath("migrations", "versions").iterdir():
+        if not path.name.endswith(".py"):
+            continue
+        for down, value in _REVISION_LINE.findall(path.read_text("utf-8")):
+            (parents if down else revisions).add(value)
+    heads = sorted(revisions - parents)
+    return heads[0] if len(heads) == 1 else None
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database is at the shipped head already (one cheap query; False when unsure)."""
+    head = shipped_head()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except SQLAlchemyError:
+        return False
+    return found == [head]
 
 
 def head_revision() -> str | None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bookrelay.errors import ConfigError
 from bookrelay.store.crypto import SecretBox
-from bookrelay.store.db import Database, create_engine_for, upgrade
+from bookrelay.store.db import Database, create_engine_for, is_current, upgrade
 from bookrelay.store.repositories import (
     Clock,
     ConflictRepo,
@@ -54,7 +54,7 @@ class Store:
         """Open the database at ``url``, bring its schema up to date (unless ``migrate`` is False)."""
         engine = create_engine_for(url)
         try:
-            if migrate:
+            if migrate and not is_current(engine):
                 upgrade(engine)
         except BaseException:
             engine.dispose()

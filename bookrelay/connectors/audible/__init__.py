@@ -1,7 +1,5 @@
-"""The Audible source: the ``audible`` package's async client behind our session, api and mapper."""
+"""The Audible source: the ``audible`` package's async client behind our session (session.py), one method
+per call (api.py), wire shapes (types.py) and the mapper (mapper.py).
 
-from bookrelay.connectors.audible.api import AudibleApi
-from bookrelay.connectors.audible.mapper import map_library, to_source_item, to_source_progress
-from bookrelay.connectors.audible.session import AudibleSession
-
-__all__ = ["AudibleApi", "AudibleSession", "map_library", "to_source_item", "to_source_progress"]
+Import the modules themselves: this package stays empty so that naming it does not load ``audible``.
+"""
