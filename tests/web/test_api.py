@@ -421,5 +421,5 @@ async def test_metrics_app_is_served_at_metrics_without_a_redirect(store) -> Non
 
     app = create_app(web_config(), store, runner=StandInRunner(store), metrics_app=metrics)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        answer = await client.get("/metrics")
+        answer = await client.get("/metrics", headers={"X-Api-Key": API_KEY})  # S2: not open
     assert answer.status_code == 200 and answer.text == "bookrelay_runs_total 3\n"
