@@ -17,10 +17,11 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from bookrelay.sandbox.audiobookshelf import AbsState
+import httpx
+
 from bookrelay.sandbox.demo_data import (
     AUDIO,
-    DEMO_ABS_USER,
+    DEMO_ABS_KEY,
     EBOOK,
     PRINT,
     FixtureBuilder,
@@ -157,23 +158,29 @@ def items_to_change(dataset: BudgetDataset, share: float = 0.01, *, seed: int = 
     return sorted(rng.sample(candidates, min(count, len(candidates))), key=lambda i: i.item_id)
 
 
-def change_progress(abs_state: AbsState, items: list[BudgetItem], *, step: float = 0.05) -> int:
-    """Move these items' progress on by ``step`` (staying below finished) in a running fake ABS.
+def change_progress(http: httpx.Client, items: list[BudgetItem], *, step: float = 0.05) -> int:
+    """Move these items' progress on by ``step`` (staying below finished) in a running sandbox, over HTTP.
 
-    Goes through the fake's own update path (what a player's ``PATCH /api/me/progress/:id`` does);
-    returns how many changed.
+    ``http`` points at the sandbox (``base_url``); as a player would, it reads the user's progress
+    (``GET /abs/api/me/progress``) and sends ``PATCH /abs/api/me/progress/:id`` with the user's API key.
+    Returns how many items the fake accepted.
     """
-    user = next(u for u in abs_state.users.values() if u.username == DEMO_ABS_USER)
-    current = {p.library_item_id: p for p in abs_state.progress_of(user)}
+    auth = {"Authorization": f"Bearer {DEMO_ABS_KEY}"}
+    answer = http.get("/abs/api/me/progress", headers=auth)
+    answer.raise_for_status()
+    current = {p["libraryItemId"]: p for p in answer.json()["mediaProgress"] if not p.get("episodeId")}
     changed = 0
     for item in items:
         record = current.get(item.item_id)
-        if record is None or record.is_finished:
+        if record is None or record["isFinished"]:
             continue
-        fraction = min(0.9, record.progress + step)
-        payload = {"progress": round(fraction, 4), "currentTime": round(fraction * record.duration, 1)}
-        status, _ = abs_state.apply_progress(user, item.item_id, None, payload)
-        changed += status == 200
+        fraction = min(0.9, float(record["progress"]) + step)
+        payload = {
+            "progress": round(fraction, 4),
+            "currentTime": round(fraction * float(record["duration"]), 1),
+        }
+        sent = http.patch(f"/abs/api/me/progress/{item.item_id}", json=payload, headers=auth)
+        changed += sent.status_code == 200
     return changed
 
 

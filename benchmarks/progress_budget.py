@@ -1,10 +1,13 @@
 """How many Hardcover units the progress job spends, against a lower bound, for 100 / 1,000 / 10,000 items.
 
-For each size it runs three syncs through :func:`bookrelay.app.run_progress` against the in-process sandbox
-with a temporary SQLite store: a **first** sync, a sync after **1 % changed** (linked, in-progress items
-moved on in the fake ABS) and a sync with **nothing changed**. Per scenario it prints the Hardcover units
-used (the fake's own count), the lower bound, their ratio, HTTP requests (Hardcover + ABS), wall time, CPU
-time and peak RSS (and the Python heap peak with ``--tracemalloc``).
+For each size the sandbox runs in a process of its own (:mod:`benchmarks.sandbox_process`) and every sync
+runs in a fresh process (:mod:`benchmarks.sync_worker`: ``bookrelay.app.run_progress`` over real HTTP to
+127.0.0.1, a SQLite store in a temporary folder), so the CPU time and peak RSS printed are bookrelay's own;
+the sandbox's are printed apart. Three syncs run one after another: a **first** sync, a sync after **1 %
+changed** (linked, in-progress items moved on through the fake ABS's HTTP API, as a player would) and a
+sync with **nothing changed**. Per scenario: the Hardcover units used (``GET /_sandbox/stats``), the lower
+bound, their ratio, HTTP requests (Hardcover + ABS), wall time, CPU time and peak RSS (and the Python heap
+peak with ``--tracemalloc``).
 
 Lower bound (units a perfect client must spend, given the API: ``_in`` filters take 100 values, every
 top-level field is one unit, and each written book needs its own mutation):
@@ -22,9 +25,9 @@ each (``search`` cannot be batched), so a first sync cannot reach ratio 1.0; the
 that share.
 
 Rate limits must not make this slow: by default the fake and the client get limits so high that nothing
-waits (the units counted are the same). ``--pace`` instead runs in real time with the free plan scaled
-100x (6,000 a minute, burst 1,000, in the fake and in the client) over a few thousand units and reports the
-pace achieved as a share of what the limit allowed, and the number of 429 answers.
+waits (the units counted are the same). ``--pace`` instead runs a first sync in real time with the free
+plan scaled 10x (600 a minute, burst 100, in the fake and in the client) for well over a minute of paced
+traffic and reports the rate achieved after the burst against the allowed rate, and the number of 429s.
 
     .venv/bin/python -m benchmarks.progress_budget --sizes 100,1000
     .venv/bin/python -m benchmarks.progress_budget --pace
@@ -33,12 +36,8 @@ pace achieved as a share of what the limit allowed, and the number of 429 answer
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
-import resource
 import tempfile
-import time
-import tracemalloc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,18 +46,13 @@ from typing import Any
 import httpx
 
 from benchmarks.datasets import UNLIMITED, BudgetDataset, budget_dataset, change_progress, items_to_change
-from bookrelay.app import run_progress
-from bookrelay.config import Config
-from bookrelay.sandbox.demo_data import DEMO_ABS_KEY, DEMO_HARDCOVER_TOKEN
-from bookrelay.sandbox.hardcover.sample import SAMPLE_NOW, FakeClock
-from bookrelay.sandbox.server import Sandbox, build_sandbox
-from bookrelay.store.facade import Store
-from bookrelay.sync.report import ProgressReport
+from benchmarks.sandbox_process import SandboxProcess
+from benchmarks.sync_worker import USER, WorkerResult, bench_config, run_worker
 
-HC_URL = "http://sandbox/hardcover/v1/graphql"
-ABS_URL = "http://sandbox/abs"
-USER = "bench"
-PACE_LIMITS = {"per_minute": 6000, "burst": 1000, "daily": 1_000_000_000, "max_top_level": 5}
+__all__ = ["USER", "bench_config"]  # the matching benchmark configures its in-process runs the same way
+
+PACE_LIMITS = {"per_minute": 600, "burst": 100, "daily": 1_000_000_000, "max_top_level": 5}
+PACE_ITEMS = 500  # about 1,050 units: the burst plus ~95 s of paced traffic at 10 units a second
 SHELF_PAGE = ID_BATCH = 100
 
 
@@ -80,7 +74,7 @@ class Bound:
 
 @dataclass(frozen=True, slots=True)
 class ScenarioResult:
-    """What one sync of one library size cost."""
+    """What one sync of one library size cost: Hardcover traffic, bookrelay's process, the sandbox's."""
 
     size: int
     scenario: str
@@ -89,43 +83,24 @@ class ScenarioResult:
     searches: int
     hc_requests: int
     abs_requests: int
-    wall_s: float
-    cpu_s: float
-    peak_rss_mb: float
-    heap_peak_mb: float | None
-    written: int
-    error: str | None
+    worker: WorkerResult
+    sandbox_cpu_s: float
+    sandbox_rss_mb: float
 
     @property
     def ratio(self) -> float | None:
         """Units used over the lower bound (None when the bound is 0)."""
         return self.units / self.bound.total if self.bound.total else None
 
+    @property
+    def error(self) -> str | None:
+        """The sync's error, if it stopped."""
+        return self.worker.error
 
-def bench_config(db: Path, limits: dict[str, int]) -> Config:
-    """A one-user configuration pointing at the in-process sandbox, with these Hardcover limits."""
-    return Config.model_validate(
-        {
-            "global": {
-                "database": f"sqlite:///{db}",
-                "secret_key_file": str(db.with_suffix(".key")),
-                "workers": 1,
-                "hardcover": {
-                    "url": HC_URL,
-                    "per_minute": limits["per_minute"],
-                    "burst": limits["burst"],
-                    "daily": limits["daily"],
-                },
-            },
-            "users": [
-                {
-                    "id": USER,
-                    "hardcover": {"token": DEMO_HARDCOVER_TOKEN},
-                    "audiobookshelf": {"url": ABS_URL, "api_key": DEMO_ABS_KEY},
-                }
-            ],
-        }
-    )
+    @property
+    def written(self) -> int:
+        """Books the sync wrote."""
+        return self.worker.written
 
 
 def first_sync_bound(dataset: BudgetDataset, shelf_entries: int = 0) -> Bound:
@@ -148,163 +123,159 @@ def changed_sync_bound(changed: int) -> Bound:
     return Bound(1, math.ceil(changed / SHELF_PAGE), 0, 0, changed)
 
 
-class _Meter:
-    """Wall time, CPU time, peak RSS and (optionally) the Python heap peak around one scenario."""
+def prepared_store(db: Path) -> Path:
+    """Create and migrate the SQLite store at ``db`` here, as ``bookrelay db upgrade`` would before a first
+    sync, so that the measured syncs open an up-to-date store (Alembic's one-time cost is not a sync's)."""
+    from bookrelay.store.facade import Store
 
-    def __init__(self, heap: bool) -> None:
-        self.heap = heap
-
-    def __enter__(self) -> _Meter:
-        if self.heap:
-            tracemalloc.start()
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wall = time.perf_counter() - self.wall
-        self.cpu = time.process_time() - self.cpu
-        self.rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-        self.heap_mb: float | None = None
-        if self.heap:
-            self.heap_mb = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
+    Store.open(f"sqlite:///{db}", secret_key=None).close()
+    return db
 
 
-async def _sync(config: Config, sandbox: Sandbox, store: Store) -> ProgressReport:
-    transport = httpx.ASGITransport(app=sandbox.app)
-    [report] = await run_progress(config, [USER], transport=transport, store=store)
-    return report
-
-
-async def run_scenarios(
-    size: int, *, seed: int = 0, heap: bool = False, db_dir: str | None = None
+def run_scenarios(
+    size: int, *, seed: int = 0, trace_top: int = 0, db_dir: str | None = None
 ) -> list[ScenarioResult]:
     """The three syncs (first, 1 % changed, nothing changed) of a library of ``size`` items.
 
-    The SQLite store lives in a temporary folder under ``db_dir`` (default: the system's temp folder).
+    The SQLite store lives in a temporary folder under ``db_dir`` (default: the system's temp folder);
+    ``trace_top`` > 0 runs the syncs under tracemalloc and keeps that many top allocation sites.
     """
     dataset = budget_dataset(size, seed=seed)
-    clock = FakeClock(SAMPLE_NOW)
-    sandbox = build_sandbox(dataset.fixture, clock=clock)
     searches = dataset.count("title") + dataset.count("absent")
+    to_change = items_to_change(dataset, 0.01, seed=seed + 1)
+    first = first_sync_bound(dataset)
     results: list[ScenarioResult] = []
-    with tempfile.TemporaryDirectory(prefix="bookrelay-bench-", dir=db_dir) as tmp:
-        config = bench_config(Path(tmp) / "bench.db", UNLIMITED)
-        store = Store.open(config.database_url, secret_key=None)
-        try:
-            plan = [
-                ("first", first_sync_bound(dataset), searches, None),
-                ("1% changed", None, 0, items_to_change(dataset, 0.01, seed=seed + 1)),
-                ("unchanged", changed_sync_bound(0), 0, None),
-            ]
-            for name, bound, expected_searches, to_change in plan:
-                clock.advance(86_400)
-                if to_change is not None:
-                    bound = changed_sync_bound(change_progress(sandbox.audiobookshelf, to_change))
-                assert bound is not None
-                results.append(
-                    await _measure(size, name, bound, expected_searches, config, sandbox, store, heap)
-                )
-        finally:
-            store.close()
+    with (
+        tempfile.TemporaryDirectory(prefix="bookrelay-bench-", dir=db_dir) as tmp,
+        SandboxProcess(dataset.fixture) as sandbox,
+        httpx.Client(base_url=sandbox.base_url, timeout=60.0) as http,
+    ):
+        del dataset  # the child holds the fixture; the labels needed are taken above
+        db = prepared_store(Path(tmp) / "bench.db")
+        for name in ("first", "1% changed", "unchanged"):
+            bound, expected_searches = changed_sync_bound(0), 0
+            if name == "first":
+                bound, expected_searches = first, searches
+            elif name == "1% changed":
+                bound = changed_sync_bound(change_progress(http, to_change))
+            results.append(_measure(sandbox, db, size, name, bound, expected_searches, trace_top))
     return results
 
 
-async def _measure(
-    size: int,
-    name: str,
-    bound: Bound,
-    searches: int,
-    config: Config,
-    sandbox: Sandbox,
-    store: Store,
-    heap: bool,
+def _measure(
+    sandbox: SandboxProcess, db: Path, size: int, name: str, bound: Bound, searches: int, trace_top: int
 ) -> ScenarioResult:
-    hc_before, abs_before = sandbox.hardcover.stats(), sandbox.audiobookshelf.stats()
-    with _Meter(heap) as meter:
-        report = await _sync(config, sandbox, store)
-    hc_after, abs_after = sandbox.hardcover.stats(), sandbox.audiobookshelf.stats()
+    before, child_before = sandbox.stats(), sandbox.usage()
+    worker = run_worker(sandbox.base_url, db, UNLIMITED, trace_top=trace_top)
+    after, child_after = sandbox.stats(), sandbox.usage()
+    hc, abs_ = "hardcover", "audiobookshelf"
     return ScenarioResult(
         size=size,
         scenario=name,
-        units=hc_after["units"] - hc_before["units"],
+        units=after[hc]["units"] - before[hc]["units"],
         bound=bound,
         searches=searches,
-        hc_requests=hc_after["requests"] - hc_before["requests"],
-        abs_requests=abs_after["requests"] - abs_before["requests"],
-        wall_s=meter.wall,
-        cpu_s=meter.cpu,
-        peak_rss_mb=meter.rss_mb,
-        heap_peak_mb=meter.heap_mb,
-        written=report.written,
-        error=report.error,
+        hc_requests=after[hc]["requests"] - before[hc]["requests"],
+        abs_requests=after[abs_]["requests"] - before[abs_]["requests"],
+        worker=worker,
+        sandbox_cpu_s=child_after.cpu_s - child_before.cpu_s,
+        sandbox_rss_mb=child_after.peak_rss_mb,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class PaceResult:
-    """A real-time run under scaled limits: how close the client came to the allowed rate."""
+    """A real-time first sync under scaled limits: the rate achieved after the burst, and 429s."""
 
     items: int
     units: int
-    wall_s: float
     per_minute: int
     burst: int
     rate_limited: int
+    paced_units: int  # units spent after the first ``burst`` units
+    paced_s: float  # from the request that used up the burst to the last request
+    wall_s: float
     error: str | None
 
     @property
-    def allowed(self) -> float:
-        """Units the limit allowed in the run's wall time: the burst plus the refill."""
-        return self.burst + self.per_minute / 60 * self.wall_s
+    def allowed_rate(self) -> float:
+        """Units a second the limit refills."""
+        return self.per_minute / 60
+
+    @property
+    def achieved_rate(self) -> float:
+        """Units a second spent after the burst."""
+        return self.paced_units / self.paced_s if self.paced_s > 0 else 0.0
 
     @property
     def share(self) -> float:
-        """Units used over units allowed (1.0: the client ran at the limit)."""
-        return self.units / self.allowed if self.allowed else 0.0
+        """Achieved over allowed rate (1.0: the client ran at the limit)."""
+        return self.achieved_rate / self.allowed_rate
 
 
-async def run_pace(items: int = 1500, *, seed: int = 0, limits: dict[str, int] | None = None) -> PaceResult:
-    """A first sync of ``items`` in real time with the free plan scaled 100x in the fake and the client."""
+def paced_window(timeline: Sequence[tuple[float, int, int]], burst: int) -> tuple[int, float]:
+    """(units, seconds) from the request that took the running count past ``burst`` to the last one.
+
+    ``timeline`` is the sandbox's per-request (finished at, running units, status) record.
+    """
+    accepted = [(t, units) for t, units, status in timeline if status != 429]
+    start = next((i for i, (_, units) in enumerate(accepted) if units >= burst), None)
+    if start is None or start == len(accepted) - 1:
+        return 0, 0.0
+    (t0, u0), (t1, u1) = accepted[start], accepted[-1]
+    return u1 - u0, t1 - t0
+
+
+def run_pace(items: int = PACE_ITEMS, *, seed: int = 0, limits: dict[str, int] | None = None) -> PaceResult:
+    """A real-time first sync of ``items`` under ``limits`` (default: the free plan x10), fake and client."""
     limits = dict(limits or PACE_LIMITS)
     dataset = budget_dataset(items, seed=seed, limits=limits)
-    sandbox = build_sandbox(dataset.fixture)  # real time: the fake's bucket refills by the wall clock
-    with tempfile.TemporaryDirectory(prefix="bookrelay-pace-") as tmp:
-        config = bench_config(Path(tmp) / "pace.db", limits)
-        store = Store.open(config.database_url, secret_key=None)
-        try:
-            start = time.perf_counter()
-            report = await _sync(config, sandbox, store)
-            wall = time.perf_counter() - start
-        finally:
-            store.close()
-    stats = sandbox.hardcover.stats()
+    with (
+        tempfile.TemporaryDirectory(prefix="bookrelay-pace-") as tmp,
+        SandboxProcess(dataset.fixture) as sandbox,
+    ):
+        worker = run_worker(sandbox.base_url, prepared_store(Path(tmp) / "pace.db"), limits)
+        stats, timeline = sandbox.stats()["hardcover"], sandbox.timeline()
+    paced_units, paced_s = paced_window(timeline, limits["burst"])
     return PaceResult(
-        items,
-        stats["units"],
-        wall,
-        limits["per_minute"],
-        limits["burst"],
-        stats["rate_limited"],
-        report.error,
+        items=items,
+        units=stats["units"],
+        per_minute=limits["per_minute"],
+        burst=limits["burst"],
+        rate_limited=stats["rate_limited"],
+        paced_units=paced_units,
+        paced_s=paced_s,
+        wall_s=worker.wall_s,
+        error=worker.error,
     )
 
 
 def format_results(results: Sequence[ScenarioResult]) -> str:
-    """A fixed-width table of scenario results."""
+    """A fixed-width table of scenario results (bookrelay's process first, then the sandbox's)."""
     head = (
         f"{'items':>6} {'scenario':<11} {'units':>6} {'bound':>6} {'ratio':>6} {'search':>6} "
-        f"{'hc req':>6} {'abs req':>7} {'wall s':>7} {'cpu s':>7} {'rss MB':>7} {'heap MB':>7}  note"
+        f"{'hc req':>6} {'abs req':>7} {'wall s':>7} {'cpu s':>7} {'rss MB':>7} {'heap MB':>7} "
+        f"{'fake cpu':>8} {'fake MB':>7}  note"
     )
     lines = [head]
     for r in results:
+        w = r.worker
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "n/a"
-        heap = f"{r.heap_peak_mb:.1f}" if r.heap_peak_mb is not None else "-"
+        heap = f"{w.heap_peak_mb:.1f}" if w.heap_peak_mb is not None else "-"
         lines.append(
             f"{r.size:>6} {r.scenario:<11} {r.units:>6} {r.bound.total:>6} {ratio:>6} {r.searches:>6} "
-            f"{r.hc_requests:>6} {r.abs_requests:>7} {r.wall_s:>7.2f} {r.cpu_s:>7.2f} {r.peak_rss_mb:>7.0f} "
-            f"{heap:>7}  {r.error or f'written {r.written}'}"
+            f"{r.hc_requests:>6} {r.abs_requests:>7} {w.wall_s:>7.2f} {w.cpu_s:>7.2f} {w.peak_rss_mb:>7.1f} "
+            f"{heap:>7} {r.sandbox_cpu_s:>8.2f} {r.sandbox_rss_mb:>7.0f}  {w.error or f'written {w.written}'}"
         )
+    if results:
+        w = results[0].worker
+        lines.append(
+            f"(bookrelay process: {w.rss_start_mb:.0f} MB at start, {w.rss_imported_mb:.0f} MB imported)"
+        )
+    for r in results:
+        if r.worker.top_allocations:
+            lines.append(f"top live allocations at the end of '{r.scenario}' ({r.size} items):")
+            lines.extend("  " + line for line in r.worker.top_allocations)
     return "\n".join(lines)
 
 
@@ -312,8 +283,9 @@ def format_pace(result: PaceResult) -> str:
     """The pace run in words."""
     return (
         f"pace: {result.items} items, {result.units} units in {result.wall_s:.1f}s under "
-        f"{result.per_minute}/min burst {result.burst}: {result.share:.0%} of the allowed "
-        f"{result.allowed:.0f} units, {result.rate_limited} answers 429"
+        f"{result.per_minute}/min burst {result.burst}: after the burst {result.paced_units} units in "
+        f"{result.paced_s:.1f}s = {result.achieved_rate:.2f}/s of {result.allowed_rate:.2f}/s allowed "
+        f"({result.share:.1%}), {result.rate_limited} answers 429"
         + (f", error: {result.error}" if result.error else "")
     )
 
@@ -322,18 +294,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line (``--sizes``, ``--pace``, ``--db-dir``…), run, print; 1 on a failed run."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--sizes", default="100,1000,10000", help="library sizes, comma-separated")
-    parser.add_argument("--pace", action="store_true", help="real-time pace run under 100x limits instead")
-    parser.add_argument("--pace-items", type=int, default=1500)
-    parser.add_argument("--tracemalloc", action="store_true", help="also the Python heap peak (slower)")
+    parser.add_argument("--pace", action="store_true", help="real-time pace run under 10x limits instead")
+    parser.add_argument("--pace-items", type=int, default=PACE_ITEMS)
+    parser.add_argument(
+        "--tracemalloc", type=int, default=0, metavar="N", help="heap peak and N top sites (slower)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--db-dir", help="folder for the temporary SQLite store (e.g. /dev/shm: no fsync)")
     args = parser.parse_args(argv)
     if args.pace:
-        print(format_pace(asyncio.run(run_pace(args.pace_items, seed=args.seed))))
-        return 0
+        pace = run_pace(args.pace_items, seed=args.seed)
+        print(format_pace(pace))
+        return 0 if pace.error is None else 1
     all_results: list[Any] = []
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
-        results = asyncio.run(run_scenarios(size, seed=args.seed, heap=args.tracemalloc, db_dir=args.db_dir))
+        results = run_scenarios(size, seed=args.seed, trace_top=args.tracemalloc, db_dir=args.db_dir)
         all_results.extend(results)
         print(format_results(results), flush=True)
     return 0 if all(r.error is None for r in all_results) else 1

@@ -86,7 +86,9 @@ class SandboxProcess:
         path.write_text(json.dumps(self._fixture), "utf-8")
         self._fixture = {}  # the child owns the data now: do not keep a second copy alive here
         self.port = free_port()
-        command = [sys.executable, "-m", "benchmarks.sandbox_process", str(path), str(self.port)]
+        command = [
+            sys.executable, "-m", "benchmarks.sandbox_process", str(path), str(self.port), str(os.getpid())
+        ]  # fmt: skip
         self._proc = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent)
         try:
             self._wait_ready()
@@ -106,7 +108,9 @@ class SandboxProcess:
                 return
             except httpx.TransportError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"the sandbox did not answer within {self._ready_timeout:.0f}s") from None
+                    raise RuntimeError(
+                        f"the sandbox did not answer within {self._ready_timeout:.0f}s"
+                    ) from None
                 time.sleep(0.05)  # polling a child that is still loading, not a timing assumption
 
     def __exit__(
@@ -141,8 +145,23 @@ class SandboxProcess:
         return process_usage(self.pid)
 
 
-def serve(fixture_path: Path, port: int) -> None:
-    """The child: build the sandbox from the fixture file and serve it (plus the timeline) on loopback."""
+def _exit_with(parent: int) -> None:
+    """Stop this child when the benchmark that started it is gone (killed before it could stop us)."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def serve(fixture_path: Path, port: int, parent: int | None = None) -> None:
+    """The child: build the sandbox from the fixture file and serve it (plus the timeline) on loopback;
+    with ``parent``, exit when that process is gone."""
+    if parent is not None:
+        _exit_with(parent)
     import uvicorn
     from starlette.requests import Request
     from starlette.responses import JSONResponse
@@ -180,4 +199,4 @@ def serve(fixture_path: Path, port: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]), int(sys.argv[2]))
+    serve(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)

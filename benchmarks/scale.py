@@ -11,7 +11,7 @@ user is queued, then W worker processes (``bookrelay worker --until-empty``) wor
   listened position; every queued job must have succeeded once.
 
 Rate limits are scaled: the free plan's 60 a minute with a burst of 10 becomes ``60*scale`` a minute with
-a burst of ``10*scale``, in the fake and in the client, so a minute lasts ``60/scale`` seconds.
+the same burst of 10, in the fake and in the client: a minute lasts ``60/scale`` seconds.
 
     .venv/bin/python -m benchmarks.scale --users 1000 --books 200 --workers 1,2,4
     .venv/bin/python -m benchmarks.scale --users 40 --books 50 --workers 1,2      # a quick look
@@ -192,7 +192,11 @@ def serve_shard(fixture_path: Path, port: int) -> None:
     app = Starlette(
         routes=[Route("/_bench/sent", sent_units), Route("/_bench/check", check), Mount("/", app=recorder)]
     )
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # Idle keep-alive connections stay open for 2 min: with 5 s (uvicorn's default) a paced client
+    # races the server closing them, which a write must treat as "may have happened".
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, timeout_keep_alive=120
+    )
 
 
 # -- the parent: one configuration per worker count -------------------------------------------------
@@ -241,7 +245,8 @@ def one_configuration(args: argparse.Namespace, workers: int, folder: Path) -> d
     admin(f"CREATE DATABASE {db}")
     admin(f"ALTER DATABASE {db} SET synchronous_commit = off")
     url = PG.format(db)
-    limits = {"per_minute": 60 * args.scale, "burst": 10 * args.scale, "daily": 1_000_000, "max_top_level": 5}
+    # Time runs ``scale`` times faster: the refill rate is scaled, the bucket (burst) is not.
+    limits = {"per_minute": 60 * args.scale, "burst": 10, "daily": 1_000_000, "max_top_level": 5}
     shards: list[tuple[subprocess.Popen[bytes], str]] = []
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -318,11 +323,22 @@ def one_configuration(args: argparse.Namespace, workers: int, folder: Path) -> d
                     stderr=subprocess.DEVNULL,
                 )
             )
-        wall = time.monotonic()
+        wall, busy_before = time.monotonic(), machine_busy()
+        shard_cpu_before = sum(process_cpu(proc.pid) for proc, _ in shards)
+        postgres_before = postgres_cpu()
+        worker_cpu = 0.0
         for proc in procs:
-            proc.wait()
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            worker_cpu += usage.ru_utime + usage.ru_stime
         wall = time.monotonic() - wall
-        return collect(args, url, shards[0][1], workers, queued, wall)
+        cpu = {
+            "workers": worker_cpu,
+            "sandbox": sum(process_cpu(proc.pid) for proc, _ in shards) - shard_cpu_before,
+            "machine": machine_busy() - busy_before,
+            "postgres": postgres_cpu() - postgres_before,
+        }
+        return collect(args, url, shards[0][1], workers, queued, wall) | cpu_figures(cpu, wall, args.users)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -333,6 +349,55 @@ def one_configuration(args: argparse.Namespace, workers: int, folder: Path) -> d
         admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all processes, all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far."""
+    parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds PostgreSQL has used: its live processes plus what the postmaster reaped from ended ones."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+        if name != "postgres":
+            continue
+        parts = rest.split()
+        total += int(parts[11]) + int(parts[12])
+        if parts[1] == "1" or (
+            Path(f"/proc/{parts[1]}/comm").exists()
+            and "postgres" not in Path(f"/proc/{parts[1]}/comm").read_text()
+        ):
+            total += int(parts[13]) + int(parts[14])  # the postmaster: its reaped backends
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_figures(cpu: dict[str, float], wall: float, jobs: int) -> dict[str, Any]:
+    """Where the machine's CPU went while the workers ran: ours (workers, sandbox) and the rest
+    (PostgreSQL and whatever else runs on the machine)."""
+    return {
+        "worker_cpu_seconds": round(cpu["workers"], 1),
+        "worker_cpu_per_job": round(cpu["workers"] / max(jobs, 1), 2),
+        "sandbox_cpu_seconds": round(cpu["sandbox"], 1),
+        "postgres_cpu_seconds": round(cpu["postgres"], 1),
+        "other_cpu_seconds": round(cpu["machine"] - cpu["workers"] - cpu["sandbox"] - cpu["postgres"], 1),
+        "cores_busy": round(cpu["machine"] / wall, 2) if wall else 0.0,
+    }
+
+
 def collect(
     args: argparse.Namespace, url: str, hardcover: str, workers: int, queued: float, wall: float
 ) -> dict[str, Any]:
@@ -341,8 +406,10 @@ def collect(
         span = conn.execute(
             "SELECT extract(epoch FROM max(at) FILTER (WHERE type = 'succeeded') - min(at)"
             " FILTER (WHERE type = 'started')) FROM procrastinate_events"
-        ).scalar()
-        starts = conn.execute("SELECT count(*) FROM procrastinate_events WHERE type = 'started'").scalar()
+        ).fetchone()[0]  # type: ignore[index]
+        starts = conn.execute("SELECT count(*) FROM procrastinate_events WHERE type = 'started'").fetchone()[
+            0
+        ]  # type: ignore[index]
         runs = conn.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
     window = 60.0 / args.scale
     peaks: list[float] = []
@@ -354,7 +421,7 @@ def collect(
             rate_limited += checked["rate_limited"]
             for user, times in sent.items():
                 if user != "?":
-                    peaks.append(peak_in_window([(t, n) for t, n in times], window) / args.scale)
+                    peaks.append(peak_in_window([(t, n) for t, n in times], window))
             for user in {u for u in sent if u != "?"} | set(checked["entries"]):
                 number = int(user[1:])
                 entries = checked["entries"].get(user, {})
@@ -436,7 +503,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f" peak {result['peak_units_per_minute']} units per user-minute"
                 f" (limit 60 + burst 10), 429s {result['rate_limited_429']}; lost {result['lost']},"
                 f" duplicates {result['duplicates']}, misplaced {result['misplaced']}; jobs {result['jobs']},"
-                f" starts {result['starts']}",
+                f" starts {result['starts']}; CPU s: workers {result['worker_cpu_seconds']}"
+                f" ({result['worker_cpu_per_job']}/job), sandbox {result['sandbox_cpu_seconds']},"
+                f" PostgreSQL {result['postgres_cpu_seconds']}, others {result['other_cpu_seconds']};"
+                f" cores busy {result['cores_busy']}/{os.cpu_count()}",
                 flush=True,
             )
     if args.json:

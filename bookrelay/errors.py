@@ -106,6 +106,15 @@ class BadResponse(BookrelayError):
     http_status = 502
 
 
+def kind_of(error: BaseException) -> str | None:
+    """The name of the class of this tree an error belongs to (``AmbiguousWrite`` → ``ServiceUnavailable``
+    when that is its nearest class defined here); None for a foreign error."""
+    for cls in type(error).__mro__:
+        if cls.__module__ == __name__ and cls is not BookrelayError:
+            return cls.__name__
+    return None
+
+
 def exit_code_for(error: BaseException) -> int:
     """The process exit code for an error; 1 for anything unexpected."""
     return error.exit_code if isinstance(error, BookrelayError) else 1

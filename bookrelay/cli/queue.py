@@ -21,7 +21,7 @@ def worker(
     config: ConfigOption = None,
     concurrency: Annotated[
         int, typer.Option(min=1, max=256, help="Users synced at once by this process.")
-    ] = 4,
+    ] = 8,
     metrics_port: Annotated[
         int, typer.Option(min=0, max=65535, help="Port of this worker's /metrics (0: none).")
     ] = 9464,

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
+from procrastinate.worker import Worker
 from prometheus_client import Gauge
 
 from bookrelay.queue.runner import WorkerRuntime
@@ -60,7 +62,10 @@ class WorkerOptions:
     check_every: float = 15.0  # seconds between looks for stalled runs and at the queue's depth
     wait: bool = True  # False: stop once the queue is empty (benchmarks, tests)
     install_signal_handlers: bool = True
-    graceful_seconds: float = 25.0  # on SIGTERM, how long running runs may finish
+    # On SIGTERM (or an empty queue with ``wait`` False) running runs finish; None: however long they
+    # take. procrastinate would mark a run cut short "aborted" and never run it again, whereas a worker
+    # killed after its grace period (Kubernetes) leaves it to the stalled-run retry of the others.
+    graceful_seconds: float | None = None
 
 
 async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
@@ -93,14 +98,13 @@ async def run_worker(
 ) -> None:
     """Work the queue until stopped (SIGINT/SIGTERM), or until it is empty when ``options.wait`` is
     False; alongside, take back stalled runs and record the queue's depth every ``check_every`` s."""
-    import time
-
     now = clock or time.time
     async with app.open_async():
         watcher = asyncio.create_task(_watch(app, options, status, sleep, now), name="bookrelay-stalled")
         try:
             while True:
-                await app.run_worker_async(
+                worker = Worker(
+                    app,
                     queues=[QUEUE],
                     concurrency=options.concurrency,
                     name=options.name or "bookrelay",
@@ -111,6 +115,13 @@ async def run_worker(
                     additional_context={RUNTIME_KEY: runtime},
                     install_signal_handlers=options.install_signal_handlers,
                 )
+                alive = asyncio.create_task(_keep_alive(app, worker, options.heartbeat, sleep))
+                try:
+                    await worker.run()
+                finally:
+                    alive.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await alive
                 # Without waiting, procrastinate stops at the first empty fetch, also when a run only
                 # waited for its user's lock: go on while runs are due or running anywhere.
                 if options.wait or status is None:
@@ -123,6 +134,21 @@ async def run_worker(
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+
+
+async def _keep_alive(
+    app: procrastinate.App, worker: Worker, every: float, sleep: Callable[[float], Awaitable[Any]]
+) -> None:
+    """Send the worker's heartbeat for as long as it lives. procrastinate stops its own heartbeat when a
+    shutdown begins, while runs may still be finishing: after ``stalled_after`` the other workers would
+    take those runs back and run them a second time beside the first."""
+    while True:
+        await sleep(every)
+        if worker.worker_id is not None:
+            try:
+                await app.job_manager.update_heartbeat(worker.worker_id)
+            except Exception:  # a missed beat is not fatal; the next one may pass
+                log.exception("sending the worker's heartbeat failed")
 
 
 async def _watch(

@@ -17,7 +17,7 @@ from bookrelay.domain.actions import Action, AddToShelf, MarkFinished, SetProgre
 from bookrelay.domain.models import Read, Status, UserBook
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemWrites:
     """The writes of one item, and what came back."""
 

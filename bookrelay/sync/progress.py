@@ -21,7 +21,7 @@ from bookrelay.domain.models import UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
 from bookrelay.domain.sources import BookReport, merge_by_book
-from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted
+from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted, kind_of
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Link, LinkStatus, OutboxState, RunStatus
 from bookrelay.sync.apply import ItemWrites, apply_writes
@@ -85,9 +85,9 @@ class ProgressJob:
         try:
             await self._run(report, dry_run=dry_run, limit=limit, force=force)
         except (AuthError, QuotaExhausted) as exc:
-            report.error, report.error_kind = str(exc), type(exc).__name__
+            report.error, report.error_kind = str(exc), kind_of(exc)
         except BookrelayError as exc:
-            report.error, report.error_kind = str(exc), type(exc).__name__
+            report.error, report.error_kind = str(exc), kind_of(exc)
         finally:
             report.units_spent = session.budget.units_spent - units_before
             report.requests = session.budget.requests_sent - requests_before

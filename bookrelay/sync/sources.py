@@ -43,6 +43,18 @@ class SourceEntry:
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:32]
 
 
+async def _book_progress(api: AbsApi) -> dict[str, SourceProgress]:
+    """The user's book progress by item id; the ``/api/me`` wire dict is dropped on return."""
+    progress_by_item: dict[str, SourceProgress] = {}
+    for raw in (await api.me()).get("mediaProgress", []):
+        if is_episode_progress(raw):
+            continue
+        progress = map_progress(raw)
+        if progress is not None:
+            progress_by_item[progress.item_id] = progress
+    return progress_by_item
+
+
 async def collect_audiobookshelf(
     api: AbsApi, *, include: Sequence[str] = (), exclude: Sequence[str] = ()
 ) -> list[SourceEntry]:
@@ -50,24 +62,19 @@ async def collect_audiobookshelf(
 
     One ``/api/me`` for all progress, one ``/api/libraries``, and the items fetched in batches.
     """
-    me = await api.me()
-    progress_by_item: dict[str, SourceProgress] = {}
-    for raw in me.get("mediaProgress", []):
-        if is_episode_progress(raw):
-            continue
-        progress = map_progress(raw)
-        if progress is not None:
-            progress_by_item[progress.item_id] = progress
+    progress_by_item = await _book_progress(api)
     if not progress_by_item:
         return []
     libraries = {lib["id"] for lib in await api.book_libraries(list(include) or None, list(exclude) or None)}
     entries: list[SourceEntry] = []
-    for raw_item in await api.items_batch(sorted(progress_by_item)):
-        item = map_item(raw_item)
-        if item is None or (item.library_id is not None and item.library_id not in libraries):
-            continue
-        progress = progress_by_item.get(item.item_id)
-        if progress is not None:
-            entries.append(SourceEntry(item, progress))
+    # Mapped chunk by chunk: only the small domain objects outlive an answer, never all wire items at once.
+    async for chunk in api.items_batch_chunks(sorted(progress_by_item)):
+        for raw_item in chunk:
+            item = map_item(raw_item)
+            if item is None or (item.library_id is not None and item.library_id not in libraries):
+                continue
+            progress = progress_by_item.get(item.item_id)
+            if progress is not None:
+                entries.append(SourceEntry(item, progress))
     entries.sort(key=lambda e: (e.item.title.casefold(), e.item.item_id))
     return entries

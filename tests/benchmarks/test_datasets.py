@@ -1,5 +1,6 @@
 """The benchmark datasets have the promised shape, and both benchmark scripts run end to end on a small
-library and return their figures."""
+library and return their figures (the budget benchmark with the sandbox and each sync in processes of
+their own, as on a real machine)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ from benchmarks.progress_budget import (
     first_sync_bound,
     format_pace,
     format_results,
+    paced_window,
     run_pace,
     run_scenarios,
 )
+from benchmarks.sandbox_process import SandboxProcess
 from bookrelay.domain.identifiers import normalize_asin, normalize_isbn
 from bookrelay.sandbox.demo_data import DEMO_ABS_KEY
-from bookrelay.sandbox.server import build_sandbox
 from bookrelay.sync.report import ProgressReport
 
 SMOKE = 20
@@ -66,22 +68,23 @@ def test_budget_dataset_is_seeded() -> None:
     assert budget_dataset(SMOKE, seed=3).fixture != budget_dataset(SMOKE, seed=4).fixture
 
 
-async def test_change_progress_moves_items_on_in_the_fake() -> None:
+def test_change_progress_moves_items_on_in_the_fake_over_http() -> None:
     dataset = budget_dataset(SMOKE)
-    sandbox = build_sandbox(dataset.fixture)
     chosen = items_to_change(dataset, 0.1)
     assert chosen and all(i.kind != "absent" and not i.finished for i in chosen)
+    with SandboxProcess(dataset.fixture) as sandbox, httpx.Client(base_url=sandbox.base_url) as http:
 
-    async def fractions() -> dict[str, float]:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox"
-        ) as http:
-            me = await http.get("/abs/api/me", headers={"Authorization": f"Bearer {DEMO_ABS_KEY}"})
-        return {p["libraryItemId"]: p["progress"] for p in me.json()["mediaProgress"]}
+        def fractions() -> dict[str, float]:
+            me = http.get("/abs/api/me", headers={"Authorization": f"Bearer {DEMO_ABS_KEY}"})
+            return {p["libraryItemId"]: p["progress"] for p in me.json()["mediaProgress"]}
 
-    before = await fractions()
-    assert change_progress(sandbox.audiobookshelf, chosen) == len(chosen)
-    after = await fractions()
+        before = fractions()
+        writes_before = sandbox.stats()["audiobookshelf"]["writes"]
+        assert change_progress(http, chosen) == len(chosen)
+        after = fractions()
+        assert sandbox.stats()["audiobookshelf"]["writes"] == writes_before + len(
+            chosen
+        )  # PATCHes, as a player
     for item in chosen:
         assert after[item.item_id] > before[item.item_id]
     untouched = set(before) - {i.item_id for i in chosen}
@@ -153,26 +156,34 @@ def test_bounds_follow_the_definition() -> None:
     assert changed_sync_bound(150).total == 1 + 2 + 150
 
 
-async def test_progress_budget_smoke_run_returns_every_figure() -> None:
-    results = await run_scenarios(SMOKE)
+def test_progress_budget_smoke_run_measures_each_sync_in_its_own_process() -> None:
+    results = run_scenarios(SMOKE)
     assert [r.scenario for r in results] == ["first", "1% changed", "unchanged"]
     first, changed, unchanged = results
     assert all(r.error is None for r in results)
     assert first.units > 0 and first.hc_requests > 0 and first.abs_requests > 0
     assert first.written == 19  # every findable item gets its progress
-    assert changed.bound.changed_books == 1 and changed.units > 0
+    assert changed.bound.changed_books == 1 and changed.units == changed.bound.total  # moved on over HTTP
     assert unchanged.units == 0 and unchanged.ratio is None
-    assert all(r.wall_s > 0 and r.cpu_s > 0 and r.peak_rss_mb > 0 for r in results)
+    for r in results:  # bookrelay's own process: the sandbox's CPU and memory are counted apart
+        assert r.worker.wall_s > 0 and r.worker.cpu_s > 0 and r.sandbox_cpu_s > 0
+        assert r.worker.rss_start_mb < r.worker.rss_imported_mb <= r.worker.peak_rss_mb
     table = format_results(results)
-    assert "first" in table and "unchanged" in table
+    assert "first" in table and "unchanged" in table and "fake cpu" in table
 
 
-async def test_pace_smoke_run_reports_share_and_429s() -> None:
-    limits = {"per_minute": 600_000, "burst": 1000, "daily": 1_000_000, "max_top_level": 5}
-    result = await run_pace(SMOKE, limits=limits)
+def test_paced_window_starts_where_the_burst_is_used_up() -> None:
+    timeline = [(0.0, 5, 200), (0.1, 10, 200), (0.2, 10, 429), (1.1, 20, 200), (2.1, 30, 200)]
+    assert paced_window(timeline, burst=10) == (20, 2.0)
+    assert paced_window(timeline, burst=100) == (0, 0.0)  # never past the burst: no paced part
+
+
+def test_pace_smoke_run_reports_the_rate_after_the_burst_and_429s() -> None:
+    limits = {"per_minute": 60_000, "burst": 10, "daily": 1_000_000, "max_top_level": 5}
+    result = run_pace(SMOKE, limits=limits)
     assert result.error is None
-    assert result.units > 0 and result.rate_limited >= 0
-    assert 0 < result.share <= 1
+    assert result.units > result.burst and result.paced_units > 0 and result.paced_s > 0
+    assert result.rate_limited >= 0 and result.share > 0
     assert "429" in format_pace(result)
 
 

@@ -144,3 +144,13 @@ async def test_N1_a_session_with_a_shared_gate_is_paced_by_it_not_by_its_own_buc
     assert slept == [0.25] * 3
     assert len(gate.corrected) == 3 and gate.corrected[0][0] == token_key(HC_TOKEN)
     assert all(HC_TOKEN not in key for key, _ in gate.reserved)
+
+
+def test_a_subclass_of_the_error_tree_is_classified_by_its_nearest_public_class() -> None:
+    from bookrelay.connectors.hardcover.session import AmbiguousWrite, UnreadableWriteAnswer
+    from bookrelay.errors import AuthError, kind_of
+
+    assert kind_of(AmbiguousWrite("lost", service="hardcover")) == "ServiceUnavailable"  # retried, backed off
+    assert kind_of(UnreadableWriteAnswer("junk", service="hardcover")) == "BadResponse"  # not retried
+    assert kind_of(AuthError("bad")) == "AuthError"
+    assert kind_of(ValueError("a bug")) is None

@@ -7,7 +7,7 @@ Answers are checked for the shape each method promises (a dict, a list) and retu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -138,15 +138,21 @@ class AbsApi:
     ) -> list[AbsLibraryItem]:
         """``POST /api/items/batch/get`` in chunks: expanded items; unknown ids are silently absent."""
         found: list[AbsLibraryItem] = []
+        async for chunk in self.items_batch_chunks(item_ids, chunk_size=chunk_size):
+            found.extend(chunk)
+        return found
+
+    async def items_batch_chunks(
+        self, item_ids: Sequence[str], *, chunk_size: int = _BATCH_CHUNK
+    ) -> AsyncIterator[list[AbsLibraryItem]]:
+        """:meth:`items_batch` one answer at a time, so that a caller can map each chunk and let its
+        wire dicts go (an expanded item is ~10 KB of Python objects: 100 MB for 10,000 items)."""
         for start in range(0, len(item_ids), chunk_size):
             chunk = list(item_ids[start : start + chunk_size])
             body = await self.session.post_json(
                 "/api/items/batch/get", {"libraryItemIds": chunk}, call="items_batch"
             )
-            found.extend(
-                cast(list[AbsLibraryItem], _list(_dict(body, "items_batch"), "libraryItems", "items_batch"))
-            )
-        return found
+            yield cast(list[AbsLibraryItem], _list(_dict(body, "items_batch"), "libraryItems", "items_batch"))
 
     async def items_in_progress(self, limit: int = 25) -> list[AbsLibraryItem]:
         """``GET /api/me/items-in-progress``: minified items with ``progressLastUpdate``, no progress."""

@@ -119,8 +119,7 @@ def _sync_owned(ctx: Ctx, book_id: int) -> None:
     copies = sum(1 for lb in ctx.children("list_books", "book_id", book_id) if lb["list_id"] in owned_ids)
     for user_book in ctx.children("user_books", "book_id", book_id):
         if user_book["user_id"] == ctx.user_id:
-            user_book.update(owned=copies > 0, owned_copies=copies)
-    ctx.state.changed()
+            ctx.state.update("user_books", user_book, {"owned": copies > 0, "owned_copies": copies})
 
 
 def edition_owned(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:

@@ -46,9 +46,9 @@ def context_of(info: GraphQLResolveInfo) -> Ctx:
 
 
 def record_write(ctx: Ctx) -> None:
-    """Count one successful write for the caller and drop cached indexes."""
+    """Count one successful write for the caller (rows change through the state's insert, update and
+    delete, which keep its indexes current)."""
     ctx.state.count(ctx.caller, writes=1)
-    ctx.state.changed()
 
 
 def _user_book_problem(ctx: Ctx, book_id: int, obj: dict[str, Any]) -> str | None:
@@ -110,10 +110,8 @@ def apply_status_side_effects(ctx: Ctx, user_book: Row, status_id: int | None) -
             full = _full_progress(ctx, user_book.get("edition_id"))
             _new_read(ctx, user_book, {"finished_at": today, **full})
         elif newest["finished_at"] is None:
-            newest.update(
-                finished_at=today, **_full_progress(ctx, newest["edition_id"] or user_book["edition_id"])
-            )
-            ctx.state.changed()
+            full = _full_progress(ctx, newest["edition_id"] or user_book["edition_id"])
+            ctx.state.update("user_book_reads", newest, {"finished_at": today, **full})
     elif status_id == 2 and (newest is None or newest["finished_at"] is not None):
         _new_read(ctx, user_book, {"started_at": today})
 
@@ -163,9 +161,8 @@ def update_user_book(_: Any, info: GraphQLResolveInfo, id: int, object: dict[str
     problem = _user_book_problem(ctx, row["book_id"], object)
     if problem:
         return {"id": None, "error": problem, "user_book": None}
-    row.update({k: v for k, v in object.items() if k in _USER_BOOK_FIELDS})
-    row["updated_at"] = ctx.state.now_iso()
-    ctx.state.changed()
+    changes = {k: v for k, v in object.items() if k in _USER_BOOK_FIELDS}
+    ctx.state.update("user_books", row, {**changes, "updated_at": ctx.state.now_iso()})
     if "status_id" in object:
         apply_status_side_effects(ctx, row, object["status_id"])
     record_write(ctx)
@@ -220,7 +217,7 @@ def update_user_book_read(
     problem = _read_problem(ctx, object)
     if problem:
         return {"id": None, "error": problem, "user_book_read": None}
-    read.update({k: v for k, v in object.items() if k in _READ_FIELDS})
+    ctx.state.update("user_book_reads", read, {k: v for k, v in object.items() if k in _READ_FIELDS})
     record_write(ctx)
     return {"id": read["id"], "error": None, "user_book_read": read}
 
@@ -259,8 +256,10 @@ def upsert_user_book_reads(
         if entry.get("id") is None:
             _new_read(ctx, user_book, entry)
         else:
-            ctx.rows("user_book_reads")[entry["id"]].update(
-                {k: v for k, v in entry.items() if k in _READ_FIELDS}
+            ctx.state.update(
+                "user_book_reads",
+                ctx.rows("user_book_reads")[entry["id"]],
+                {k: v for k, v in entry.items() if k in _READ_FIELDS},
             )
     record_write(ctx)
     return {"error": None, "user_book_id": user_book_id, "user_book": user_book}

@@ -8,6 +8,8 @@ by ``users_count``, then by id. ``*`` matches every book. Only ``query_type`` bo
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from bookrelay.sandbox.hardcover.tables import Ctx, Row, default_edition_id
@@ -71,6 +73,32 @@ def _haystack(document: dict[str, Any]) -> set[str]:
     return set().union(*(_tokens(p) for p in parts))
 
 
+# Every table a book's document reads: the catalogue is built once per version of these, not per search.
+_DOCUMENT_TABLES = ("books", "editions", "contributions", "authors", "book_series", "series")
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """Each book's document in id order, and which books hold each token (an inverted index)."""
+
+    documents: dict[int, dict[str, Any]]
+    holders: dict[str, list[int]]
+
+
+def _catalogue(ctx: Ctx) -> _Catalogue:
+    def build() -> _Catalogue:
+        documents: dict[int, dict[str, Any]] = {}
+        holders: dict[str, list[int]] = defaultdict(list)
+        for book in ctx.rows("books").values():
+            document = book_document(ctx, book)
+            documents[book["id"]] = document
+            for token in _haystack(document):
+                holders[token].append(book["id"])
+        return _Catalogue(documents, dict(holders))
+
+    return ctx.state.derived("search.catalogue", _DOCUMENT_TABLES, build)
+
+
 def run_search(
     ctx: Ctx,
     *,
@@ -84,25 +112,26 @@ def run_search(
     per_page = 25 if per_page is None else max(1, min(per_page, 250))
     page = 1 if page is None else max(1, page)
     kind = (query_type or "book").casefold()
-    books = list(ctx.rows("books").values())
+    catalogue = _catalogue(ctx)
     ranked: list[tuple[float, int, int, dict[str, Any]]] = []
     if kind in _BOOK_TYPES:
         wanted = _tokens(query)
-        for book in books:
-            document = book_document(ctx, book)
-            if query.strip() == "*":
-                share = 1.0
-            elif not wanted:
-                continue
-            else:
-                share = len(wanted & _haystack(document)) / len(wanted)
-            if share > 0:
-                ranked.append((share, document["users_count"] or 0, book["id"], document))
+        if query.strip() == "*":
+            shares = dict.fromkeys(catalogue.documents, 1.0)
+        else:
+            # Only books holding at least one query token can have a share above 0.
+            hits: Counter[int] = Counter()
+            for token in wanted:
+                hits.update(catalogue.holders.get(token, ()))
+            shares = {book_id: count / len(wanted) for book_id, count in hits.items()}
+        for book_id, share in shares.items():
+            document = catalogue.documents[book_id]
+            ranked.append((share, document["users_count"] or 0, book_id, document))
     ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
     window = ranked[(page - 1) * per_page : page * per_page]
     results = {
         "found": len(ranked),
-        "out_of": len(books),
+        "out_of": len(catalogue.documents),
         "page": page,
         "facet_counts": [],
         "search_time_ms": 0,

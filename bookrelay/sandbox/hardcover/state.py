@@ -8,10 +8,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bookrelay.sandbox.hardcover.fixture import Row, Tables, dump_tables, load_tables, parse_limits
 from bookrelay.sandbox.hardcover.limits import Bucket, Limits, new_bucket
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,11 @@ class HardcoverState:
         self._faults: list[Fault] = []
         self._totals = _counters()
         self._per_token: dict[str, dict[str, int]] = defaultdict(_counters)
-        self._version = 0
+        # Derived data (indexes, search documents) is rebuilt lazily when a table it reads changed:
+        # a write to user_books must not throw away the catalogue's indexes (10,000s of rows).
+        self._versions: dict[str, int] = defaultdict(int)
         self._indexes: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+        self._derived: dict[str, tuple[tuple[int, ...], Any]] = {}
 
     # ------------------------------------------------------------------ public controls
 
@@ -158,30 +163,70 @@ class HardcoverState:
         return self.tables[table]
 
     def index(self, table: str, column: str) -> dict[Any, list[Row]]:
-        """Rows of ``table`` grouped by ``column``; cached until the next write."""
+        """Rows of ``table`` grouped by ``column`` (each group in table order); built on first use, then
+        kept up to date by :meth:`insert`, :meth:`delete` and :meth:`update`. Treat it as read-only."""
         key = (table, column)
-        if key not in self._indexes:
-            grouped: dict[Any, list[Row]] = defaultdict(list)
+        grouped = self._indexes.get(key)
+        if grouped is None:
+            building: dict[Any, list[Row]] = defaultdict(list)
             for row in self.tables[table].values():
-                grouped[row.get(column)].append(row)
-            self._indexes[key] = dict(grouped)
-        return self._indexes[key]
+                building[row.get(column)].append(row)
+            grouped = self._indexes[key] = dict(building)
+        return grouped
+
+    def derived(self, name: str, tables: tuple[str, ...], build: Callable[[], T]) -> T:
+        """``build()``'s value, cached under ``name`` until a row of one of ``tables`` changes."""
+        stamp = tuple(self._versions[t] for t in tables)
+        cached = self._derived.get(name)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, build())
+            self._derived[name] = cached
+        value: T = cached[1]
+        return value
 
     def insert(self, table: str, row: Row) -> Row:
         """Store a new row under the next free id and return it."""
         row["id"] = self._next_id[table]
         self._next_id[table] += 1
         self.tables[table][row["id"]] = row
-        self.changed()
+        self._versions[table] += 1
+        for (name, column), grouped in self._indexes.items():
+            if name == table:
+                # A new list, not an append: a caller may be iterating the old group right now.
+                value = row.get(column)
+                grouped[value] = [*grouped.get(value, ()), row]
         return row
 
     def delete(self, table: str, row_id: int) -> Row | None:
         """Remove a row; return it, or None if it was not there."""
         row = self.tables[table].pop(row_id, None)
-        self.changed()
+        if row is None:
+            return None
+        self._versions[table] += 1
+        for (name, column), grouped in self._indexes.items():
+            if name == table:
+                value = row.get(column)
+                rest = [r for r in grouped.get(value, ()) if r is not row]
+                if rest:
+                    grouped[value] = rest
+                else:
+                    grouped.pop(value, None)
         return row
 
-    def changed(self) -> None:
-        """Note that data changed: drops the cached indexes."""
-        self._version += 1
-        self._indexes.clear()
+    def update(self, table: str, row: Row, values: dict[str, Any]) -> None:
+        """Change ``values`` of a stored row in place; an index over a column whose value changes is
+        rebuilt on next use (cheaper to rebuild than to keep the groups' table order by hand)."""
+        for key in [k for k in self._indexes if k[0] == table]:
+            column = key[1]
+            if column in values and values[column] != row.get(column):
+                del self._indexes[key]
+        row.update(values)
+        self._versions[table] += 1
+
+    def changed(self, *tables: str) -> None:
+        """Note that rows of ``tables`` were changed behind the state's back (tests editing rows): their
+        indexes and what was derived from them are rebuilt on next use. No names: every table."""
+        for table in tables or tuple(self.tables):
+            self._versions[table] += 1
+            for key in [k for k in self._indexes if k[0] == table]:
+                del self._indexes[key]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import cmp_to_key
+from functools import cmp_to_key, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -67,6 +67,16 @@ def _fold(value: Any, citext: bool) -> Any:
     return value.casefold() if citext and isinstance(value, str) else value
 
 
+@lru_cache(maxsize=64)
+def _folded_values(values: tuple[Any, ...], citext: bool) -> frozenset[Any] | tuple[Any, ...]:
+    """An ``_in`` list folded once, not once per row it is compared with (a set when hashable)."""
+    folded = tuple(_fold(a, citext) for a in values)
+    try:
+        return frozenset(folded)
+    except TypeError:
+        return folded
+
+
 def _compare(value: Any, ops: Mapping[str, Any], *, citext: bool) -> bool:
     for op, arg in ops.items():
         if arg is None and op != "_is_null":
@@ -81,7 +91,10 @@ def _compare(value: Any, ops: Mapping[str, Any], *, citext: bool) -> bool:
             return False
         left = _fold(value, citext)
         if op in ("_in", "_nin"):
-            inside = left in [_fold(a, citext) for a in arg]
+            try:
+                inside = left in _folded_values(tuple(arg), citext)
+            except TypeError:  # an unhashable value (a jsonb object): compare one by one
+                inside = left in [_fold(a, citext) for a in arg]
             if inside != (op == "_in"):
                 return False
             continue
