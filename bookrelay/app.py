@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -123,6 +123,19 @@ def secret_key_for(config: Config) -> bytes:
 def open_store(config: Config) -> Store:
     """The store named by the configuration, migrated to the newest revision."""
     return Store.open(config.database_url, secret_key=secret_key_for(config))
+
+
+@contextlib.contextmanager
+def store_for(config: Config, store: Store | None) -> Iterator[Store]:
+    """The store a caller lent, or one opened for the length of the ``with`` and closed after it."""
+    if store is not None:
+        yield store
+        return
+    opened = open_store(config)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def upgrade_database(path: Path | None) -> tuple[str, str | None]:
@@ -292,8 +305,6 @@ async def run_progress(
     on_progress: Callable[[str, str, int, int], None] | None = None,
 ) -> list[ProgressReport]:
     """Run the progress job for these users, ``workers`` at once; one user's failure never stops another's."""
-    own_store = store is None
-    active = store or open_store(config)
     semaphore = asyncio.Semaphore(config.global_.workers)
 
     async def one(user_id: str) -> ProgressReport:
@@ -317,11 +328,8 @@ async def run_progress(
             finally:
                 await clients.aclose()
 
-    try:
+    with store_for(config, store) as active:
         return list(await asyncio.gather(*(one(u) for u in user_ids)))
-    finally:
-        if own_store:
-            active.close()
 
 
 def _single_user(config: Config, user_id: str | None) -> str:
@@ -395,10 +403,8 @@ async def run_wanted_job(
         raise ConfigError(
             "the wanted job needs a Bookshelf API key (BOOKSHELF_API_KEY)", place="global.bookshelf.api_key"
         )
-    own_store = store is None
-    active = store or open_store(config)
     results: list[tuple[str, WantedReport | None, str | None]] = []
-    try:
+    with store_for(config, store) as active:
         for user_id in user_ids:
             user = config.user(user_id)
             clients = build_user_clients(config, user, transport=transport)
@@ -436,9 +442,6 @@ async def run_wanted_job(
                 results.append((user_id, None, str(exc)))
             finally:
                 await clients.aclose()
-    finally:
-        if own_store:
-            active.close()
     return results
 
 
@@ -661,15 +664,13 @@ async def run_enrich(
     if scan_dir is not None and not await asyncio.to_thread(scan_dir.is_dir):
         raise ConfigError("is not a folder", place=f"--scan-dir {scan_dir}")
     threshold = config.effective_sync(user).fuzzy_link_score if min_score is None else min_score
-    active = store or open_store(config)
-    clients = build_user_clients(config, user, transport=transport)
-    try:
-        job = build_enrich_job(config, user, clients, active)
-        return await job.run(dry_run=not apply, limit=limit, min_score=threshold, scan_dir=scan_dir)
-    finally:
-        await clients.aclose()
-        if store is None:
-            active.close()
+    with store_for(config, store) as active:
+        clients = build_user_clients(config, user, transport=transport)
+        try:
+            job = build_enrich_job(config, user, clients, active)
+            return await job.run(dry_run=not apply, limit=limit, min_score=threshold, scan_dir=scan_dir)
+        finally:
+            await clients.aclose()
 
 
 async def undo_enrich(
@@ -680,8 +681,7 @@ async def undo_enrich(
     store: Store | None = None,
 ) -> enrich.UndoReport:
     """Put back what enrich run ``run_id`` replaced, for the user that run belonged to."""
-    active = store or open_store(config)
-    try:
+    with store_for(config, store) as active:
         run, _ = active.runs.get_with_events(run_id)
         if run.job != "enrich":
             raise ConfigError(f"run {run_id} is a {run.job} run, not an enrich run", place="RUN_ID")
@@ -691,9 +691,6 @@ async def undo_enrich(
             return await build_enrich_job(config, user, clients, active).undo(run_id)
         finally:
             await clients.aclose()
-    finally:
-        if store is None:
-            active.close()
 
 
 # -- service mode: runner, scheduler, real-time trigger, notifications (issue 6) ---------------------
@@ -911,16 +908,14 @@ async def run_jobs_once(
     """Every enabled job once for every user (the CronJob mode of ``SYNC_INTERVAL=0``); the runs."""
     from bookrelay.service.scheduler import build_scheduler
 
-    active = store or open_store(config)
-    runner = service_runner(config, active, transport=transport)
-    try:
-        scheduler = build_scheduler(config, runner)
-        run_ids = await scheduler.run_all_once(workers=config.global_.workers)
-        return [active.runs.get_with_events(run_id)[0] for run_id in run_ids]
-    finally:
-        await close_runner(runner)
-        if store is None:
-            active.close()
+    with store_for(config, store) as active:
+        runner = service_runner(config, active, transport=transport)
+        try:
+            scheduler = build_scheduler(config, runner)
+            run_ids = await scheduler.run_all_once(workers=config.global_.workers)
+            return [active.runs.get_with_events(run_id)[0] for run_id in run_ids]
+        finally:
+            await close_runner(runner)
 
 
 def once_exit_code(runs: list[Run]) -> int:
@@ -1141,14 +1136,12 @@ async def scrobble_session(
 ) -> AsyncIterator[tuple[ScrobbleParts, Store]]:
     """One user's scrobble parts for the length of a ``with``; closes what it opened."""
     user = config.user(_single_user(config, user_id))
-    active = store or open_store(config)
-    clients = build_user_clients(config, user, transport=transport, store=active)
-    try:
-        yield build_scrobble(config, user, clients, active), active
-    finally:
-        await clients.aclose()
-        if store is None:
-            active.close()
+    with store_for(config, store) as active:
+        clients = build_user_clients(config, user, transport=transport, store=active)
+        try:
+            yield build_scrobble(config, user, clients, active), active
+        finally:
+            await clients.aclose()
 
 
 async def run_scrobble(
@@ -1222,8 +1215,7 @@ async def hardcover_connect(
     if hc.auth != "oauth":
         raise ConfigError("is pat: set it to oauth to connect with OAuth", place="global.hardcover.auth")
     user = config.user(_single_user(config, user_id))
-    active = store or open_store(config)
-    try:
+    with store_for(config, store) as active:
         async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
             client = OAuthClient(http, hc.oauth_client_id or "", base_url=str(hc.oauth_url), sleep=sleep)
             device = await client.start_device()
@@ -1232,9 +1224,6 @@ async def hardcover_connect(
             StoredOAuthTokens(active.credentials, user.id).save(tokens)
             session = HardcoverSession(http, tokens.access_token, url=str(hc.url))
             return (await HardcoverApi(session).me()).username
-    finally:
-        if store is None:
-            active.close()
 
 
 async def hardcover_disconnect(
@@ -1247,15 +1236,11 @@ async def hardcover_disconnect(
     """Revoke the user's OAuth tokens at Hardcover and forget them; whether there were any."""
     hc = config.global_.hardcover
     user = config.user(_single_user(config, user_id))
-    active = store or open_store(config)
-    try:
+    with store_for(config, store) as active:
         async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
             client = OAuthClient(http, hc.oauth_client_id or "-", base_url=str(hc.oauth_url))
             provider = OAuthTokenProvider(client, StoredOAuthTokens(active.credentials, user.id))
             return await provider.disconnect()
-    finally:
-        if store is None:
-            active.close()
 
 
 # -- scale-out (issue 9): the PostgreSQL job queue, `bookrelay worker`, shared Hardcover budgets --------

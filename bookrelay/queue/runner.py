@@ -18,9 +18,10 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.types import JSONValue
 
-from bookrelay.errors import ConfigError, NotFound
+from bookrelay.errors import NotFound
 from bookrelay.queue.tasks import TASK_NAME, RunFailed, locks_for
 from bookrelay.service.results import RunResult
+from bookrelay.service.runner import RunReservations
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
 
@@ -48,7 +49,7 @@ class _Runner(Protocol):
     def reserve(self, user_id: str, job: str, *, dry_run: bool = False) -> int: ...
 
 
-class QueuedRunner:
+class QueuedRunner(RunReservations):
     """Defers each run as a ``bookrelay.run_job`` task instead of running it in this process."""
 
     def __init__(self, store: Store, app: procrastinate.App, jobs: Iterable[str]) -> None:
@@ -57,15 +58,6 @@ class QueuedRunner:
         self.jobs = frozenset(jobs)
         self._opened = False
         self._opening = asyncio.Lock()
-
-    def reserve(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
-        """Record a run as started now and return its id; a worker adopts it when it takes the task."""
-        self._check(job)
-        return self.store.runs.start(user_id, job, dry_run=dry_run).id
-
-    def abandon(self, run_id: int, reason: str) -> None:
-        """Close a reserved run that was never queued, as failed with ``reason``."""
-        self.store.runs.finish(run_id, RunStatus.FAILED, None, 0, reason)
 
     async def __call__(
         self,
@@ -107,11 +99,6 @@ class QueuedRunner:
             if not self._opened:
                 await self.app.open_async()
                 self._opened = True
-
-    def _check(self, job: str) -> None:
-        if job not in self.jobs:
-            known = ", ".join(sorted(self.jobs))
-            raise ConfigError(f"unknown or unavailable job {job!r} (available: {known})", place="job")
 
 
 class WorkerRuntime:

@@ -62,7 +62,28 @@ def adopting_store(store: Store, run_id: int) -> Store:
     return view
 
 
-class JobRunner:
+class RunReservations:
+    """What every runner shares: the jobs it knows, and reserving or abandoning a run record."""
+
+    store: Store
+    jobs: frozenset[str]
+
+    def reserve(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
+        """Record a run as started now and return its id; the run itself follows later."""
+        self._check(job)
+        return self.store.runs.start(user_id, job, dry_run=dry_run).id
+
+    def abandon(self, run_id: int, reason: str) -> None:
+        """Close a reserved run that never started, as failed with ``reason``."""
+        self.store.runs.finish(run_id, RunStatus.FAILED, None, 0, reason)
+
+    def _check(self, job: str) -> None:
+        if job not in self.jobs:
+            known = ", ".join(sorted(self.jobs))
+            raise ConfigError(f"unknown or unavailable job {job!r} (available: {known})", place="job")
+
+
+class JobRunner(RunReservations):
     """``async (user_id, job, *, dry_run=False, items=None, run_id=None) -> run id`` with ``reserve``,
     ``abandon`` and ``jobs``: what :class:`bookrelay.service.scheduler.SchedulerService` expects."""
 
@@ -80,20 +101,6 @@ class JobRunner:
         self.notifier = notifier
         self._monotonic = monotonic
         self.results: list[RunResult] = []  # the latest runs, newest last (a short memory for tests)
-
-    def reserve(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
-        """Record a run as started now and return its id; the run itself follows later."""
-        self._check(job)
-        return self.store.runs.start(user_id, job, dry_run=dry_run).id
-
-    def abandon(self, run_id: int, reason: str) -> None:
-        """Close a reserved run that never started, as failed with ``reason``."""
-        self.store.runs.finish(run_id, RunStatus.FAILED, None, 0, reason)
-
-    def _check(self, job: str) -> None:
-        if job not in self._jobs:
-            known = ", ".join(sorted(self._jobs))
-            raise ConfigError(f"unknown or unavailable job {job!r} (available: {known})", place="job")
 
     async def __call__(
         self,

@@ -116,15 +116,7 @@ LIST_WRITE_SHAPES: dict[ListWriteKind, tuple[tuple[tuple[str, str], ...], str]] 
 
 def list_write_document(kinds: Sequence[ListWriteKind]) -> str:
     """One mutation request holding list writes as aliased fields ``w0``… (N5), as write_document."""
-    _check_count(len(kinds))
-    params: list[str] = []
-    fields: list[str] = []
-    for i, kind in enumerate(kinds):
-        arguments, selection = LIST_WRITE_SHAPES[kind]
-        params.extend(f"${write_variable(i, name)}: {gql_type}" for name, gql_type in arguments)
-        args = ", ".join(f"{name}: ${write_variable(i, name)}" for name, _ in arguments)
-        fields.append(f"  {write_alias(i)}: {kind}({args}) {{ {selection} }}")
-    return f"mutation ListWrites({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+    return _packed_mutation("ListWrites", [(kind, *LIST_WRITE_SHAPES[kind]) for kind in kinds])
 
 
 def batch_alias(index: int) -> str:
@@ -212,15 +204,19 @@ def write_variable(index: int, argument: str) -> str:
 
 def write_document(kinds: Sequence[WriteKind]) -> str:
     """One mutation request holding the given writes as aliased fields ``w0``…, each selecting its result."""
-    _check_count(len(kinds))
+    return _packed_mutation("Writes", [(kind, *WRITE_SHAPES[kind]) for kind in kinds])
+
+
+def _packed_mutation(name: str, shapes: Sequence[tuple[str, tuple[tuple[str, str], ...], str]]) -> str:
+    """A mutation with one aliased field per (kind, arguments, selection), variables named per alias."""
+    _check_count(len(shapes))
     params: list[str] = []
     fields: list[str] = []
-    for i, kind in enumerate(kinds):
-        arguments, selection = WRITE_SHAPES[kind]
-        params.extend(f"${write_variable(i, name)}: {gql_type}" for name, gql_type in arguments)
-        args = ", ".join(f"{name}: ${write_variable(i, name)}" for name, _ in arguments)
+    for i, (kind, arguments, selection) in enumerate(shapes):
+        params.extend(f"${write_variable(i, arg)}: {gql_type}" for arg, gql_type in arguments)
+        args = ", ".join(f"{arg}: ${write_variable(i, arg)}" for arg, _ in arguments)
         fields.append(f"  {write_alias(i)}: {kind}({args}) {{ {selection} }}")
-    return f"mutation Writes({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+    return f"mutation {name}({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
 
 
 def _check_count(count: int) -> None:
