@@ -1,14 +1,16 @@
 """The sandbox: every fake on one port, each under its own prefix, loaded from one JSON fixture.
 
 ``/hardcover/v1/graphql`` and ``/abs/...`` are the fakes; ``/_sandbox/stats``, ``/_sandbox/state`` and
-``POST /_sandbox/reset`` let tests, benchmarks and the demo look at the traffic and the data.
+``POST /_sandbox/reset`` let tests, benchmarks and the demo look at the traffic and the data. The fixture's
+``latency_ms`` makes chosen fakes answer late, as real services across a network do.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bookrelay.sandbox.audible import AudibleState, build_audible_app
 from bookrelay.sandbox.audiobookshelf import AbsState, build_abs_app
@@ -29,6 +32,8 @@ from bookrelay.sandbox.rreading_glasses.app import build_rrg_app
 from bookrelay.sandbox.rreading_glasses.state import RrgState
 
 DEFAULT_FIXTURE = "demo"  # load_fixture(None): the built-in demo_data.demo_fixture()
+# The fakes a fixture's ``latency_ms`` may slow down, by the name of their fixture section.
+DELAYABLE = ("hardcover", "audiobookshelf", "audible", "bookshelf", "rreading_glasses", "hardcover_oauth")
 
 
 class FakeState(Protocol):
@@ -99,8 +104,43 @@ def load_fixture(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
+def answer_delays(fixture: Mapping[str, Any]) -> dict[str, float]:
+    """Seconds each fake waits before it answers a request, from the fixture's ``latency_ms``
+    (``{"hardcover": 150, "audiobookshelf": 20}``; absent fakes answer at once)."""
+    given = fixture.get("latency_ms") or {}
+    if not isinstance(given, Mapping):
+        raise ValueError("sandbox fixture: latency_ms must be an object of fake name → milliseconds")
+    delays: dict[str, float] = {}
+    for name, value in given.items():
+        if name not in DELAYABLE:
+            raise ValueError(
+                f"sandbox fixture: latency_ms.{name}: unknown fake (one of {', '.join(DELAYABLE)})"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(
+                f"sandbox fixture: latency_ms.{name}: a number of milliseconds >= 0, not {value!r}"
+            )
+        delays[name] = value / 1000.0
+    return delays
+
+
+def answering_late(app: ASGIApp, seconds: float) -> ASGIApp:
+    """``app`` answering each HTTP request ``seconds`` late: an asyncio sleep, so a slow fake costs no CPU
+    and serves other requests meanwhile, as a remote service does."""
+    if seconds <= 0:
+        return app
+
+    async def late(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await asyncio.sleep(seconds)
+        await app(scope, receive, send)
+
+    return late
+
+
 def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.time) -> Sandbox:
     """Build every fake from ``fixture`` and one app that mounts them under their prefixes."""
+    delays = answer_delays(fixture)
     hardcover = HardcoverState.from_fixture(
         fixture.get("hardcover", {"users": [], "books": [], "editions": []}), clock=clock
     )
@@ -143,12 +183,17 @@ def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.
             Route("/_sandbox/stats", stats),
             Route("/_sandbox/state", state),
             Route("/_sandbox/reset", reset, methods=["POST"]),
-            Mount("/hardcover", app=build_hardcover_app(hardcover)),
-            Mount("/abs", app=build_abs_app(abs_state)),
-            Mount("/audible", app=build_audible_app(audible)),
-            Mount("/bookshelf", app=build_bookshelf_app(bookshelf)),
-            Mount("/rreading-glasses", app=build_rrg_app(rrg)),
-            Mount("/hardcover-oauth", app=build_oauth_app(sandbox.hardcover_oauth)),
+            *(
+                Mount(prefix, app=answering_late(app, delays.get(name, 0.0)))
+                for prefix, name, app in (
+                    ("/hardcover", "hardcover", build_hardcover_app(hardcover)),
+                    ("/abs", "audiobookshelf", build_abs_app(abs_state)),
+                    ("/audible", "audible", build_audible_app(audible)),
+                    ("/bookshelf", "bookshelf", build_bookshelf_app(bookshelf)),
+                    ("/rreading-glasses", "rreading_glasses", build_rrg_app(rrg)),
+                    ("/hardcover-oauth", "hardcover_oauth", build_oauth_app(sandbox.hardcover_oauth)),
+                )
+            ),
         ]
     )
     return sandbox
