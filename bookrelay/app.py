@@ -44,7 +44,7 @@ from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
 from bookrelay.domain.shelves import parse_shelf_csv, to_goodreads_csv
 from bookrelay.domain.shelves import to_json as shelf_json
-from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.errors import BookrelayError, ConfigError, kind_of
 from bookrelay.lazy import lazy_module
 from bookrelay.store.crypto import load_or_create_key
 from bookrelay.store.db import create_engine_for, current_revision, upgrade
@@ -288,6 +288,7 @@ def build_progress_job(
         resolver=resolver,
         store=store,
         settings=progress_settings(config, user, force=force),
+        chunk_size=sync.chunk_size,
         tz=config.timezone_for(user),
         on_progress=on_progress,
     )
@@ -398,51 +399,68 @@ async def run_wanted_job(
     store: Store | None = None,
 ) -> list[tuple[str, WantedReport | None, str | None]]:
     """Run the wanted job (Want to Read → Bookshelf) for these users; (user, report, error) each."""
-    bookshelf_settings = config.global_.bookshelf
-    if bookshelf_settings.api_key is None:
-        raise ConfigError(
-            "the wanted job needs a Bookshelf API key (BOOKSHELF_API_KEY)", place="global.bookshelf.api_key"
-        )
+    _bookshelf_key(config)  # a missing key stops every user's run: say so once
     results: list[tuple[str, WantedReport | None, str | None]] = []
     with store_for(config, store) as active:
         for user_id in user_ids:
-            user = config.user(user_id)
-            clients = build_user_clients(config, user, transport=transport)
-            run = active.runs.start(user_id, "wanted", dry_run=dry_run)
             try:
-                bookshelf = BookshelfApi(
-                    BookshelfSession(
-                        clients.http,
-                        bookshelf_settings.api_key.get_secret_value(),
-                        url=str(bookshelf_settings.url),
-                    )
+                report = await wanted_for_user(
+                    config, user_id, active, dry_run=dry_run, limit=limit, transport=transport
                 )
-                metadata = RrgApi(RrgSession(clients.http, url=str(config.global_.rreading_glasses.url)))
-                report = await run_wanted(
-                    hardcover=clients.hardcover,
-                    bookshelf=bookshelf,
-                    metadata=metadata,
-                    store=active,
-                    user_id=user_id,
-                    settings=WantedSettings.from_config(bookshelf_settings),
-                    dry_run=dry_run,
-                    limit=limit,
-                    now=datetime.now(UTC),
-                )
-                status = RunStatus.FAILED if report.stopped else RunStatus.OK
-                summary = {
-                    "summary": report.summary(),
-                    "counts": report.counts(),
-                    "requests": report.requests,
-                }
-                active.runs.finish(run.id, status, summary, report.hardcover_units, report.stopped)
                 results.append((user_id, report, report.stopped))
             except BookrelayError as exc:
-                active.runs.finish(run.id, RunStatus.FAILED, None, 0, str(exc))
                 results.append((user_id, None, str(exc)))
-            finally:
-                await clients.aclose()
     return results
+
+
+async def wanted_for_user(
+    config: Config,
+    user_id: str,
+    store: Store,
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> WantedReport:
+    """One user's wanted run, recorded in ``store``; a report whose ``stopped`` says why a spent budget
+    ended it early, or the error (recorded on the run first) that stopped it before it could report."""
+    bookshelf_settings = config.global_.bookshelf
+    api_key = _bookshelf_key(config)
+    user = config.user(user_id)
+    clients = build_user_clients(config, user, transport=transport)
+    run = store.runs.start(user_id, "wanted", dry_run=dry_run)
+    try:
+        bookshelf = BookshelfApi(BookshelfSession(clients.http, api_key, url=str(bookshelf_settings.url)))
+        metadata = RrgApi(RrgSession(clients.http, url=str(config.global_.rreading_glasses.url)))
+        report = await run_wanted(
+            hardcover=clients.hardcover,
+            bookshelf=bookshelf,
+            metadata=metadata,
+            store=store,
+            user_id=user_id,
+            settings=WantedSettings.from_config(bookshelf_settings),
+            dry_run=dry_run,
+            limit=limit,
+            now=datetime.now(UTC),
+        )
+    except BookrelayError as exc:
+        store.runs.finish(run.id, RunStatus.FAILED, None, 0, str(exc))
+        raise
+    finally:
+        await clients.aclose()
+    status = RunStatus.FAILED if report.stopped else RunStatus.OK
+    summary = {"summary": report.summary(), "counts": report.counts(), "requests": report.requests}
+    store.runs.finish(run.id, status, summary, report.hardcover_units, report.stopped)
+    return report
+
+
+def _bookshelf_key(config: Config) -> str:
+    key = config.global_.bookshelf.api_key
+    if key is None:
+        raise ConfigError(
+            "the wanted job needs a Bookshelf API key (BOOKSHELF_API_KEY)", place="global.bookshelf.api_key"
+        )
+    return key.get_secret_value()
 
 
 def wanted_ledger(path: Path | None, user_id: str | None) -> list[Wanted]:
@@ -733,7 +751,7 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None) ->
             report = await job.run(dry_run=dry_run)
         except BookrelayError as exc:
             report = ProgressReport(user_id, dry_run=dry_run)
-            report.error = str(exc)
+            report.error, report.error_kind = str(exc), kind_of(exc)
         finally:
             await clients.aclose()
         return from_progress(report)
@@ -742,18 +760,17 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None) ->
 
 
 def _wanted_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
-    """The wanted job as a service job function (``run_wanted_job`` records the run)."""
+    """The wanted job as a service job function (``wanted_for_user`` records the run); the error that
+    stopped a run is classified (``error_kind``) for the queue's retry rule, as the progress job's is."""
     from bookrelay.service.results import RunResult, from_wanted
 
     async def wanted(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
         try:
-            ((_, report, error),) = await run_wanted_job(
-                config, [user_id], dry_run=dry_run, transport=transport, store=store
-            )
+            report = await wanted_for_user(config, user_id, store, dry_run=dry_run, transport=transport)
         except BookrelayError as exc:
-            return RunResult(user_id, "wanted", "failed", dry_run=dry_run, error=str(exc))
-        if report is None:
-            return RunResult(user_id, "wanted", "failed", dry_run=dry_run, error=error)
+            return RunResult(
+                user_id, "wanted", "failed", dry_run=dry_run, error=str(exc), error_kind=kind_of(exc)
+            )
         return from_wanted(report, user_id=user_id, run_id=None)
 
     return wanted
@@ -794,7 +811,13 @@ def _scrobble_job(config: Config, transport: httpx.AsyncBaseTransport | None) ->
         (report,) = await run_scrobble(config, [user_id], dry_run=dry_run, transport=transport, store=store)
         error = "; ".join(report.errors) or None
         return RunResult(
-            user_id, "scrobble", report.status, run_id=report.run_id, dry_run=dry_run, error=error
+            user_id,
+            "scrobble",
+            report.status,
+            run_id=report.run_id,
+            dry_run=dry_run,
+            error=error,
+            error_kind=report.stopped_kind,
         )
 
     return scrobble
@@ -1159,7 +1182,7 @@ async def run_scrobble(
             async with scrobble_session(config, user_id, transport=transport, store=store) as (parts, _):
                 reports.append(await parts.job.run(dry_run=dry_run))
         except BookrelayError as exc:
-            failed = ScrobbleReport(user_id, dry_run)
+            failed = ScrobbleReport(user_id, dry_run, stopped_kind=kind_of(exc))
             failed.errors.append(f"stopped: {exc}")
             reports.append(failed)
     return reports

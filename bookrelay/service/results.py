@@ -79,5 +79,6 @@ def from_wanted(report: Any, *, user_id: str, run_id: int | None, duration: floa
         items=counts,
         hardcover_units=report.hardcover_units,
         error=report.stopped,
+        error_kind=report.stopped_kind,
         added_to_bookshelf=() if report.dry_run else added,
     )

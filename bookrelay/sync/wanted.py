@@ -35,7 +35,14 @@ from bookrelay.domain.wanted import (
     decide_after_lookup,
     plan_wanted,
 )
-from bookrelay.errors import AuthError, BookrelayError, NotFound, QuotaExhausted, ServiceUnavailable
+from bookrelay.errors import (
+    AuthError,
+    BookrelayError,
+    NotFound,
+    QuotaExhausted,
+    ServiceUnavailable,
+    kind_of,
+)
 from bookrelay.store.models import WantedState
 
 log = logging.getLogger(__name__)
@@ -101,6 +108,8 @@ class WantedReport:
     hardcover_units: int = 0
     requests: dict[str, int] = field(default_factory=dict)
     stopped: str | None = None  # why the run ended early (quota, auth), if it did
+    # The error class that ended it (QuotaExhausted, AuthError): the queue's retry rule reads it.
+    stopped_kind: str | None = None
 
     def with_outcome(self, *outcomes: str) -> list[WantedRow]:
         """The rows with one of these outcomes."""
@@ -398,7 +407,7 @@ async def run_wanted(
         if removed:
             await _unmonitor(run, hardcover, me.id, removed)
     except (QuotaExhausted, AuthError) as exc:
-        report.stopped = str(exc)
+        report.stopped, report.stopped_kind = str(exc), kind_of(exc)
         if isinstance(exc, AuthError):
             raise
     finally:

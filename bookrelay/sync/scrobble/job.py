@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted
+from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted, kind_of
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
 from bookrelay.sync.scrobble.lists import ListsReport, ListSync
@@ -30,6 +30,8 @@ class ScrobbleReport:
     owned: OwnedReport | None = None
     errors: list[str] = field(default_factory=list)
     run_id: int | None = None
+    # The error class that stopped the run (AuthError, QuotaExhausted, …): the queue's retry rule reads it.
+    stopped_kind: str | None = None
 
     @property
     def status(self) -> str:
@@ -87,6 +89,7 @@ class ScrobbleJob:
                 report.owned = await self._step(report, "owned", self.owned.run(dry_run=dry_run))
         except (AuthError, QuotaExhausted) as exc:
             report.errors.append(f"stopped: {exc}")
+            report.stopped_kind = kind_of(exc)
         finally:
             status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
                 report.status
