@@ -118,8 +118,8 @@ class WorkerRuntime:
         attempts: int,
     ) -> int:
         """Run the job to its end and return the run id; RunFailed (for the retry rule) when the run
-        failed. The deferred run id is adopted on the first attempt; a retry records a new run and
-        closes the earlier one when a killed worker left it open."""
+        failed. The deferred run id (queued until now) is adopted; a retry records a new run and closes
+        the earlier one when a killed worker left it running."""
         chosen = self._run_id(user_id, job, dry_run=dry_run, run_id=run_id, attempts=attempts)
         done = await self.runner(user_id, job, dry_run=dry_run, items=items, run_id=chosen)
         result = next((r for r in reversed(self.runner.results) if r.run_id == done), None)
@@ -134,6 +134,8 @@ class WorkerRuntime:
                 run, _ = runs.get_with_events(run_id)
             except NotFound:
                 run = None
+            if run is not None and run.status is RunStatus.QUEUED:
+                return run_id  # deferred and never started (also when a worker died before it could)
             if run is not None and run.status is RunStatus.RUNNING:
                 if attempts == 0:
                     return run_id

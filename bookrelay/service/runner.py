@@ -69,9 +69,9 @@ class RunReservations:
     jobs: frozenset[str]
 
     def reserve(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
-        """Record a run as started now and return its id; the run itself follows later."""
+        """Record a run as queued now and return its id; it shows as running once it starts."""
         self._check(job)
-        return self.store.runs.start(user_id, job, dry_run=dry_run).id
+        return self.store.runs.queue(user_id, job, dry_run=dry_run).id
 
     def abandon(self, run_id: int, reason: str) -> None:
         """Close a reserved run that never started, as failed with ``reason``."""
@@ -114,6 +114,7 @@ class JobRunner(RunReservations):
         """Run the job, record and count it, notify; returns the run id (reserved now when not given)."""
         self._check(job)
         reserved = run_id if run_id is not None else self.reserve(user_id, job, dry_run=dry_run)
+        self.store.runs.begin(reserved)  # queued until now (behind the user's earlier run, or in the queue)
         started = self._monotonic()
         try:
             result = await self._jobs[job](

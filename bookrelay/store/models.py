@@ -83,6 +83,7 @@ class LinkStatus(StrEnum):
 class RunStatus(StrEnum):
     """The state of one job run."""
 
+    QUEUED = "queued"  # deferred to the PostgreSQL queue; no worker has started it yet
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"

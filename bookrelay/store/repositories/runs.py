@@ -20,8 +20,37 @@ class RunRepo(Repo):
 
     def start(self, user_id: str, job: str, *, dry_run: bool = False) -> Run:
         """Record a run as started now, status ``running``."""
+        return self._add(user_id, job, dry_run, RunStatus.RUNNING)
+
+    def queue(self, user_id: str, job: str, *, dry_run: bool = False) -> Run:
+        """Record a run that waits to be started (:meth:`begin`), status ``queued``."""
+        return self._add(user_id, job, dry_run, RunStatus.QUEUED)
+
+    def begin(self, run_id: int) -> Run:
+        """Mark a queued run as running from now (its start time becomes now; the wait is noted as an
+        event); a run that is no longer queued is returned unchanged."""
+        with self._db.transaction() as session:
+            run = self._get(session, run_id)
+            if run.status is RunStatus.QUEUED:
+                now = self._now()
+                waited = max(0.0, (now - run.started_at).total_seconds()) if run.started_at else 0.0
+                session.add(
+                    RunEvent(
+                        run_id=run_id,
+                        kind="queued",
+                        message=f"started after {waited:.0f} s in the queue",
+                        level="info",
+                        at=now,
+                        data={"waited_seconds": round(waited, 1)},
+                    )
+                )
+                run.status, run.started_at = RunStatus.RUNNING, now
+                session.flush()
+            return run
+
+    def _add(self, user_id: str, job: str, dry_run: bool, status: RunStatus) -> Run:
         now = self._now()
-        run = Run(user_id=user_id, job=job, started_at=now, status=RunStatus.RUNNING, dry_run=dry_run)
+        run = Run(user_id=user_id, job=job, started_at=now, status=status, dry_run=dry_run)
         with self._db.transaction() as session:
             ensure_user(session, user_id, now)
             session.add(run)
