@@ -6,17 +6,22 @@ The key comes from ``BOOKRELAY_SECRET_KEY`` when set, else from a key file that 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
 
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
 ENV_NAME = "BOOKRELAY_SECRET_KEY"
+KEY_BYTES = 32  # a Fernet key: 32 bytes, url-safe base64 (16 signing + 16 encryption)
 
 
 def load_or_create_key(env: Mapping[str, str] | None, key_file: Path) -> bytes:
@@ -41,7 +46,7 @@ def _read_key(key_file: Path) -> bytes:
 
 
 def _create_key(key_file: Path) -> bytes:
-    key = Fernet.generate_key()
+    key = base64.urlsafe_b64encode(os.urandom(KEY_BYTES))  # what Fernet.generate_key() makes
     try:
         key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temp = key_file.with_name(f".{key_file.name}.{os.getpid()}.tmp")
@@ -67,9 +72,13 @@ def _create_key(key_file: Path) -> bytes:
 
 
 def _checked(key: bytes, place: str) -> bytes:
+    """The key when it has Fernet's shape (checked here, so that cryptography loads only when a credential
+    is actually encrypted or decrypted: a sync with tokens from the configuration never needs it)."""
     try:
-        Fernet(key)
-    except ValueError:
+        valid = len(base64.urlsafe_b64decode(key)) == KEY_BYTES
+    except (binascii.Error, ValueError):
+        valid = False
+    if not valid:
         raise ConfigError(
             "is not a Fernet key (32 url-safe base64-encoded bytes; make one with "
             "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)",
@@ -83,7 +92,16 @@ class SecretBox:
     """Encrypts and decrypts short texts (tokens, passwords) with one Fernet key."""
 
     def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(_checked(key, "secret key"))
+        self._key = _checked(key, "secret key")
+        self._loaded: Fernet | None = None
+
+    @property
+    def _fernet(self) -> Fernet:
+        if self._loaded is None:
+            from cryptography.fernet import Fernet
+
+            self._loaded = Fernet(self._key)
+        return self._loaded
 
     def encrypt(self, plaintext: str) -> str:
         """The ciphertext of ``plaintext`` as url-safe text."""
@@ -91,6 +109,8 @@ class SecretBox:
 
     def decrypt(self, ciphertext: str) -> str:
         """The plaintext; raises ConfigError when the key does not match (never showing either)."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError):

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.domain.actions import WRITES, Action, CandidateRef, Hold, OpenConflict, Skip
 from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
-from bookrelay.domain.models import UserBook
+from bookrelay.domain.matching import MatchScore
+from bookrelay.domain.models import Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
 from bookrelay.domain.sources import BookReport, merge_by_book
 from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted, kind_of
 from bookrelay.store.facade import Store
-from bookrelay.store.models import Link, LinkStatus, OutboxState, RunStatus
+from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
+from bookrelay.store.repositories import LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
 from bookrelay.sync.report import PlannedItem, ProgressReport
 from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
@@ -33,6 +35,10 @@ log = logging.getLogger(__name__)
 
 Collector = Callable[[], Awaitable[list[SourceEntry]]]
 ProgressCallback = Callable[[str, int, int], None]
+
+# Items matched, planned, applied and recorded together: a multiple of Hardcover's 100 values per ``_in``
+# filter, large enough that split batches cost next to nothing, small enough to bound a run's memory.
+CHUNK_SIZE = 500
 
 _SETTLED = {LinkStatus.LINKED, LinkStatus.UNMATCHED, LinkStatus.CONFLICT, LinkStatus.IGNORED}
 
@@ -72,6 +78,7 @@ class ProgressJob:
     on_progress: ProgressCallback | None = None
     # Why a source gave nothing this run (a limit, say), read after ``collect`` into the report.
     source_notes: Callable[[], list[str]] | None = None
+    chunk_size: int = CHUNK_SIZE  # global.sync.chunk_size
 
     async def run(
         self, *, dry_run: bool = False, limit: int | None = None, force: bool = False
@@ -110,48 +117,66 @@ class ProgressJob:
         if limit is not None:
             entries = entries[:limit]
         report.items_seen = len(entries)
-        stored = {
-            (link.source, link.source_item_id): link for link in self.store.links.list_for_user(self.user_id)
-        }
         # Keyed by item id from here on: ids never collide across sources (ABS UUIDs, Audible ASINs).
-        links = {
-            e.item.item_id: stored[(e.item.source.value, e.item.item_id)]
-            for e in entries
-            if (e.item.source.value, e.item.item_id) in stored
-        }
+        links = self._links(entries)
         if not dry_run:
             report.recovered_writes = self._recover_outbox()
         todo = self._select(entries, links, report, force=force or report.recovered_writes > 0)
+        del entries  # only the items that need Hardcover are kept from here on
+        links = {e.item.item_id: links[e.item.item_id] for e in todo if e.item.item_id in links}
         self._tick("collecting", 1, 1)
         if not todo:
             return
         self._tick("matching", 0, len(todo))
         me = await self.hardcover.me()
         shelf = await self._shelf(me.id, todo, links)
-        resolutions = await self.resolver.resolve(todo, links, shelf)
-        self._tick("matching", len(todo), len(todo))
+        # Matched, planned, applied and recorded a chunk at a time, so that what a run holds stays small
+        # however large the library; A4 needs every source's book first, so matching finishes before.
+        resolutions: list[Resolution] = []
+        for start in range(0, len(todo), self.chunk_size):
+            matched = await self.resolver.resolve(todo[start : start + self.chunk_size], links, shelf)
+            resolutions += [_compact(r) for r in matched]
+            self._tick("matching", len(resolutions), len(todo))
+        del todo
         superseded = merge_by_book(self._book_reports(resolutions))
-        plans: list[list[Action]] = [
-            [_superseded(r.item_id, superseded[r.item_id])]
-            if r.item_id in superseded
-            else self._plan(r, shelf, links.get(r.item_id))
-            for r in resolutions
-        ]
-        report.plan = [
-            PlannedItem(r.item_id, r.entry.item.title, tuple(a))
-            for r, a in zip(resolutions, plans, strict=True)
-        ]
-        if dry_run:
-            self._count(report, resolutions, plans, written=set())
-            return
-        written = await self._apply(resolutions, plans, shelf, report)
-        self._count(report, resolutions, plans, written)
-        self._record(resolutions, plans, written)
+        for start in range(0, len(resolutions), self.chunk_size):
+            chunk = resolutions[start : start + self.chunk_size]
+            plans: list[list[Action]] = [
+                [_superseded(r.item_id, superseded[r.item_id])]
+                if r.item_id in superseded
+                else self._plan(r, shelf, links.get(r.item_id))
+                for r in chunk
+            ]
+            report.plan += [
+                PlannedItem(r.item_id, r.entry.item.title, tuple(a))
+                for r, a in zip(chunk, plans, strict=True)
+            ]
+            if dry_run:
+                self._count(report, chunk, plans, written=set())
+                continue
+            written = await self._apply(chunk, plans, shelf, report, done=start, total=len(resolutions))
+            self._count(report, chunk, plans, written)
+            self._record(chunk, plans, written)
+
+    def _links(self, entries: Sequence[SourceEntry]) -> dict[str, LinkState]:
+        """The stored links of these entries, by item id, read source by source as plain rows."""
+        by_source: dict[str, list[str]] = {}
+        for entry in entries:
+            by_source.setdefault(entry.item.source.value, []).append(entry.item.item_id)
+        links: dict[str, LinkState] = {}
+        for source, item_ids in by_source.items():
+            links.update(self.store.links.states(self.user_id, source, item_ids))
+        return links
 
     # -- selection --------------------------------------------------------------------------------
 
     def _select(
-        self, entries: Sequence[SourceEntry], links: dict[str, Link], report: ProgressReport, *, force: bool
+        self,
+        entries: Sequence[SourceEntry],
+        links: dict[str, LinkState],
+        report: ProgressReport,
+        *,
+        force: bool,
     ) -> list[SourceEntry]:
         """The entries that need Hardcover this run; the rest are counted from what the store knows."""
         todo: list[SourceEntry] = []
@@ -200,7 +225,7 @@ class ProgressJob:
             )
         return len(stale)
 
-    async def _shelf(self, user_id: int, todo: list[SourceEntry], links: dict[str, Link]) -> Shelf:
+    async def _shelf(self, user_id: int, todo: list[SourceEntry], links: dict[str, LinkState]) -> Shelf:
         """The whole shelf when something must be matched (M3), else only the linked books' entries."""
         linked = [links.get(e.item.item_id) for e in todo]
         if all(
@@ -227,7 +252,7 @@ class ProgressJob:
             if r.outcome is Outcome.LINKED and r.book_id is not None
         ]
 
-    def _plan(self, resolution: Resolution, shelf: Shelf, link: Link | None) -> list[Action]:
+    def _plan(self, resolution: Resolution, shelf: Shelf, link: LinkState | None) -> list[Action]:
         item_id = resolution.item_id
         if resolution.outcome is Outcome.CONFLICT:
             return [OpenConflict(item_id, resolution.reason, resolution.candidates)]
@@ -262,7 +287,14 @@ class ProgressJob:
     # -- applying ---------------------------------------------------------------------------------
 
     async def _apply(
-        self, resolutions: list[Resolution], plans: list[list[Action]], shelf: Shelf, report: ProgressReport
+        self,
+        resolutions: list[Resolution],
+        plans: list[list[Action]],
+        shelf: Shelf,
+        report: ProgressReport,
+        *,
+        done: int = 0,
+        total: int = 0,
     ) -> dict[str, ItemWrites]:
         batch: list[ItemWrites] = []
         outbox_ids: dict[str, int] = {}
@@ -287,9 +319,9 @@ class ProgressJob:
                 batch.append(ItemWrites(resolution.item_id, writes, before))
         if not batch:
             return {}
-        self._tick("writing", 0, len(batch))
+        self._tick("writing", done, total)
         await apply_writes(self.hardcover, batch)
-        self._tick("writing", len(batch), len(batch))
+        self._tick("writing", done + len(resolutions), total)
         with self.store.transaction():
             for item_writes in batch:
                 if item_writes.ok:
@@ -409,6 +441,27 @@ class ProgressJob:
                 written=outcome is not None,
                 observed_at=entry.progress.last_update,
             )
+
+
+def _compact(resolution: Resolution) -> Resolution:
+    """What planning, writing and recording still read of a resolution: the score's total, not its parts;
+    the edition's id, length and format, not its texts; candidates only for a conflict. Every resolution
+    of a run is held until the last chunk is written (A4 needs them all), so this bounds a run's memory."""
+    score, edition = resolution.score, resolution.edition
+    return replace(
+        resolution,
+        score=MatchScore(score.total, ()) if score is not None else None,
+        edition=Edition(
+            edition.id,
+            edition.book_id,
+            pages=edition.pages,
+            audio_seconds=edition.audio_seconds,
+            reading_format=edition.reading_format,
+        )
+        if edition is not None
+        else None,
+        candidates=resolution.candidates if resolution.outcome is Outcome.CONFLICT else (),
+    )
 
 
 def _superseded(item_id: str, winner: BookReport) -> Hold:

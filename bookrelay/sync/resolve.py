@@ -8,7 +8,7 @@ one ``books`` query per hundred books, and one ``search`` per item that has noth
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,8 +29,8 @@ from bookrelay.domain.matching import (
 )
 from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit, UserBook
 from bookrelay.domain.titles import title_forms
-from bookrelay.store.models import CacheKind, Link, LinkMethod, LinkStatus
-from bookrelay.store.repositories import LookupCacheRepo
+from bookrelay.store.models import CacheKind, LinkMethod, LinkStatus
+from bookrelay.store.repositories import LinkState, LookupCacheRepo
 from bookrelay.sync.sources import SourceEntry
 
 IDENTIFIER_MISS_TTL = timedelta(days=7)
@@ -177,7 +177,7 @@ class Resolver:
         self.now = now
 
     async def resolve(
-        self, entries: Sequence[SourceEntry], links: dict[str, Link], shelf: Shelf
+        self, entries: Sequence[SourceEntry], links: Mapping[str, LinkState], shelf: Shelf
     ) -> list[Resolution]:
         """A resolution for every entry, in the order given."""
         done: dict[str, Resolution] = {}
@@ -231,7 +231,7 @@ class Resolver:
             await self._match(to_match, shelf, done)
         return [done[e.item.item_id] for e in entries]
 
-    def _still_unmatched(self, entry: SourceEntry, link: Link) -> bool:
+    def _still_unmatched(self, entry: SourceEntry, link: LinkState) -> bool:
         if link.status != LinkStatus.UNMATCHED or link.unmatched_until is None:
             return False
         return link.unmatched_until > self.now() and link.metadata_hash == metadata_hash(entry.item)

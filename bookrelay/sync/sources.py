@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.mapper import is_episode_progress, map_item, map_progress
+from bookrelay.connectors.audiobookshelf.types import AbsMediaProgress
 from bookrelay.domain.identifiers import metadata_hash
 from bookrelay.domain.models import SourceItem, SourceProgress
 
@@ -44,15 +45,12 @@ class SourceEntry:
 
 
 async def _book_progress(api: AbsApi) -> dict[str, SourceProgress]:
-    """The user's book progress by item id; the ``/api/me`` wire dict is dropped on return."""
-    progress_by_item: dict[str, SourceProgress] = {}
-    for raw in (await api.me()).get("mediaProgress", []):
-        if is_episode_progress(raw):
-            continue
-        progress = map_progress(raw)
-        if progress is not None:
-            progress_by_item[progress.item_id] = progress
-    return progress_by_item
+    """The user's book progress by item id, mapped while ``/api/me`` is parsed (no wire dicts kept)."""
+
+    def keep(raw: AbsMediaProgress) -> SourceProgress | None:
+        return None if is_episode_progress(raw) else map_progress(raw)
+
+    return {progress.item_id: progress for progress in await api.progress_entries(keep)}
 
 
 async def collect_audiobookshelf(

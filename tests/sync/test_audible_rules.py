@@ -191,12 +191,23 @@ def build_library(aw: AudibleWorld) -> Library120:
     return lib
 
 
-async def test_A1_to_A4_library_of_120_titles_ends_in_the_expected_hardcover_state(store: Store) -> None:
+def with_chunk_size(config: Config, size: int) -> Config:
+    """The same configuration with another ``global.sync.chunk_size``."""
+    sync = config.global_.sync.model_copy(update={"chunk_size": size})
+    return config.model_copy(update={"global_": config.global_.model_copy(update={"sync": sync})})
+
+
+@pytest.mark.parametrize("chunk_size", [500, 7], ids=["one-chunk", "chunks-of-7"])
+async def test_A1_to_A4_library_of_120_titles_ends_in_the_expected_hardcover_state(
+    store: Store, chunk_size: int
+) -> None:
+    """In one chunk, and in chunks of 7 (global.sync.chunk_size): A4 still sees both sources' copies."""
     aw = AudibleWorld()
     lib = build_library(aw)
     store.links.upsert("alice", "audible", lib.disabled[0], sync_enabled=False)  # A1, before any sync
     store.links.pin("alice", "audible", lib.pinned[0], lib.pinned[2])  # A2
     runner = aw.runner(store)
+    runner.config = with_chunk_size(runner.config, chunk_size)
     report = await runner.sync()
 
     assert report.error is None and report.notes == []

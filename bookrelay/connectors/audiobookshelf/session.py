@@ -98,10 +98,19 @@ class AbsSession:
 
     # -- public calls ----------------------------------------------------------------------------
 
-    async def get_json(self, path: str, *, call: str, params: dict[str, Any] | None = None) -> Any:
-        """GET ``path`` (relative to the server root) and decode JSON; errors name ``call``."""
+    async def get_json(
+        self,
+        path: str,
+        *,
+        call: str,
+        params: dict[str, Any] | None = None,
+        object_hook: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> Any:
+        """GET ``path`` (relative to the server root) and decode JSON; errors name ``call``.
+
+        ``object_hook`` (as :func:`json.loads` takes it) sees every object as the parser completes it."""
         response = await self.request("GET", path, call=call, params=params)
-        return self.decode(response, call)
+        return self.decode(response, call, object_hook=object_hook)
 
     async def post_json(self, path: str, body: Any, *, call: str, write: bool = False) -> Any:
         """POST JSON and decode the JSON answer; ``write=False`` marks a read sent as POST (retried)."""
@@ -112,7 +121,13 @@ class AbsSession:
         """PATCH JSON (a write); returns the response, whose body may be text ``OK`` rather than JSON."""
         return await self.request("PATCH", path, call=call, json_body=body, write=True)
 
-    def decode(self, response: httpx.Response, call: str) -> Any:
+    def decode(
+        self,
+        response: httpx.Response,
+        call: str,
+        *,
+        object_hook: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> Any:
         """The JSON body of ``response``, or BadResponse naming ``call`` (HTML pages get a URL hint)."""
         if _is_html(response):
             raise BadResponse(
@@ -121,7 +136,7 @@ class AbsSession:
                 service=SERVICE,
             )
         try:
-            return response.json()
+            return response.json(object_hook=object_hook)
         except json.JSONDecodeError as exc:
             raise BadResponse(f"{call}: malformed JSON in the answer ({exc.msg})", service=SERVICE) from None
         except UnicodeDecodeError:

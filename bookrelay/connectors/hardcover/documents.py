@@ -11,19 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    ObjectFieldNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    parse,
-    visit,
-)
-from graphql.language import Visitor
+from bookrelay.connectors.hardcover.graphql_shape import GraphQLSyntaxError, Selection, parse_document
 
 # Hasura operators Hardcover disables (ref §3); they are in the schema, so validation cannot catch them.
 BLOCKED_OPERATORS = frozenset(
@@ -280,51 +268,33 @@ def analyse_document(document: str) -> OperationShape:
     uses an operator Hardcover blocks.
     """
     try:
-        ast = parse(document)
-    except GraphQLError as exc:
-        raise ValueError(f"not a GraphQL document: {exc.message}") from None
-    operations = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
-    if len(operations) != 1:
-        raise ValueError(f"a document must hold exactly one operation, not {len(operations)}")
-    fragments = {d.name.value: d for d in ast.definitions if isinstance(d, FragmentDefinitionNode)}
-    blocked = _blocked_operators(ast)
+        parsed = parse_document(document)
+    except GraphQLSyntaxError as exc:
+        raise ValueError(f"not a GraphQL document: {exc}") from None
+    if len(parsed.operations) != 1:
+        raise ValueError(f"a document must hold exactly one operation, not {len(parsed.operations)}")
+    blocked = parsed.object_fields & BLOCKED_OPERATORS
     if blocked:
         raise ValueError(f"Hardcover blocks the operators {', '.join(sorted(blocked))}")
-    operation = operations[0]
-    fields: list[FieldNode] = []
-    _collect_top_level(operation.selection_set, fragments, fields, set())
+    name, kind, selection = parsed.operations[0]
+    fields: list[tuple[str, str]] = []
+    _collect_top_level(selection, parsed.fragments, fields, frozenset())
     return OperationShape(
-        name=operation.name.value if operation.name else None,
-        kind=operation.operation.value,
-        fields=tuple((f.alias or f.name).value for f in fields),
-        field_names=tuple(f.name.value for f in fields),
+        name=name,
+        kind=kind,
+        fields=tuple(key for key, _ in fields),
+        field_names=tuple(field_name for _, field_name in fields),
     )
 
 
 def _collect_top_level(
-    selection_set: SelectionSetNode,
-    fragments: dict[str, FragmentDefinitionNode],
-    out: list[FieldNode],
-    seen: set[str],
+    selection: Selection, fragments: dict[str, Selection], out: list[tuple[str, str]], seen: frozenset[str]
 ) -> None:
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            out.append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            _collect_top_level(selection.selection_set, fragments, out, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in fragments and name not in seen:  # a cycle is invalid GraphQL; do not loop on it
-                _collect_top_level(fragments[name].selection_set, fragments, out, seen | {name})
-
-
-def _blocked_operators(ast: object) -> set[str]:
-    found: set[str] = set()
-
-    class _Finder(Visitor):
-        def enter_object_field(self, node: ObjectFieldNode, *_: object) -> None:
-            if node.name.value in BLOCKED_OPERATORS:
-                found.add(node.name.value)
-
-    visit(ast, _Finder())  # type: ignore[arg-type]
-    return found
+    for item in selection.items:
+        if isinstance(item, Selection):  # an inline fragment
+            _collect_top_level(item, fragments, out, seen)
+        elif isinstance(item, str):  # a fragment spread
+            if item in fragments and item not in seen:  # a cycle is invalid GraphQL; do not loop on it
+                _collect_top_level(fragments[item], fragments, out, seen | {item})
+        else:
+            out.append((item.key, item.name))

@@ -4,7 +4,7 @@ from bookrelay.store.repositories._base import Clock, utc_now
 from bookrelay.store.repositories.conflicts import ConflictRepo
 from bookrelay.store.repositories.enrich import EnrichChangeRepo
 from bookrelay.store.repositories.ledger import Cached, LookupCacheRepo, WantedRepo, default_backoff
-from bookrelay.store.repositories.links import LinkChanges, LinkRepo, ProgressHistoryRepo
+from bookrelay.store.repositories.links import LinkChanges, LinkRepo, LinkState, ProgressHistoryRepo
 from bookrelay.store.repositories.runs import OutboxRepo, RunRepo
 from bookrelay.store.repositories.users import CredentialRepo, UserRepo
 
@@ -16,6 +16,7 @@ __all__ = [
     "EnrichChangeRepo",
     "LinkChanges",
     "LinkRepo",
+    "LinkState",
     "LookupCacheRepo",
     "OutboxRepo",
     "ProgressHistoryRepo",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
@@ -32,6 +34,34 @@ class LinkChanges(TypedDict, total=False):
     unmatched_until: datetime | None
     metadata_hash: str | None
     source_fingerprint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """What a sync reads of a link: a plain row, not an ORM object (a 10,000-item library holds one each)."""
+
+    source: str
+    source_item_id: str
+    status: LinkStatus
+    hardcover_book_id: int | None = None
+    hardcover_edition_id: int | None = None
+    read_id: int | None = None
+    method: LinkMethod | None = None
+    score: float | None = None
+    pinned: bool = False
+    sync_enabled: bool = True
+    identifiers_hash: str | None = None
+    metadata_hash: str | None = None
+    source_fingerprint: str | None = None
+    unmatched_until: datetime | None = None
+    last_progress: float | None = None
+    last_progress_seconds: float | None = None
+    last_written_at: datetime | None = None
+
+
+_STATE_COLUMNS = tuple(getattr(Link, name) for name in LinkState.__slots__)
+# SQLite keeps at most 999 bound values in one statement on old builds: ask for keys in slices.
+_KEYS_PER_QUERY = 500
 
 
 # Columns that belong to one Hardcover book: they are cleared when a link moves to another book.
@@ -157,6 +187,22 @@ class LinkRepo(Repo):
             query = query.where(Link.status == status)
         with self._db.reading() as session:
             return list(session.scalars(query.order_by(Link.source, Link.source_item_id)))
+
+    def states(self, user_id: str, source: str, source_item_ids: Collection[str]) -> dict[str, LinkState]:
+        """The links of these items of one source by item id, as plain rows (items without one: absent)."""
+        found: dict[str, LinkState] = {}
+        ids = sorted(set(source_item_ids))
+        with self._db.reading() as session:
+            for start in range(0, len(ids), _KEYS_PER_QUERY):
+                query = select(*_STATE_COLUMNS).where(
+                    Link.user_id == user_id,
+                    Link.source == source,
+                    Link.source_item_id.in_(ids[start : start + _KEYS_PER_QUERY]),
+                )
+                for row in session.execute(query):
+                    state = LinkState(*row)
+                    found[state.source_item_id] = state
+        return found
 
     def _require(self, user_id: str, source: str, source_item_id: str) -> None:
         if self.get(user_id, source, source_item_id) is None:
