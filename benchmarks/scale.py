@@ -13,7 +13,16 @@ user is queued, then W worker processes (``bookrelay worker --until-empty``) wor
 Rate limits are scaled: the free plan's 60 a minute with a burst of 10 becomes ``60*scale`` a minute with
 the same burst of 10, in the fake and in the client: a minute lasts ``60/scale`` seconds.
 
-    .venv/bin/python -m benchmarks.scale --users 1000 --books 200 --workers 1,2,4
+Two modes. **CPU-bound** (the default, ``--latency-ms 0``): the fakes answer at once and the limits are
+scaled x60, so every worker is busy on its own CPU all the time; on a machine with fewer free cores than
+workers the cores are the bound. **Latency** (``--latency-ms N``): the fake Hardcover answers each request
+N ms late (``--abs-latency-ms``, default N/5, for Audiobookshelf), an asyncio sleep in the sandbox that costs
+no CPU, and the limits are scaled less (``--scale``): as in production, a worker mostly waits on Hardcover
+and on each user's rate limit, and throughput is bound by how many runs are in flight (processes x
+``--concurrency``, the same for every process count).
+
+    .venv/bin/python -m benchmarks.scale --users 100 --books 200 --workers 1,2,4          # CPU-bound
+    .venv/bin/python -m benchmarks.scale --users 128 --books 20 --workers 1,2,4 --latency-ms 150 --scale 1
     .venv/bin/python -m benchmarks.scale --users 40 --books 50 --workers 1,2      # a quick look
 """
 
@@ -94,8 +103,14 @@ def one_configuration(args: argparse.Namespace, workers: int, folder: Path) -> d
     try:
         # One process for Hardcover (its URL is global: every user's budget is counted in one place) and
         # ``shards`` processes for Audiobookshelf, users spread over them.
-        fixtures = [hardcover_fixture(args.users, args.books, limits)]
-        fixtures += [abs_fixture(range(k, args.users, args.shards), args.books) for k in range(args.shards)]
+        fixtures = [
+            hardcover_fixture(args.users, args.books, limits) | {"latency_ms": {"hardcover": args.latency_ms}}
+        ]
+        fixtures += [
+            abs_fixture(range(k, args.users, args.shards), args.books)
+            | {"latency_ms": {"audiobookshelf": abs_latency(args)}}
+            for k in range(args.shards)
+        ]
         for k, fixture in enumerate(fixtures):
             path = folder / f"sandbox{k}.json"
             path.write_text(json.dumps(fixture))
@@ -137,34 +152,18 @@ def one_configuration(args: argparse.Namespace, workers: int, folder: Path) -> d
             env=env,
             stdout=subprocess.DEVNULL,
         )
+        # What a worker process costs without work (start, imports, schema check, stop): measured on the
+        # empty queue, so that the CPU per job can be given without each process's fixed cost.
+        idle = subprocess.Popen(worker_command(args, config_path, "idle"), env=env, **QUIET)
+        _, _, usage = os.wait4(idle.pid, 0)
+        idle_cpu = usage.ru_utime + usage.ru_stime
         queued = time.monotonic()
         subprocess.run(
             [sys.executable, "-m", "benchmarks.scale", "defer", str(config_path)], check=True, env=env
         )
         queued = time.monotonic() - queued
         for w in range(workers):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "bookrelay",
-                        "worker",
-                        "--config",
-                        str(config_path),
-                        "--until-empty",
-                        "--concurrency",
-                        str(args.concurrency),
-                        "--metrics-port",
-                        "0",
-                        "--name",
-                        f"w{w}",
-                    ],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
+            procs.append(subprocess.Popen(worker_command(args, config_path, f"w{w}"), env=env, **QUIET))
         wall, busy_before = time.monotonic(), machine_busy()
         shard_cpu_before = sum(process_cpu(proc.pid) for proc, _ in shards)
         postgres_before = postgres_cpu()
@@ -176,6 +175,8 @@ def one_configuration(args: argparse.Namespace, workers: int, folder: Path) -> d
         wall = time.monotonic() - wall
         cpu = {
             "workers": worker_cpu,
+            "worker_fixed": idle_cpu * workers,
+            "process_count": workers,
             "sandbox": sum(process_cpu(proc.pid) for proc, _ in shards) - shard_cpu_before,
             "machine": machine_busy() - busy_before,
             "postgres": postgres_cpu() - postgres_before,
@@ -189,6 +190,45 @@ def one_configuration(args: argparse.Namespace, workers: int, folder: Path) -> d
             proc.terminate()
             proc.wait()
         admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+QUIET: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+
+
+def worker_command(args: argparse.Namespace, config_path: Path, name: str) -> list[str]:
+    """``bookrelay worker`` that stops once the queue is empty, with the benchmark's concurrency."""
+    return [
+        sys.executable,
+        "-m",
+        "bookrelay",
+        "worker",
+        "--config",
+        str(config_path),
+        "--until-empty",
+        "--concurrency",
+        str(args.concurrency),
+        "--metrics-port",
+        "0",
+        "--name",
+        name,
+    ]
+
+
+def abs_latency(args: argparse.Namespace) -> float:
+    """Audiobookshelf's answer delay in ms: as given, else a fifth of Hardcover's (it is a local server)."""
+    return args.abs_latency_ms if args.abs_latency_ms is not None else args.latency_ms / 5
+
+
+def mode_line(args: argparse.Namespace) -> str:
+    """Which mode ran, with the settings that make it so."""
+    limits = f"rate limits x{args.scale} (60 units a minute -> {60 * args.scale}, burst 10)"
+    common = f"{args.users} users x {args.books} books, concurrency {args.concurrency} per worker process"
+    if args.latency_ms > 0:
+        return (
+            f"mode: latency (Hardcover answers {args.latency_ms:g} ms late, Audiobookshelf"
+            f" {abs_latency(args):g} ms); {limits}; {common}"
+        )
+    return f"mode: CPU-bound (fakes answer at once); {limits}; {common}"
 
 
 def machine_busy() -> float:
@@ -233,6 +273,9 @@ def cpu_figures(cpu: dict[str, float], wall: float, jobs: int) -> dict[str, Any]
     return {
         "worker_cpu_seconds": round(cpu["workers"], 1),
         "worker_cpu_per_job": round(cpu["workers"] / max(jobs, 1), 2),
+        # Less each process's fixed cost (its CPU on an empty queue): what the jobs themselves cost.
+        "worker_idle_cpu_per_process": round(cpu["worker_fixed"] / max(cpu["process_count"], 1), 2),
+        "worker_cpu_per_job_net": round((cpu["workers"] - cpu["worker_fixed"]) / max(jobs, 1), 2),
         "sandbox_cpu_seconds": round(cpu["sandbox"], 1),
         "postgres_cpu_seconds": round(cpu["postgres"], 1),
         "other_cpu_seconds": round(cpu["machine"] - cpu["workers"] - cpu["sandbox"] - cpu["postgres"], 1),
@@ -331,12 +374,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="users at once per worker process")
     parser.add_argument("--scale", type=int, default=60, help="rate limits x this (a minute = 60/scale s)")
     parser.add_argument("--shards", type=int, default=1, help="Audiobookshelf sandbox processes")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="Hardcover answers this late (0: the CPU-bound mode)"
+    )
+    parser.add_argument(
+        "--abs-latency-ms", type=float, default=None, help="Audiobookshelf answers this late (default: 1/5)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     results = []
+    print(mode_line(args), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for workers in [int(w) for w in args.workers.split(",")]:
-            result = one_configuration(args, workers, Path(tmp))
+            result = one_configuration(args, workers, Path(tmp)) | {
+                "latency_ms": args.latency_ms,
+                "abs_latency_ms": abs_latency(args),
+                "scale": args.scale,
+                "concurrency": args.concurrency,
+            }
             results.append(result)
             base = results[0]["jobs_per_minute"] or 1.0
             rate = result["jobs_per_minute"]
@@ -346,7 +401,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f" (limit 60 + burst 10), 429s {result['rate_limited_429']}; lost {result['lost']},"
                 f" duplicates {result['duplicates']}, misplaced {result['misplaced']}; jobs {result['jobs']},"
                 f" starts {result['starts']}; CPU s: workers {result['worker_cpu_seconds']}"
-                f" ({result['worker_cpu_per_job']}/job), sandbox {result['sandbox_cpu_seconds']},"
+                f" ({result['worker_cpu_per_job']}/job; {result['worker_cpu_per_job_net']}/job less each"
+                f" process's {result['worker_idle_cpu_per_process']} s without work),"
+                f" sandbox {result['sandbox_cpu_seconds']},"
                 f" PostgreSQL {result['postgres_cpu_seconds']}, others {result['other_cpu_seconds']};"
                 f" cores busy {result['cores_busy']}/{os.cpu_count()}",
                 flush=True,
