@@ -304,8 +304,11 @@ async def run_progress(
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
     on_progress: Callable[[str, str, int, int], None] | None = None,
+    keep_plan: bool = False,
 ) -> list[ProgressReport]:
-    """Run the progress job for these users, ``workers`` at once; one user's failure never stops another's."""
+    """Run the progress job for these users, ``workers`` at once; one user's failure never stops another's.
+
+    ``keep_plan`` keeps a real run's plan in its report (a dry run's is always kept)."""
     semaphore = asyncio.Semaphore(config.global_.workers)
 
     async def one(user_id: str) -> ProgressReport:
@@ -321,7 +324,7 @@ async def run_progress(
                 job = build_progress_job(
                     config, user, clients, active, force=force, on_progress=callback, transport=transport
                 )
-                return await job.run(dry_run=dry_run, limit=limit, force=force)
+                return await job.run(dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan)
             except BookrelayError as exc:
                 report = ProgressReport(user_id, dry_run=dry_run)
                 report.error = str(exc)

@@ -149,7 +149,7 @@ def run_demo(console: Console, fixture_path: Path | None = None) -> int:
                 _sign_in_audible(store, fixture["audible"])
             readers = [u.id for u in config.users if u.audiobookshelf is not None]
             console.rule("progress · first run: Audiobookshelf → Hardcover")
-            reports = asyncio.run(run_progress(config, readers, store=store))
+            reports = asyncio.run(run_progress(config, readers, store=store, keep_plan=True))
             for report in reports:
                 render_plan(console, report)
                 render_summary(console, report)

@@ -75,7 +75,13 @@ def sync(
 
         reports = asyncio.run(
             run_progress(
-                settings, user_ids, dry_run=dry_run, limit=limit, force=force, on_progress=on_progress
+                settings,
+                user_ids,
+                dry_run=dry_run,
+                limit=limit,
+                force=force,
+                on_progress=on_progress,
+                keep_plan=verbose,
             )
         )
     failed = False

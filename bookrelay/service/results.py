@@ -6,8 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bookrelay.domain.actions import MarkFinished
-
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
@@ -30,7 +28,6 @@ class RunResult:
 
 def from_progress(report: Any, *, duration: float = 0.0) -> RunResult:
     """A :class:`RunResult` from a :class:`bookrelay.sync.report.ProgressReport`."""
-    failed_ids = {entry[0] for entry in report.failed}
     items: Counter[str] = Counter(
         written=report.written,
         unchanged=report.unchanged,
@@ -41,13 +38,7 @@ def from_progress(report: Any, *, duration: float = 0.0) -> RunResult:
         failed=len(report.failed),
         disabled=report.disabled,
     )
-    finished = tuple(
-        planned.title
-        for planned in report.plan
-        if not report.dry_run
-        and planned.item_id not in failed_ids
-        and any(isinstance(action, MarkFinished) for action in planned.actions)
-    )
+    finished = () if report.dry_run else tuple(report.finished)
     return RunResult(
         user_id=report.user_id,
         job="progress",

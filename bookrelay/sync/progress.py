@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
-from bookrelay.domain.actions import WRITES, Action, CandidateRef, Hold, OpenConflict, Skip
+from bookrelay.domain.actions import WRITES, Action, CandidateRef, Hold, MarkFinished, OpenConflict, Skip
 from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
 from bookrelay.domain.matching import MatchScore
 from bookrelay.domain.models import Edition, UserBook
@@ -38,7 +38,7 @@ ProgressCallback = Callable[[str, int, int], None]
 
 # Items matched, planned, applied and recorded together: a multiple of Hardcover's 100 values per ``_in``
 # filter, large enough that split batches cost next to nothing, small enough to bound a run's memory.
-CHUNK_SIZE = 500
+CHUNK_SIZE = 200
 
 _SETTLED = {LinkStatus.LINKED, LinkStatus.UNMATCHED, LinkStatus.CONFLICT, LinkStatus.IGNORED}
 
@@ -81,16 +81,19 @@ class ProgressJob:
     chunk_size: int = CHUNK_SIZE  # global.sync.chunk_size
 
     async def run(
-        self, *, dry_run: bool = False, limit: int | None = None, force: bool = False
+        self, *, dry_run: bool = False, limit: int | None = None, force: bool = False, keep_plan: bool = False
     ) -> ProgressReport:
-        """Sync progress once; auth and quota errors stop this user's run, an item's error only that item."""
+        """Sync progress once; auth and quota errors stop this user's run, an item's error only that item.
+
+        The plan of every item is kept in the report for a dry run, and for a real run only when
+        ``keep_plan`` asks (``sync --verbose``): on a large library it is the biggest thing a run holds."""
         report = ProgressReport(self.user_id, dry_run=dry_run)
         run = self.store.runs.start(self.user_id, "progress", dry_run=dry_run)
         report.run_id = run.id
         session = self.hardcover.session
         units_before, requests_before = session.budget.units_spent, session.budget.requests_sent
         try:
-            await self._run(report, dry_run=dry_run, limit=limit, force=force)
+            await self._run(report, dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan or dry_run)
         except (AuthError, QuotaExhausted) as exc:
             report.error, report.error_kind = str(exc), kind_of(exc)
         except BookrelayError as exc:
@@ -109,7 +112,9 @@ class ProgressJob:
         if self.on_progress is not None:
             self.on_progress(phase, done, total)
 
-    async def _run(self, report: ProgressReport, *, dry_run: bool, limit: int | None, force: bool) -> None:
+    async def _run(
+        self, report: ProgressReport, *, dry_run: bool, limit: int | None, force: bool, keep_plan: bool
+    ) -> None:
         self._tick("collecting", 0, 1)
         entries = await self.collect()
         if self.source_notes is not None:
@@ -147,10 +152,11 @@ class ProgressJob:
                 else self._plan(r, shelf, links.get(r.item_id))
                 for r in chunk
             ]
-            report.plan += [
-                PlannedItem(r.item_id, r.entry.item.title, tuple(a))
-                for r, a in zip(chunk, plans, strict=True)
-            ]
+            if keep_plan:
+                report.plan += [
+                    PlannedItem(r.item_id, r.entry.item.title, tuple(a))
+                    for r, a in zip(chunk, plans, strict=True)
+                ]
             if dry_run:
                 self._count(report, chunk, plans, written=set())
                 continue
@@ -359,6 +365,8 @@ class ProgressJob:
             if outcome is not None:
                 if outcome.ok:
                     report.written += 1
+                    if any(isinstance(action, MarkFinished) for action in actions):
+                        report.finished.append(item.title)
                 else:
                     report.failed.append((item.item_id, item.title, outcome.error or "failed"))
 

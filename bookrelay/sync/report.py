@@ -58,7 +58,8 @@ class ProgressReport:
     units_spent: int = 0
     units_left_today: int | None = None
     requests: int = 0
-    plan: list[PlannedItem] = field(default_factory=list)
+    plan: list[PlannedItem] = field(default_factory=list)  # a dry run's, or a real run's when asked
+    finished: list[str] = field(default_factory=list)  # titles this run marked finished on Hardcover
     notes: list[str] = field(default_factory=list)  # a source skipped this run, and why
     error: str | None = None
     # The error class that stopped the run (AuthError, QuotaExhausted, …): the queue's retry rule reads it.

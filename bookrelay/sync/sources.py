@@ -71,7 +71,7 @@ async def collect_audiobookshelf(
             item = map_item(raw_item)
             if item is None or (item.library_id is not None and item.library_id not in libraries):
                 continue
-            progress = progress_by_item.get(item.item_id)
+            progress = progress_by_item.pop(item.item_id, None)
             if progress is not None:
                 entries.append(SourceEntry(item, progress))
     entries.sort(key=lambda e: (e.item.title.casefold(), e.item.item_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -181,8 +183,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_sandbox_serve_answers_on_one_port(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def served_sandbox(fixture: Path | None = None) -> Iterator[str]:
+    """``bookrelay sandbox serve`` on a free loopback port (the bundled demo without ``fixture``)."""
     port = _free_port()
+    command = [sys.executable, "-m", "bookrelay", "sandbox", "serve", "--port", str(port)]
+    if fixture is not None:
+        command += ["--fixture", str(fixture)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/_sandbox/stats", timeout=1).raise_for_status()
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_sandbox_serve_answers_on_one_port(tmp_path: Path) -> None:
     fixture = tmp_path / "fixture.json"
     fixture.write_text(
         json.dumps(
@@ -195,45 +220,61 @@ def test_sandbox_serve_answers_on_one_port(tmp_path: Path) -> None:
             }
         )
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bookrelay",
-            "sandbox",
-            "serve",
-            "--port",
-            str(port),
-            "--fixture",
-            str(fixture),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ},
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                stats = httpx.get(f"http://127.0.0.1:{port}/_sandbox/stats", timeout=1).json()
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with served_sandbox(fixture) as base:
+        stats = httpx.get(f"{base}/_sandbox/stats").json()
         assert set(stats) >= {"hardcover", "audiobookshelf"}
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/hardcover/v1/graphql",
+            f"{base}/hardcover/v1/graphql",
             json={"query": "{ me { id username } }"},
             headers={"Authorization": "Bearer hc_pat_a"},
         )
         assert answer.json()["data"]["me"][0]["username"] == "a"
-        assert httpx.get(f"http://127.0.0.1:{port}/_sandbox/stats").json()["hardcover"]["units"] == 1
-        assert httpx.post(f"http://127.0.0.1:{port}/_sandbox/reset").json() == {"reset": True}
-        assert httpx.get(f"http://127.0.0.1:{port}/_sandbox/stats").json()["hardcover"]["units"] == 0
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        assert httpx.get(f"{base}/_sandbox/stats").json()["hardcover"]["units"] == 1
+        assert httpx.post(f"{base}/_sandbox/reset").json() == {"reset": True}
+        assert httpx.get(f"{base}/_sandbox/stats").json()["hardcover"]["units"] == 0
+
+
+def _demo_reader_config(folder: Path, base: str) -> Path:
+    from bookrelay.demo import DEMO_LIMITS
+    from bookrelay.sandbox.demo_data import DEMO_ABS_KEY, DEMO_HARDCOVER_TOKEN
+
+    folder.mkdir()
+    path = folder / "bookrelay.yaml"
+    config = {
+        "global": {
+            "database": f"sqlite:///{folder / 'bookrelay.db'}",
+            "secret_key_file": str(folder / "secret.key"),
+            "hardcover": {"url": f"{base}/hardcover/v1/graphql", **DEMO_LIMITS},
+        },
+        "users": [
+            {
+                "id": "demo",
+                "hardcover": {"token": DEMO_HARDCOVER_TOKEN},
+                "audiobookshelf": {"url": f"{base}/abs", "api_key": DEMO_ABS_KEY},
+            }
+        ],
+    }
+    path.write_text(json.dumps(config))  # JSON is YAML
+    return path
+
+
+def test_sync_prints_a_real_runs_plan_only_with_verbose(tmp_path: Path) -> None:
+    """A real run keeps no per-item plan (memory on large libraries) unless --verbose asks to print it."""
+    from bookrelay.demo import DEMO_LIMITS
+    from bookrelay.sandbox.demo_data import demo_fixture
+
+    fixture = demo_fixture()
+    fixture["hardcover"]["limits"] = {**fixture["hardcover"].get("limits", {}), **DEMO_LIMITS}
+    (tmp_path / "demo.json").write_text(json.dumps(fixture))
+    with served_sandbox(tmp_path / "demo.json") as base:
+        quiet = runner.invoke(app, ["sync", "--config", str(_demo_reader_config(tmp_path / "a", base))])
+        assert "written" in quiet.stdout and "plan for demo" not in quiet.stdout
+        httpx.post(f"{base}/_sandbox/reset").raise_for_status()
+        verbose = runner.invoke(
+            app, ["sync", "--config", str(_demo_reader_config(tmp_path / "b", base)), "--verbose"]
+        )
+        assert "plan for demo" in verbose.stdout and "MarkFinished" in verbose.stdout
+        assert quiet.exit_code == verbose.exit_code
 
 
 def test_sandbox_serve_rejects_a_broken_fixture(tmp_path: Path) -> None:

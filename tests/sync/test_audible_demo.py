@@ -57,7 +57,7 @@ async def test_A1_A4_demo_audible_section_on_the_demo_catalogue(store: Store) ->
     )
     sandbox = build_sandbox(fixture)
     (report,) = await run_progress(
-        config, ["demo"], transport=httpx.ASGITransport(app=sandbox.app), store=store
+        config, ["demo"], transport=httpx.ASGITransport(app=sandbox.app), store=store, keep_plan=True
     )
     assert report.error is None and report.notes == []
     asins = {item["title"]: item["asin"] for item in section["accounts"][0]["library"]}

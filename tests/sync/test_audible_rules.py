@@ -208,7 +208,7 @@ async def test_A1_to_A4_library_of_120_titles_ends_in_the_expected_hardcover_sta
     store.links.pin("alice", "audible", lib.pinned[0], lib.pinned[2])  # A2
     runner = aw.runner(store)
     runner.config = with_chunk_size(runner.config, chunk_size)
-    report = await runner.sync()
+    report = await runner.sync(keep_plan=True)
 
     assert report.error is None and report.notes == []
     for asin, book_id in lib.finished.items():  # P6 with the finish date from the finished events
@@ -295,7 +295,7 @@ async def test_A4_newer_audiobookshelf_update_wins_over_older_audible(store: Sto
         "2026-11-25T08:00:00", "2026-11-02 09:00:00.000", abs_seconds=27_000.0, audible_ms=9_000_000
     )
     runner = aw.runner(store)
-    report = await runner.sync()
+    report = await runner.sync(keep_plan=True)
     (entry,) = runner.sandbox.hardcover.snapshot()["user_books"]
     assert [r["progress_seconds"] for r in entry["reads"]] == [27_000]
     assert report.held == {"A4": 1}

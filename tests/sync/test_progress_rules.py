@@ -54,7 +54,9 @@ async def test_P6_finished_book_is_read_with_source_finish_date_in_user_zone(sto
         finished_at="2026-10-20T23:30:00",
     )
     runner = Runner.start(world, store)
-    await runner.sync()
+    report = await runner.sync()
+    # The finish is reported for notifications; a real run keeps no per-item plan unless asked.
+    assert report.finished == ["Project Hail Mary"] and report.plan == []
     entry = runner.user_book(book)
     assert entry is not None and entry["status_id"] == 3
     assert len(entry["reads"]) == 1  # the read Hardcover created was adopted, not duplicated (P11)
@@ -176,7 +178,7 @@ async def test_dry_run_writes_nothing_and_prints_the_plan_the_real_run_applies(s
     assert runner.hc_writes == 0
     assert runner.sandbox.audiobookshelf.stats()["writes"] == 0
     assert store.links.list_for_user("alice") == []
-    real = await runner.sync()
+    real = await runner.sync(keep_plan=True)  # as `sync --verbose` prints it
     assert [(p.item_id, p.actions) for p in dry.plan] == [(p.item_id, p.actions) for p in real.plan]
     assert runner.hc_writes > 0
     assert runner.user_book(other) is not None and runner.user_book(book) is not None

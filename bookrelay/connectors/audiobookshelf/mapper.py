@@ -9,6 +9,7 @@ not books: the mappers return None for them. Identifiers are passed on raw (hyph
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -146,7 +147,8 @@ def map_item(item: AbsLibraryItem | dict[str, Any]) -> SourceItem | None:
         isbn=_text(metadata.get("isbn")) or _tag(media, "tagIsbn"),
         asin=_text(metadata.get("asin")) or _tag(media, "tagASIN"),
         media_kind=kind,
-        library_id=raw.get("libraryId") if isinstance(raw.get("libraryId"), str) else None,
+        # One string per library, not one per item (a 10,000-item library holds 10,000 items).
+        library_id=sys.intern(raw["libraryId"]) if isinstance(raw.get("libraryId"), str) else None,
         updated_at=ms_to_datetime(raw.get("updatedAt")),
     )
 
