@@ -79,7 +79,7 @@ class SyncSettings(_Section):
     fuzzy_link_score: float = Field(0.85, ge=0, le=1)
     fuzzy_conflict_score: float = Field(0.6, ge=0, le=1)
     # Items matched, planned, written and recorded together: bounds a run's memory on large libraries.
-    chunk_size: int = Field(200, ge=1, le=100_000)
+    chunk_size: int = Field(100, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _ordered(self) -> SyncSettings:

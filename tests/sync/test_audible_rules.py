@@ -252,6 +252,11 @@ async def test_A1_to_A4_library_of_120_titles_ends_in_the_expected_hardcover_sta
     stats = runner.sandbox.fakes["audible"].stats()
     assert (stats["library"], stats["lastpositions"], stats["finished"]) == (1, 2, 1)
     assert audible_calls(store).usage("alice").calls == 4
+    # Nothing changed (Audible waits for its interval): every item seen is settled from its stored link,
+    # window by window, at no Hardcover cost.
+    again = await runner.sync()
+    assert (again.units_spent, again.written) == (0, 0) and again.items_seen >= 1
+    assert again.unchanged + again.disabled + len(again.unmatched) == again.items_seen
 
 
 async def test_A3_history_keeps_every_reading_from_every_source(store: Store) -> None:

@@ -66,6 +66,27 @@ async def test_P6_finished_book_is_read_with_source_finish_date_in_user_zone(sto
     assert read["progress_seconds"] == 58_000
 
 
+async def test_P11_in_chunks_only_the_changed_item_is_read_again(store: Store) -> None:
+    """global.sync.chunk_size 4 over 11 items: links are read window by window, and after one item moves
+    on only that item costs Hardcover anything."""
+    world = World()
+    items = []
+    for i in range(11):
+        world.book(f"Window Title {i}", "Mara Quill", editions=[audio(f"B0WIN{i:05d}", 36_000)])
+        item = world.item(f"Window Title {i}", "Mara Quill", duration=36_000.0, asin=f"B0WIN{i:05d}")
+        world.listen(item, current=3_600.0 + 60 * i, duration=36_000.0)
+        items.append(item)
+    runner = Runner.start(world, store, chunk_size=4)
+    first = await runner.sync()
+    assert (first.error, first.written, first.linked["asin"]) == (None, 11, 11)
+    again = await runner.sync()
+    assert (again.units_spent, again.written, again.unchanged) == (0, 0, 11)
+    await runner.play(items[9], current=9_000.0, duration=36_000.0)
+    third = await runner.sync()
+    assert (third.written, third.unchanged) == (1, 10)
+    assert third.units_spent <= 3  # me, that book's shelf entry, one read update
+
+
 async def test_P11_second_run_updates_the_same_read_and_unchanged_run_spends_nothing(store: Store) -> None:
     world = World()
     book, item = hail_mary(world)
