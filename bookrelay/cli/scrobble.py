@@ -1,5 +1,5 @@
 """Scrobble commands: mark-read, rate, set-status, shelf export/import, the scrobble run, and
-``hardcover connect``/``disconnect`` (OAuth). Thin: parse, call one function in app.py, render."""
+``hardcover connect``/``disconnect`` (OAuth). Thin: parse, call one function in bookrelay.app, render."""
 
 from __future__ import annotations
 

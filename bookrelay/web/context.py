@@ -1,6 +1,6 @@
 """What the API and the pages share: the collaborators given to :func:`create_app`, and run triggering.
 
-Nothing here builds a client or reads configuration files: ``app.py`` hands everything in.
+Nothing here builds a client or reads configuration files: ``bookrelay.app`` hands everything in.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The FastAPI app of ``bookrelay serve``: the API, its OpenAPI document, the pages and static files.
 
-:func:`create_app` receives every collaborator (``app.py`` builds them); one exception handler turns
+:func:`create_app` receives every collaborator (``bookrelay.app`` builds them); one exception handler turns
 every error into an answer through :func:`bookrelay.errors.http_status_for`.
 """
 

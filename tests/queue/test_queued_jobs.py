@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from bookrelay import app as composition
+from bookrelay.app.clients import _BUDGET_DATABASES
 from bookrelay.config import Config
 from bookrelay.queue.runner import ALREADY_WAITING, QueuedRunner
 from bookrelay.queue.tasks import conninfo_for
@@ -105,8 +106,8 @@ class Mode:
 def forget_gate(store: Store) -> None:
     """Close the budget gate's pool on a test database that is about to be dropped."""
     name = store.db.engine.url.database or ""
-    for url in [u for u in composition._BUDGET_DATABASES if u.endswith(f"/{name}")]:
-        composition._BUDGET_DATABASES.pop(url).dispose()
+    for url in [u for u in _BUDGET_DATABASES if u.endswith(f"/{name}")]:
+        _BUDGET_DATABASES.pop(url).dispose()
 
 
 def latest_run_id(store: Store, user_id: str, job: str, fallback: int) -> int:

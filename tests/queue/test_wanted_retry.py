@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from bookrelay import app as composition
+from bookrelay.app import wanted as wanted_wiring
 from bookrelay.config import Config
 from bookrelay.connectors.bookshelf.session import BookshelfSession
 from bookrelay.queue.runner import QueuedRunner
@@ -127,7 +128,7 @@ def wanted_queue(queue_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
         def session(*args: Any, **kwargs: Any) -> BookshelfSession:
             return BookshelfSession(*args, sleep=no_wait, **kwargs)
 
-        monkeypatch.setattr(composition, "BookshelfSession", session)
+        monkeypatch.setattr(wanted_wiring, "BookshelfSession", session)  # where wanted_for_user reads it
         made.append(queue)
         return queue
 

@@ -1,0 +1,124 @@
+"""Configuration and the store: where the config file is, loading and checking it, opening
+(and migrating) the store; the argument helpers every front-end function shares."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+
+from bookrelay.config import Config, ConfigProblem, check_config, load_config
+from bookrelay.domain.models import Source
+from bookrelay.errors import ConfigError
+from bookrelay.store.crypto import load_or_create_key
+from bookrelay.store.db import create_engine_for, current_revision, upgrade
+from bookrelay.store.facade import Store
+from bookrelay.store.models import Run
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+
+def config_path(path: Path | None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file: ``--config``, else ``BOOKRELAY_CONFIG``, else ``./bookrelay.yaml`` if present."""
+    environ = os.environ if env is None else env
+    if path is not None:
+        return path
+    if environ.get("BOOKRELAY_CONFIG"):
+        return Path(environ["BOOKRELAY_CONFIG"])
+    default = Path("bookrelay.yaml")
+    return default if default.exists() else None
+
+
+def check_configuration(path: Path | None) -> tuple[list[ConfigProblem], str]:
+    """Every problem of the configuration, and a description of where it came from."""
+    chosen = config_path(path)
+    if chosen is not None and not chosen.exists():
+        raise ConfigError("no such file", place=str(chosen))
+    problems = check_config(chosen, os.environ)
+    return problems, str(chosen) if chosen else "environment variables"
+
+
+def load_settings(path: Path | None) -> Config:
+    """The validated configuration; ConfigError lists every problem."""
+    chosen = config_path(path)
+    if chosen is not None and not chosen.exists():
+        raise ConfigError("no such file", place=str(chosen))
+    return load_config(chosen, os.environ)
+
+
+def secret_key_for(config: Config) -> bytes:
+    """The Fernet key for stored credentials (env BOOKRELAY_SECRET_KEY, else the key file, created 0600)."""
+    env = dict(os.environ)
+    if config.global_.secret_key is not None and "BOOKRELAY_SECRET_KEY" not in env:
+        env["BOOKRELAY_SECRET_KEY"] = config.global_.secret_key.get_secret_value()
+    return load_or_create_key(env, config.global_.secret_key_file)
+
+
+def open_store(config: Config) -> Store:
+    """The store named by the configuration, migrated to the newest revision."""
+    return Store.open(config.database_url, secret_key=secret_key_for(config))
+
+
+@contextlib.contextmanager
+def store_for(config: Config, store: Store | None) -> Iterator[Store]:
+    """The store a caller lent, or one opened for the length of the ``with`` and closed after it."""
+    if store is not None:
+        yield store
+        return
+    opened = open_store(config)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def upgrade_database(path: Path | None) -> tuple[str, str | None]:
+    """Run the migrations; returns the database URL (password hidden) and the revision it is now at."""
+    config = load_settings(path)
+    url = config.database_url
+    engine = create_engine_for(url)
+    try:
+        upgrade(engine)
+        revision = current_revision(engine)
+        if config.global_.queue == "postgres":
+            apply_queue_schema(engine)
+    finally:
+        engine.dispose()
+    return make_url(url).render_as_string(hide_password=True), revision
+
+
+def recent_runs(path: Path | None, limit: int) -> list[Run]:
+    """The newest runs recorded in the store."""
+    config = load_settings(path)
+    store = open_store(config)
+    try:
+        return store.runs.recent(limit)
+    finally:
+        store.close()
+
+
+def _single_user(config: Config, user_id: str | None) -> str:
+    if user_id:
+        return config.user(user_id).id
+    if len(config.users) == 1:
+        return config.users[0].id
+    raise ConfigError("several users are configured: give --user ID", place="arguments")
+
+
+def _source(name: str) -> str:
+    try:
+        return Source(name).value
+    except ValueError:
+        raise ConfigError(f"unknown source {name!r} (abs or audible)", place="--source") from None
+
+
+def apply_queue_schema(engine: Engine) -> bool:
+    """Create procrastinate's tables in the store's PostgreSQL database when missing (idempotent)."""
+    from bookrelay.queue.schema import apply_queue_schema as apply
+
+    return apply(engine)

@@ -1,0 +1,48 @@
+"""``bookrelay doctor``: the connection checks of the configured users."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bookrelay.app.clients import USER_AGENT
+from bookrelay.app.common import check_configuration, load_settings, open_store
+from bookrelay.doctor import Check, checks_from_config_problems
+from bookrelay.doctor_services import run_all as run_doctor_checks
+from bookrelay.lazy import lazy_module
+
+# Audible (with Pillow and friends) is loaded on first use: most runs do not need it, and it would cost
+# a third of the process's memory at start (benchmarks/README.md).
+if TYPE_CHECKING:
+    from bookrelay.sync import audible_auth
+else:
+    audible_auth = lazy_module("bookrelay.sync.audible_auth")
+
+
+def run_doctor(
+    path: Path | None, user_id: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> list[Check]:
+    """Every connection check for the configured users (or one); a configuration that does not load
+    gives its problems as failed checks (a missing token among them) instead of an error."""
+    problems, _ = check_configuration(path)
+    if problems:
+        return checks_from_config_problems(problems)
+    config = load_settings(path)
+    users = [config.user(user_id)] if user_id else list(config.users)
+    logins: dict[str, bool] = {}
+    if any(u.audible is not None and u.audible.enabled for u in users):
+        with open_store(config) as store:
+            for user in users:
+                found = store.credentials.get(user.id, audible_auth.SERVICE, audible_auth.AUTH_NAME)
+                logins[user.id] = found is not None
+
+    async def check_all() -> list[Check]:
+        async with httpx.AsyncClient(
+            transport=transport, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+        ) as http:
+            return await run_doctor_checks(http, config, users, logins)
+
+    return asyncio.run(check_all())

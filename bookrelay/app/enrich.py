@@ -1,0 +1,98 @@
+"""The enrich job (Hardcover metadata → Audiobookshelf) and its undo."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bookrelay.app.clients import UserClients, build_user_clients
+from bookrelay.app.common import _single_user, store_for
+from bookrelay.config import Config, UserConfig
+from bookrelay.domain.matching import MatchThresholds
+from bookrelay.errors import ConfigError
+from bookrelay.lazy import lazy_module
+from bookrelay.store.facade import Store
+from bookrelay.sync.resolve import Resolver
+
+# The enrich job and its audio-tag reader are loaded on first use: most runs need neither.
+if TYPE_CHECKING:
+    from bookrelay.sync import enrich
+else:
+    enrich = lazy_module("bookrelay.sync.enrich")
+
+
+def build_enrich_job(
+    config: Config, user: UserConfig, clients: UserClients, store: Store
+) -> enrich.EnrichJob:
+    """The enrich job of one user: their Audiobookshelf, Hardcover and the matching settings."""
+    if clients.audiobookshelf is None or user.audiobookshelf is None:
+        raise ConfigError(
+            "has no audiobookshelf section: enrich writes to Audiobookshelf", place=f"users.{user.id}"
+        )
+    sync = config.effective_sync(user)
+    resolver = Resolver(
+        clients.hardcover,
+        store.lookup_cache,
+        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
+        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
+        now=lambda: datetime.now(UTC),
+    )
+    return enrich.EnrichJob(
+        user_id=user.id,
+        abs_api=clients.audiobookshelf,
+        hardcover=clients.hardcover,
+        hardcover_session=clients.hardcover_session,
+        resolver=resolver,
+        store=store,
+        include=user.audiobookshelf.libraries.include,
+        exclude=user.audiobookshelf.libraries.exclude,
+    )
+
+
+async def run_enrich(
+    config: Config,
+    user_id: str | None,
+    *,
+    apply: bool = False,
+    limit: int | None = None,
+    min_score: float | None = None,
+    scan_dir: Path | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> enrich.EnrichReport:
+    """One enrich run (a dry run unless ``apply``); ``min_score`` defaults to the user's fuzzy link score."""
+    user = config.user(_single_user(config, user_id))
+    if scan_dir is not None and not await asyncio.to_thread(scan_dir.is_dir):
+        raise ConfigError("is not a folder", place=f"--scan-dir {scan_dir}")
+    threshold = config.effective_sync(user).fuzzy_link_score if min_score is None else min_score
+    with store_for(config, store) as active:
+        clients = build_user_clients(config, user, transport=transport)
+        try:
+            job = build_enrich_job(config, user, clients, active)
+            return await job.run(dry_run=not apply, limit=limit, min_score=threshold, scan_dir=scan_dir)
+        finally:
+            await clients.aclose()
+
+
+async def undo_enrich(
+    config: Config,
+    run_id: int,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> enrich.UndoReport:
+    """Put back what enrich run ``run_id`` replaced, for the user that run belonged to."""
+    with store_for(config, store) as active:
+        run, _ = active.runs.get_with_events(run_id)
+        if run.job != "enrich":
+            raise ConfigError(f"run {run_id} is a {run.job} run, not an enrich run", place="RUN_ID")
+        user = config.user(run.user_id)
+        clients = build_user_clients(config, user, transport=transport)
+        try:
+            return await build_enrich_job(config, user, clients, active).undo(run_id)
+        finally:
+            await clients.aclose()

@@ -1,0 +1,126 @@
+"""The jobs as service job functions and the in-process runner of them, with its notifier.
+
+bookrelay.service.* is imported inside these functions: only service mode needs socket.io, Apprise
+and Prometheus, and the CLI starts faster without them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bookrelay.app.clients import build_user_clients
+from bookrelay.app.progress import build_progress_job
+from bookrelay.app.scrobble import run_scrobble
+from bookrelay.app.wanted import wanted_for_user
+from bookrelay.config import Config
+from bookrelay.domain.models import Source
+from bookrelay.errors import BookrelayError, kind_of
+from bookrelay.store.facade import Store
+from bookrelay.sync.report import ProgressReport
+from bookrelay.sync.sources import SourceEntry
+
+if TYPE_CHECKING:
+    from bookrelay.service.notify import Notifier
+    from bookrelay.service.runner import JobFunction, JobRunner
+
+
+def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
+    """The progress job as a service job function; ``items`` narrows Audiobookshelf to those items."""
+    import dataclasses
+
+    from bookrelay.service.results import RunResult, from_progress
+
+    async def progress(
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
+    ) -> RunResult:
+        user = config.user(user_id)
+        clients = build_user_clients(config, user, transport=transport)
+        try:
+            job = build_progress_job(config, user, clients, store, transport=transport)
+            if items is not None:
+                collect_all = job.collect
+
+                async def collect_changed() -> list[SourceEntry]:
+                    # Other sources stay in, so that two sources of one book still merge (A4).
+                    abs_name = Source.AUDIOBOOKSHELF.value
+                    return [
+                        e
+                        for e in await collect_all()
+                        if e.item.source.value != abs_name or e.item.item_id in items
+                    ]
+
+                job = dataclasses.replace(job, collect=collect_changed)
+            report = await job.run(dry_run=dry_run)
+        except BookrelayError as exc:
+            report = ProgressReport(user_id, dry_run=dry_run)
+            report.error, report.error_kind = str(exc), kind_of(exc)
+        finally:
+            await clients.aclose()
+        return from_progress(report)
+
+    return progress
+
+
+def _wanted_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
+    """The wanted job as a service job function (``wanted_for_user`` records the run); the error that
+    stopped a run is classified (``error_kind``) for the queue's retry rule, as the progress job's is."""
+    from bookrelay.service.results import RunResult, from_wanted
+
+    async def wanted(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
+        try:
+            report = await wanted_for_user(config, user_id, store, dry_run=dry_run, transport=transport)
+        except BookrelayError as exc:
+            return RunResult(
+                user_id, "wanted", "failed", dry_run=dry_run, error=str(exc), error_kind=kind_of(exc)
+            )
+        return from_wanted(report, user_id=user_id, run_id=None)
+
+    return wanted
+
+
+def build_notifier(config: Config) -> Notifier | None:
+    """The Apprise notifier of ``global.notify``, or None when no URL is configured."""
+    from bookrelay.service.notify import Notifier
+
+    settings = config.global_.notify
+    if not settings.urls:
+        return None
+    return Notifier([url.get_secret_value() for url in settings.urls], settings.on)
+
+
+def make_job_runner(
+    config: Config, store: Store, *, transport: httpx.AsyncBaseTransport | None = None
+) -> JobRunner:
+    """The runner the scheduler and the API use: ``async (user_id, job, *, dry_run=False) -> run id``
+    plus ``reserve``/``abandon``/``jobs`` (:class:`bookrelay.service.runner.JobRunner`)."""
+    from bookrelay.service.runner import JobRunner
+
+    jobs = {
+        "progress": _progress_job(config, transport),
+        "wanted": _wanted_job(config, transport),
+        "scrobble": _scrobble_job(config, transport),
+    }
+    return JobRunner(store, jobs, notifier=build_notifier(config))
+
+
+def _scrobble_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
+    """The scrobble job (Hardcover → Audiobookshelf, lists, owned) as a service job function."""
+    from bookrelay.service.results import RunResult
+
+    async def scrobble(
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
+    ) -> RunResult:
+        (report,) = await run_scrobble(config, [user_id], dry_run=dry_run, transport=transport, store=store)
+        error = "; ".join(report.errors) or None
+        return RunResult(
+            user_id,
+            "scrobble",
+            report.status,
+            run_id=report.run_id,
+            dry_run=dry_run,
+            error=error,
+            error_kind=report.stopped_kind,
+        )
+
+    return scrobble

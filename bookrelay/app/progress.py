@@ -1,0 +1,185 @@
+"""The progress job (sources → Hardcover): its settings, its wiring, runs for several users; the
+conflicts and pinned links it leaves to the user."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from bookrelay.app.audible import build_audible_collector
+from bookrelay.app.clients import UserClients, build_user_clients
+from bookrelay.app.common import _single_user, _source, load_settings, open_store, store_for
+from bookrelay.config import Config, UserConfig
+from bookrelay.domain.matching import MatchThresholds
+from bookrelay.domain.models import Source, Status
+from bookrelay.domain.plan import ProgressSettings
+from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.store.facade import Store
+from bookrelay.store.models import Conflict, ConflictStatus, Link
+from bookrelay.sync.progress import ProgressCallback, ProgressJob
+from bookrelay.sync.report import ProgressReport
+from bookrelay.sync.resolve import Resolver
+from bookrelay.sync.source_set import SourceSet
+from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
+
+_STATUS_NAMES = {
+    "paused": Status.PAUSED,
+    "did_not_finish": Status.DID_NOT_FINISH,
+    "ignored": Status.IGNORED,
+    "read": Status.READ,
+    "reading": Status.READING,
+    "want_to_read": Status.WANT_TO_READ,
+}
+
+
+def progress_settings(config: Config, user: UserConfig, *, force: bool = False) -> ProgressSettings:
+    """The progress rules' thresholds for one user (global settings with the user's overrides)."""
+    sync = config.effective_sync(user)
+    return ProgressSettings(
+        min_progress=sync.min_progress,
+        min_change=sync.min_change,
+        min_change_seconds=sync.min_change_seconds,
+        finish_at=sync.finish_at,
+        allow_backwards=sync.allow_backwards,
+        force=force,
+        respect_statuses=frozenset(_STATUS_NAMES[name] for name in sync.respect_statuses),
+    )
+
+
+def build_progress_job(
+    config: Config,
+    user: UserConfig,
+    clients: UserClients,
+    store: Store,
+    *,
+    force: bool = False,
+    on_progress: ProgressCallback | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> ProgressJob:
+    """The progress job of one user over every source they have (Audiobookshelf and/or Audible),
+    wired to its clients and the store."""
+    sources = SourceSet()
+    abs_api = clients.audiobookshelf
+    account = user.audiobookshelf
+    if abs_api is not None and account is not None:
+        libraries = account.libraries
+
+        async def collect_abs() -> list[SourceEntry]:
+            return await collect_audiobookshelf(abs_api, include=libraries.include, exclude=libraries.exclude)
+
+        sources.add(Source.AUDIOBOOKSHELF.value, collect_abs)
+    if user.audible is not None and user.audible.enabled:
+        sources.add(Source.AUDIBLE.value, build_audible_collector(config, user, store, transport=transport))
+    if not sources:
+        raise ConfigError(
+            "has no audiobookshelf or enabled audible section: the progress job needs a source",
+            place=f"users.{user.id}",
+        )
+    sync = config.effective_sync(user)
+
+    resolver = Resolver(
+        clients.hardcover,
+        store.lookup_cache,
+        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
+        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
+        now=lambda: datetime.now(UTC),
+    )
+    return ProgressJob(
+        user_id=user.id,
+        collect=sources.collect,
+        source_notes=sources.last_notes,
+        hardcover=clients.hardcover,
+        resolver=resolver,
+        store=store,
+        settings=progress_settings(config, user, force=force),
+        chunk_size=sync.chunk_size,
+        tz=config.timezone_for(user),
+        on_progress=on_progress,
+    )
+
+
+async def run_progress(
+    config: Config,
+    user_ids: list[str],
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
+    force: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+    on_progress: Callable[[str, str, int, int], None] | None = None,
+    keep_plan: bool = False,
+) -> list[ProgressReport]:
+    """Run the progress job for these users, ``workers`` at once; one user's failure never stops another's.
+
+    ``keep_plan`` keeps a real run's plan in its report (a dry run's is always kept)."""
+    semaphore = asyncio.Semaphore(config.global_.workers)
+
+    async def one(user_id: str) -> ProgressReport:
+        async with semaphore:
+            user = config.user(user_id)
+            clients = build_user_clients(config, user, transport=transport)
+            try:
+                callback = (
+                    (lambda phase, done, total: on_progress(user_id, phase, done, total))
+                    if on_progress
+                    else None
+                )
+                job = build_progress_job(
+                    config, user, clients, active, force=force, on_progress=callback, transport=transport
+                )
+                return await job.run(dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan)
+            except BookrelayError as exc:
+                report = ProgressReport(user_id, dry_run=dry_run)
+                report.error = str(exc)
+                return report
+            finally:
+                await clients.aclose()
+
+    with store_for(config, store) as active:
+        return list(await asyncio.gather(*(one(u) for u in user_ids)))
+
+
+def list_conflicts(path: Path | None, user_id: str | None, *, include_closed: bool = False) -> list[Conflict]:
+    """Open conflicts (or all), newest first."""
+    config = load_settings(path)
+    with open_store(config) as store:
+        return store.conflicts.list(None if include_closed else ConflictStatus.OPEN, user_id=user_id)
+
+
+def get_conflict(path: Path | None, conflict_id: int) -> Conflict:
+    """One conflict; NotFound when there is none."""
+    with open_store(load_settings(path)) as store:
+        return store.conflicts.get(conflict_id)
+
+
+def resolve_conflict(path: Path | None, conflict_id: int, book_id: int, edition_id: int | None) -> Conflict:
+    """Settle a conflict by linking its item to a book (a pinned link: M1)."""
+    with open_store(load_settings(path)) as store:
+        return store.conflicts.resolve(conflict_id, book_id, edition_id)
+
+
+def ignore_conflict(path: Path | None, conflict_id: int) -> Conflict:
+    """Close a conflict without a link."""
+    with open_store(load_settings(path)) as store:
+        return store.conflicts.ignore(conflict_id)
+
+
+def pin_link(
+    path: Path | None, user_id: str | None, source: str, item_id: str, book_id: int, edition_id: int | None
+) -> Link:
+    """Pin a source item to a Hardcover book (M1)."""
+    config = load_settings(path)
+    with open_store(config) as store:
+        return store.links.pin(_single_user(config, user_id), _source(source), item_id, book_id, edition_id)
+
+
+def unpin_link(path: Path | None, user_id: str | None, source: str, item_id: str) -> Link:
+    """Release a pin so that the next run matches the item again."""
+    config = load_settings(path)
+    with open_store(config) as store:
+        return store.links.unpin(_single_user(config, user_id), _source(source), item_id)

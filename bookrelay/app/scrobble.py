@@ -1,0 +1,209 @@
+"""Scrobble (issue 8): directions, operations, shelf files, the scrobble job, Hardcover OAuth."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bookrelay.app.clients import DEFAULT_TIMEOUT, UserClients, build_user_clients
+from bookrelay.app.common import _single_user, store_for
+from bookrelay.config import Config, UserConfig
+from bookrelay.connectors.hardcover.api import HardcoverApi
+from bookrelay.connectors.hardcover.auth import (
+    DeviceAuthorization,
+    OAuthClient,
+    OAuthTokenProvider,
+)
+from bookrelay.connectors.hardcover.lists import HardcoverLists
+from bookrelay.connectors.hardcover.session import HardcoverSession
+from bookrelay.domain.directions import ConflictRule, Direction, Directions, Feature, ReverseSettings
+from bookrelay.domain.matching import MatchThresholds
+from bookrelay.domain.shelves import parse_shelf_csv, to_goodreads_csv
+from bookrelay.domain.shelves import to_json as shelf_json
+from bookrelay.errors import BookrelayError, ConfigError, kind_of
+from bookrelay.store.facade import Store
+from bookrelay.store.repositories.scrobble import ScrobbleStateRepo
+from bookrelay.sync.resolve import Resolver
+from bookrelay.sync.scrobble.job import ScrobbleJob, ScrobbleReport
+from bookrelay.sync.scrobble.lists import ListSync
+from bookrelay.sync.scrobble.operations import Operations
+from bookrelay.sync.scrobble.owned import OwnedSync
+from bookrelay.sync.scrobble.reverse import ReverseProgress
+from bookrelay.sync.scrobble.shelf_io import ImportReport, export_rows, import_rows
+from bookrelay.sync.scrobble.tokens import StoredOAuthTokens
+
+
+def directions_for(config: Config, user: UserConfig) -> Directions:
+    """The user's direction and conflict rule per feature (S10, S11)."""
+    settings = config.effective_directions(user)
+    return Directions(
+        ways={f: Direction(getattr(settings, f.value)) for f in Feature},
+        rules={f: ConflictRule(getattr(settings.on_conflict, f.value)) for f in Feature},
+    )
+
+
+@dataclass
+class ScrobbleParts:
+    """One user's scrobble collaborators, built from the configuration."""
+
+    user: UserConfig
+    clients: UserClients
+    operations: Operations
+    lists: HardcoverLists
+    resolver: Resolver
+    directions: Directions
+    job: ScrobbleJob
+
+
+def build_scrobble(config: Config, user: UserConfig, clients: UserClients, store: Store) -> ScrobbleParts:
+    """Operations and the scrobble job of one user, wired to its clients and the store."""
+    sync = config.effective_sync(user)
+    tz = config.timezone_for(user)
+    directions = directions_for(config, user)
+    resolver = Resolver(
+        clients.hardcover,
+        store.lookup_cache,
+        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
+        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
+        now=lambda: datetime.now(UTC),
+    )
+    lists = HardcoverLists(clients.hardcover_session)
+    state = ScrobbleStateRepo(store.db)
+    operations = Operations(
+        user.id, clients.hardcover, resolver, store, directions, tz,
+        today=lambda: datetime.now(tz).date(), audiobookshelf=clients.audiobookshelf,
+    )  # fmt: skip
+    job = ScrobbleJob(user.id, store)
+    if clients.audiobookshelf is not None:
+        settings = ReverseSettings(directions, sync.min_progress, sync.min_change, sync.min_change_seconds)
+        job.progress = ReverseProgress(
+            user.id, clients.hardcover, clients.audiobookshelf, store, state, settings, tz
+        )
+        job.lists = ListSync(
+            user.id, clients.hardcover, lists, clients.audiobookshelf, store, state, directions
+        )
+    job.owned = OwnedSync(user.id, clients.hardcover, lists, store, state, directions)
+    return ScrobbleParts(user, clients, operations, lists, resolver, directions, job)
+
+
+@contextlib.asynccontextmanager
+async def scrobble_session(
+    config: Config,
+    user_id: str | None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> AsyncIterator[tuple[ScrobbleParts, Store]]:
+    """One user's scrobble parts for the length of a ``with``; closes what it opened."""
+    user = config.user(_single_user(config, user_id))
+    with store_for(config, store) as active:
+        clients = build_user_clients(config, user, transport=transport, store=active)
+        try:
+            yield build_scrobble(config, user, clients, active), active
+        finally:
+            await clients.aclose()
+
+
+async def run_scrobble(
+    config: Config,
+    user_ids: list[str],
+    *,
+    dry_run: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> list[ScrobbleReport]:
+    """Run the scrobble job for these users, one after another; one user's failure never stops another's."""
+    reports: list[ScrobbleReport] = []
+    for user_id in user_ids:
+        try:
+            async with scrobble_session(config, user_id, transport=transport, store=store) as (parts, _):
+                reports.append(await parts.job.run(dry_run=dry_run))
+        except BookrelayError as exc:
+            failed = ScrobbleReport(user_id, dry_run, stopped_kind=kind_of(exc))
+            failed.errors.append(f"stopped: {exc}")
+            reports.append(failed)
+    return reports
+
+
+async def export_shelf(
+    config: Config,
+    user_id: str | None,
+    fmt: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> str:
+    """The user's Hardcover shelf as Goodreads-compatible CSV (``csv``) or JSON (``json``)."""
+    if fmt not in ("csv", "json"):
+        raise ConfigError(f"unknown format {fmt!r} (csv or json)", place="--format")
+    async with scrobble_session(config, user_id, transport=transport, store=store) as (parts, _):
+        rows = await export_rows(parts.clients.hardcover, parts.lists, parts.directions)
+    return to_goodreads_csv(rows) if fmt == "csv" else shelf_json(rows)
+
+
+async def import_shelf(
+    config: Config,
+    user_id: str | None,
+    text: str,
+    *,
+    source_name: str = "file",
+    apply: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> ImportReport:
+    """Import a Goodreads or StoryGraph CSV into Hardcover: a dry run unless ``apply``."""
+    rows = parse_shelf_csv(text, source_name)
+    async with scrobble_session(config, user_id, transport=transport, store=store) as (parts, active):
+        return await import_rows(
+            rows, user_id=parts.user.id, hardcover=parts.clients.hardcover, resolver=parts.resolver,
+            store=active, directions=parts.directions, apply=apply,
+        )  # fmt: skip
+
+
+async def hardcover_connect(
+    config: Config,
+    user_id: str | None,
+    show: Callable[[DeviceAuthorization], None],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> str:
+    """The OAuth device flow: ``show`` the code to the user, wait for approval, store the tokens
+    encrypted; returns the connected Hardcover username."""
+    hc = config.global_.hardcover
+    if hc.auth != "oauth":
+        raise ConfigError("is pat: set it to oauth to connect with OAuth", place="global.hardcover.auth")
+    user = config.user(_single_user(config, user_id))
+    with store_for(config, store) as active:
+        async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
+            client = OAuthClient(http, hc.oauth_client_id or "", base_url=str(hc.oauth_url), sleep=sleep)
+            device = await client.start_device()
+            show(device)
+            tokens = await client.poll_device(device)
+            StoredOAuthTokens(active.credentials, user.id).save(tokens)
+            session = HardcoverSession(http, tokens.access_token, url=str(hc.url))
+            return (await HardcoverApi(session).me()).username
+
+
+async def hardcover_disconnect(
+    config: Config,
+    user_id: str | None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> bool:
+    """Revoke the user's OAuth tokens at Hardcover and forget them; whether there were any."""
+    hc = config.global_.hardcover
+    user = config.user(_single_user(config, user_id))
+    with store_for(config, store) as active:
+        async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
+            client = OAuthClient(http, hc.oauth_client_id or "-", base_url=str(hc.oauth_url))
+            provider = OAuthTokenProvider(client, StoredOAuthTokens(active.credentials, user.id))
+            return await provider.disconnect()
