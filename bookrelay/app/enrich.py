@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.clients import UserClients, build_user_clients
+from bookrelay.app.clients import UserClients, build_resolver, build_user_clients
 from bookrelay.app.common import _single_user, store_for
 from bookrelay.config import Config, UserConfig
-from bookrelay.domain.matching import MatchThresholds
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module
 from bookrelay.store.facade import Store
-from bookrelay.sync.resolve import Resolver
 
 # The enrich job and its audio-tag reader are loaded on first use: most runs need neither.
 if TYPE_CHECKING:
@@ -34,13 +31,7 @@ def build_enrich_job(
             "has no audiobookshelf section: enrich writes to Audiobookshelf", place=f"users.{user.id}"
         )
     sync = config.effective_sync(user)
-    resolver = Resolver(
-        clients.hardcover,
-        store.lookup_cache,
-        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
-        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
-        now=lambda: datetime.now(UTC),
-    )
+    resolver = build_resolver(clients, store, sync)
     return enrich.EnrichJob(
         user_id=user.id,
         abs_api=clients.audiobookshelf,

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from bookrelay.app.audible import build_audible_collector
-from bookrelay.app.clients import UserClients, build_user_clients
+from bookrelay.app.clients import UserClients, build_resolver, build_user_clients
 from bookrelay.app.common import _single_user, _source, load_settings, open_store, store_for
 from bookrelay.config import Config, UserConfig
-from bookrelay.domain.matching import MatchThresholds
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
 from bookrelay.errors import BookrelayError, ConfigError
@@ -22,7 +20,6 @@ from bookrelay.store.facade import Store
 from bookrelay.store.models import Conflict, ConflictStatus, Link
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
-from bookrelay.sync.resolve import Resolver
 from bookrelay.sync.source_set import SourceSet
 from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
 
@@ -81,13 +78,7 @@ def build_progress_job(
         )
     sync = config.effective_sync(user)
 
-    resolver = Resolver(
-        clients.hardcover,
-        store.lookup_cache,
-        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
-        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
-        now=lambda: datetime.now(UTC),
-    )
+    resolver = build_resolver(clients, store, sync)
     return ProgressJob(
         user_id=user.id,
         collect=sources.collect,

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from bookrelay.app.clients import DEFAULT_TIMEOUT, UserClients, build_user_clients
+from bookrelay.app.clients import DEFAULT_TIMEOUT, UserClients, build_resolver, build_user_clients
 from bookrelay.app.common import _single_user, store_for
 from bookrelay.config import Config, UserConfig
 from bookrelay.connectors.hardcover.api import HardcoverApi
@@ -23,7 +23,6 @@ from bookrelay.connectors.hardcover.auth import (
 from bookrelay.connectors.hardcover.lists import HardcoverLists
 from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.domain.directions import ConflictRule, Direction, Directions, Feature, ReverseSettings
-from bookrelay.domain.matching import MatchThresholds
 from bookrelay.domain.shelves import parse_shelf_csv, to_goodreads_csv
 from bookrelay.domain.shelves import to_json as shelf_json
 from bookrelay.errors import BookrelayError, ConfigError, kind_of
@@ -66,13 +65,7 @@ def build_scrobble(config: Config, user: UserConfig, clients: UserClients, store
     sync = config.effective_sync(user)
     tz = config.timezone_for(user)
     directions = directions_for(config, user)
-    resolver = Resolver(
-        clients.hardcover,
-        store.lookup_cache,
-        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
-        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
-        now=lambda: datetime.now(UTC),
-    )
+    resolver = build_resolver(clients, store, sync)
     lists = HardcoverLists(clients.hardcover_session)
     state = ScrobbleStateRepo(store.db)
     operations = Operations(
