@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from bookrelay.domain.models import Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
 from bookrelay.domain.sources import BookReport, merge_by_book
-from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted, kind_of
+from bookrelay.errors import BookrelayError, kind_of
 from bookrelay.store.facade import Store
 from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
 from bookrelay.store.repositories import LinkState
@@ -35,11 +35,6 @@ log = logging.getLogger(__name__)
 
 Collector = Callable[[], Awaitable[list[SourceEntry]]]
 ProgressCallback = Callable[[str, int, int], None]
-
-# Items matched, planned, applied and recorded together (global.sync.chunk_size): Hardcover takes 100 values
-# per ``_in`` filter, so a chunk's identifier batches are nearly full; the batches split across chunks cost
-# about 0.5 % more units on a 10,000-item first sync than one chunk would, and bound the run's memory.
-CHUNK_SIZE = 100
 
 _SETTLED = {LinkStatus.LINKED, LinkStatus.UNMATCHED, LinkStatus.CONFLICT, LinkStatus.IGNORED}
 
@@ -79,7 +74,7 @@ class ProgressJob:
     on_progress: ProgressCallback | None = None
     # Why a source gave nothing this run (a limit, say), read after ``collect`` into the report.
     source_notes: Callable[[], list[str]] | None = None
-    chunk_size: int = CHUNK_SIZE  # global.sync.chunk_size
+    chunk_size: int = field(kw_only=True)  # items per chunk: global.sync.chunk_size
 
     async def run(
         self, *, dry_run: bool = False, limit: int | None = None, force: bool = False, keep_plan: bool = False
@@ -95,9 +90,7 @@ class ProgressJob:
         units_before, requests_before = session.budget.units_spent, session.budget.requests_sent
         try:
             await self._run(report, dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan or dry_run)
-        except (AuthError, QuotaExhausted) as exc:
-            report.error, report.error_kind = str(exc), kind_of(exc)
-        except BookrelayError as exc:
+        except BookrelayError as exc:  # auth, quota and the like stop this user's run (N4)
             report.error, report.error_kind = str(exc), kind_of(exc)
         finally:
             report.units_spent = session.budget.units_spent - units_before
