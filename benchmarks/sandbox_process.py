@@ -4,8 +4,9 @@
 (every fake under uvicorn on a free loopback port, see :func:`serve`), waits until it answers and stops it
 on exit. Besides the sandbox's own ``/_sandbox/stats`` the child serves ``/_bench/timeline``: for every
 Hardcover request, when it finished (the child's monotonic clock), the fake's running unit count and the
-HTTP status, from which the pace benchmark reads the rate the client achieved. The child's CPU time and
-peak RSS come from ``/proc`` (Linux), so they can be reported next to the client's own.
+HTTP status, from which the pace benchmark reads the rate the client achieved. ``/_bench/usage`` answers
+the child's own CPU time (``time.process_time``, nanosecond resolution: ``/proc``'s clock ticks of 10 ms
+read 0 for a sync that asked the child for little) and peak RSS, reported next to the client's own.
 
     with SandboxProcess(fixture) as sandbox:
         url = sandbox.base_url            # http://127.0.0.1:PORT
@@ -141,8 +142,11 @@ class SandboxProcess:
         return [(float(t), int(u), int(s)) for t, u, s in response.json()]
 
     def usage(self) -> ProcessUsage:
-        """The child's CPU time and peak RSS so far."""
-        return process_usage(self.pid)
+        """The child's CPU time (as the child measures it) and peak RSS so far."""
+        response = httpx.get(f"{self.base_url}/_bench/usage", timeout=30.0)
+        response.raise_for_status()
+        body = response.json()
+        return ProcessUsage(float(body["cpu_s"]), float(body["peak_rss_mb"]))
 
 
 def _exit_with(parent: int) -> None:
@@ -177,7 +181,12 @@ def serve(fixture_path: Path, port: int, parent: int | None = None) -> None:
     async def timeline_route(_: Request) -> JSONResponse:
         return JSONResponse(timeline)
 
+    async def usage_route(_: Request) -> JSONResponse:
+        own = process_usage(os.getpid())
+        return JSONResponse({"cpu_s": time.process_time(), "peak_rss_mb": own.peak_rss_mb})
+
     sandbox.app.router.routes.insert(0, Route("/_bench/timeline", timeline_route))
+    sandbox.app.router.routes.insert(0, Route("/_bench/usage", usage_route))
     inner = sandbox.app
 
     async def recorder(scope: Scope, receive: Receive, send: Send) -> None:
