@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bookrelay.config import Config
-from bookrelay.sandbox.demo_audible import demo_audible_section
+from bookrelay.sandbox.bookshelf.demo import WANTED_USER
 from bookrelay.sandbox.server import Sandbox, build_sandbox, load_fixture
 
 # The free plan's 60 a minute would make the demo wait about a minute; the pacing is the same code.
@@ -50,40 +50,6 @@ def serve_sandbox(sandbox: Sandbox) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-WANTED_USER = "reader"
-WANTED_SHELF = 25
-_READER_ID = 2
-_AUTHOR_OFFSET = 80_000
-_USER_BOOK_OFFSET = 90_000
-
-
-def with_wanted_shelf(fixture: dict[str, Any], count: int = WANTED_SHELF) -> dict[str, Any]:
-    """The demo fixture plus a second Hardcover reader whose Want to Read shelf feeds Bookshelf.
-
-    The wanted scenario's Hardcover rows are renumbered so that they sit beside the demo's own.
-    """
-    from bookrelay.sandbox.bookshelf.demo import wanted_sections
-
-    scenario = wanted_sections(count)
-    hardcover = fixture.setdefault("hardcover", {})
-    extra = scenario.hardcover
-    reader = {**extra["users"][0], "id": _READER_ID, "username": WANTED_USER, "scopes": ["all"]}
-    hardcover.setdefault("users", []).append(reader)
-    hardcover.setdefault("authors", []).extend(
-        {**a, "id": a["id"] + _AUTHOR_OFFSET} for a in extra["authors"]
-    )
-    hardcover.setdefault("books", []).extend(
-        {**b, "author_ids": [a + _AUTHOR_OFFSET for a in b.get("author_ids", [])]} for b in extra["books"]
-    )
-    hardcover.setdefault("editions", []).extend(extra["editions"])
-    hardcover.setdefault("user_books", []).extend(
-        {**ub, "id": ub["id"] + _USER_BOOK_OFFSET, "user_id": _READER_ID} for ub in extra["user_books"]
-    )
-    fixture["rreading_glasses"] = scenario.rreading_glasses
-    fixture["bookshelf"] = scenario.bookshelf
-    return fixture
 
 
 def demo_config(base_url: str, folder: Path, fixture: dict[str, Any]) -> Config:
@@ -125,10 +91,7 @@ def run_demo(console: Console, fixture_path: Path | None = None) -> int:
     from bookrelay.app import open_store, run_progress
     from bookrelay.cli.render import render_plan, render_summary
 
-    fixture = load_fixture(fixture_path)
-    if fixture_path is None:
-        fixture = with_wanted_shelf(fixture)
-        fixture["audible"] = demo_audible_section(fixture)
+    fixture = load_fixture(fixture_path)  # the bundled one has a Want to Read shelf and Audible
     fixture.setdefault("hardcover", {})["limits"] = {
         **fixture.get("hardcover", {}).get("limits", {}),
         **DEMO_LIMITS,

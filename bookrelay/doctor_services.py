@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from bookrelay.config import Config, UserConfig
+from bookrelay.config.jobs import enabled_jobs, jobs_for
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.connectors.bookshelf.api import BookshelfApi
@@ -262,12 +263,13 @@ async def run_all(
                 password=account.password.get_secret_value() if account.password else None,
                 include=account.libraries.include,
                 exclude=account.libraries.exclude,
-                needs_update=config.global_.jobs.enrich,
+                needs_update="enrich" in jobs_for(config, user),
             )
         checks += check_audible(user, audible_logins.get(user.id, False))
     explicit = config.global_.model_fields_set
-    if config.global_.jobs.wanted or "bookshelf" in explicit:
+    wanted = "wanted" in enabled_jobs(config)
+    if wanted or "bookshelf" in explicit:
         checks += await check_bookshelf(http, config)
-    if config.global_.jobs.wanted or "rreading_glasses" in explicit:
+    if wanted or "rreading_glasses" in explicit:
         checks += await check_rreading_glasses(http, config)
     return checks

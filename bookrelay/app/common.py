@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from bookrelay.config import Config, ConfigProblem, check_config, load_config
+from bookrelay.config.jobs import JobChoice, job_choices
 from bookrelay.domain.models import Source
 from bookrelay.errors import ConfigError
 from bookrelay.store.crypto import load_or_create_key
@@ -41,6 +42,12 @@ def check_configuration(path: Path | None) -> tuple[list[ConfigProblem], str]:
         raise ConfigError("no such file", place=str(chosen))
     problems = check_config(chosen, os.environ)
     return problems, str(chosen) if chosen else "environment variables"
+
+
+def job_overview(path: Path | None) -> list[tuple[str, list[JobChoice]]]:
+    """Per user of a valid configuration, every job with whether it runs and why."""
+    config = load_settings(path)
+    return [(user.id, job_choices(config, user)) for user in config.users]
 
 
 def load_settings(path: Path | None) -> Config:

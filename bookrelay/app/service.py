@@ -20,6 +20,7 @@ from bookrelay.app.common import load_settings, open_store, store_for
 from bookrelay.app.jobs import make_job_runner
 from bookrelay.app.queue import close_runner, queue_status_probe, service_runner
 from bookrelay.config import Config
+from bookrelay.config.jobs import enabled_jobs, jobs_for
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.errors import ConfigError
@@ -88,7 +89,7 @@ def build_realtime(
     from bookrelay.service.realtime import AbsListener, AbsPoller, Debouncer, RealtimeService
 
     settings = config.global_.realtime
-    if not settings.enabled or not config.global_.jobs.progress:
+    if not settings.enabled or "progress" not in enabled_jobs(config):
         return None
     chosen = clock or SystemClock()
 
@@ -98,7 +99,7 @@ def build_realtime(
     service = RealtimeService(Debouncer(chosen, settings.debounce_seconds, sync_changed))
     for user in config.users:
         account = user.audiobookshelf
-        if account is None:
+        if account is None or "progress" not in jobs_for(config, user):
             continue
         http = httpx.AsyncClient(
             transport=transport, timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT}

@@ -82,6 +82,7 @@ def config_check(config: ConfigOption = None) -> None:
     problems, source = check_configuration(config)
     if not problems:
         console.print(f"[green]OK[/] {source}", soft_wrap=True)
+        _print_jobs(config)
         return
     # One "file:line: key: problem" line each, like a compiler, so editors and grep can follow them.
     console.print(f"{len(problems)} problem(s) in {source}:", soft_wrap=True)
@@ -89,6 +90,20 @@ def config_check(config: ConfigOption = None) -> None:
         where = str(problem.file or "environment") + (f":{problem.line}" if problem.line is not None else "")
         console.print(f"{where}: {problem.key}: {problem.message}", soft_wrap=True, markup=False)
     raise typer.Exit(2)
+
+
+def _print_jobs(config: Path | None) -> None:
+    """Which jobs will run for whom, and why, so that a job that stays off is no surprise later."""
+    from bookrelay.app import job_overview
+
+    overview = job_overview(config)
+    for user_id, choices in overview:
+        console.print(f"jobs for {user_id}:", soft_wrap=True, markup=False)
+        for choice in choices:
+            state = "runs" if choice.runs else "off "
+            console.print(f"  {choice.job:<9} {state}  {choice.why}", soft_wrap=True, markup=False)
+    if not any(choice.runs for _, choices in overview for choice in choices):
+        console.print("[yellow]no job will run[/]: serve and run-once have nothing to do", soft_wrap=True)
 
 
 @config_app.command("show")

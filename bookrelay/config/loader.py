@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bookrelay.config.jobs import job_problems
 from bookrelay.config.models import NEEDS_ABS_CREDENTIALS, Config, SyncOverride, SyncSettings
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact, register_secret
@@ -32,6 +33,7 @@ Key = tuple[str | int, ...]
 # (path inside global, env names in order of preference)
 _GLOBAL_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
     (("timezone",), ("TIMEZONE", "TZ")),
+    (("hardcover", "url"), ("HARDCOVER_URL",)),
     (("bookshelf", "url"), ("BOOKSHELF_URL",)),
     (("bookshelf", "api_key"), ("BOOKSHELF_API_KEY",)),
     (("rreading_glasses", "url"), ("RREADING_GLASSES_URL",)),
@@ -118,6 +120,8 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
         config = Config.model_validate(source.data)
     except ValidationError as exc:
         problems += [_problem(source, err) for err in exc.errors(include_input=False, include_url=False)]
+    if config is not None:
+        problems += _job_checks(source, config)
     if source.data.get("users") in (None, []):
         problems.append(_at(source, ("users",), "no users: add one to the file or set HARDCOVER_TOKEN"))
     unique = list(dict.fromkeys(problems))  # a check may be made both on raw data and by the model
@@ -300,6 +304,11 @@ def _per_user_checks(source: _Source) -> list[ConfigProblem]:
             if all(err["loc"] == () for err in exc.errors()):
                 problems += [_at(source, ("users", i, "sync"), _message(err)) for err in exc.errors()]
     return problems
+
+
+def _job_checks(source: _Source, config: Config) -> list[ConfigProblem]:
+    """A job switched on without what it needs, as a problem of the key that switched it on or the user."""
+    return [_at(source, problem.key, problem.message) for problem in job_problems(config)]
 
 
 def _problem(source: _Source, err: Any) -> ConfigProblem:

@@ -107,12 +107,13 @@ class SyncOverride(_Section):
 
 
 class JobsSettings(_Section):
-    """Which jobs run on schedule."""
+    """Which jobs run: true or false, or unset (``None``) to follow what is configured
+    (:mod:`bookrelay.config.jobs`)."""
 
-    progress: bool = True
-    wanted: bool = False
-    enrich: bool = False
-    scrobble: bool = False
+    progress: bool | None = None
+    wanted: bool | None = None
+    enrich: bool | None = None
+    scrobble: bool | None = None
 
 
 class HardcoverSettings(_Section):

@@ -31,7 +31,7 @@ from bookrelay.sandbox.hardcover_oauth import OAuthState, build_oauth_app
 from bookrelay.sandbox.rreading_glasses.app import build_rrg_app
 from bookrelay.sandbox.rreading_glasses.state import RrgState
 
-DEFAULT_FIXTURE = "demo"  # load_fixture(None): the built-in demo_data.demo_fixture()
+DEFAULT_FIXTURE = "demo"  # load_fixture(None): default_fixture(), built on demo_data.demo_fixture()
 # The fakes a fixture's ``latency_ms`` may slow down, by the name of their fixture section.
 DELAYABLE = ("hardcover", "audiobookshelf", "audible", "bookshelf", "rreading_glasses", "hardcover_oauth")
 
@@ -88,10 +88,22 @@ class Sandbox:
             fake.reset()
 
 
+def default_fixture() -> dict[str, Any]:
+    """The bundled fixture: the demo library, a second reader's Want to Read shelf with Bookshelf
+    (a root folder, some books in it) and rreading-glasses behind it, and an Audible library, so
+    that every job has something to do against a sandbox served without a fixture file."""
+    from bookrelay.sandbox.bookshelf.demo import with_wanted_shelf
+    from bookrelay.sandbox.demo_audible import demo_audible_section
+
+    fixture = with_wanted_shelf(demo_fixture())
+    fixture["audible"] = demo_audible_section(fixture)
+    return fixture
+
+
 def load_fixture(path: Path | None = None) -> dict[str, Any]:
-    """Read a sandbox fixture file, or the bundled demo fixture when ``path`` is None."""
+    """Read a sandbox fixture file, or the bundled one (:func:`default_fixture`) when ``path`` is None."""
     if path is None:
-        return demo_fixture()
+        return default_fixture()
     try:
         text = Path(path).read_text("utf-8")
         data = json.loads(text)

@@ -29,6 +29,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bookrelay.config import Config
+from bookrelay.config.jobs import jobs_for
 from bookrelay.errors import ConfigError
 from bookrelay.service.clock import Clock, SystemClock
 from bookrelay.service.cron import cron_trigger
@@ -81,8 +82,9 @@ def plan_schedule(
     planned: list[ScheduledJob] = []
     for user in config.users:
         tz = config.timezone_for(user)
+        running = jobs_for(config, user)
         for job in JOBS:
-            if not getattr(config.global_.jobs, job, False):
+            if job not in running:
                 continue
             if job not in available:
                 log.warning("job %s is enabled but not available in this version; not scheduled", job)

@@ -44,6 +44,7 @@ from bookrelay.errors import (
     kind_of,
 )
 from bookrelay.store.models import WantedState
+from bookrelay.sync import wanted_log
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ class _Run:
     def row(self, book: ShelfBook, outcome: str, **fields: Any) -> WantedRow:
         row = WantedRow(book.book_id, book.title, outcome, **fields)
         self.report.rows.append(row)
+        wanted_log.outcome(_name(book), outcome, row.reason, row.next_retry_at)
         return row
 
     def fail(self, action: AddToBookshelf, reason: str, meta: WorkMetadata | None) -> None:
@@ -241,6 +243,7 @@ class _Run:
         meta: WorkMetadata | None = None
         try:
             # Warm and resolve first: Bookshelf itself gives up on a cold work (ref B.3).
+            wanted_log.resolving(_name(book))
             meta = await self.metadata.work(book.book_id)
             found = self.library.get(str(meta.canonical_id))
             if found is not None:
@@ -282,6 +285,11 @@ class _Run:
             self.outages = 0
             self.fail(action, str(exc), meta)
             return
+        except Exception as exc:  # one odd answer fails its book, never the other books
+            log.warning("wanted: unexpected error for %s", _name(book), exc_info=True)
+            self.outages = 0
+            self.fail(action, f"unexpected error ({exc.__class__.__name__}); see the log", meta)
+            return
         self.outages = 0
         self.library[candidate.foreign_book_id] = LibraryBook(
             library_id, candidate.foreign_book_id, candidate.title, True, candidate.monitored_edition_id
@@ -301,6 +309,10 @@ class _Run:
             foreign_book_id=candidate.foreign_book_id,
             **_meta(meta),
         )
+
+
+def _name(book: ShelfBook) -> str:
+    return wanted_log.book_name(book.title, book.authors, book.book_id)
 
 
 def _meta(meta: WorkMetadata | None) -> dict[str, Any]:
@@ -363,9 +375,11 @@ async def run_wanted(
             metadata_profile=settings.metadata_profile,
         )
         library = {b.foreign_book_id: b for b in await bookshelf.books()}
+        wanted_log.fetching_shelf(user_id)
         me = await hardcover.me()
         shelf = [_shelf_book(e) for e in await hardcover.want_to_read(me.id, page_size=settings.page_size)]
         report.shelf_size = len(shelf)
+        wanted_log.shelf_fetched(user_id, len(shelf))
         ledger = _ledger(store, user_id)
         plan = plan_wanted(
             shelf, ledger, library, now=now, unmonitor_removed=settings.unmonitor_removed, limit=limit
@@ -417,5 +431,5 @@ async def run_wanted(
             "bookshelf": bookshelf.requests_sent - counts_before[0],
             "rreading-glasses": metadata.requests_sent - counts_before[1],
         }
-    log.info("wanted for %s: %s", user_id, report.summary())
+    wanted_log.finished(user_id, report.summary(), report.stopped)
     return report

@@ -166,7 +166,8 @@ class WebContext:
         """The next scheduled run, ``None`` without a scheduler."""
         return self.scheduler.next_run(user_id, job) if self.scheduler is not None else None
 
-    def enabled_jobs(self) -> list[str]:
-        """The jobs switched on in the configuration."""
-        jobs = self.config.global_.jobs
-        return [name for name in ("progress", "wanted", "enrich", "scrobble") if getattr(jobs, name)]
+    def enabled_jobs(self, user_id: str | None = None) -> list[str]:
+        """The jobs that run for ``user_id`` (for anyone when None), as the configuration decides."""
+        from bookrelay.config.jobs import enabled_jobs, jobs_for
+
+        return list(jobs_for(self.config, user_id) if user_id else enabled_jobs(self.config))

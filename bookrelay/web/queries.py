@@ -184,7 +184,7 @@ def user_status(ctx: WebContext, user_id: str) -> UserStatus:
     """Last and next run per job, counts, Hardcover units left today, and what is being read."""
     store = ctx.store
     jobs = []
-    for job in ctx.enabled_jobs() or ["progress"]:
+    for job in ctx.enabled_jobs(user_id) or ["progress"]:
         last = store.runs.recent(1, user_id=user_id, job=job)
         jobs.append(
             JobStatus(

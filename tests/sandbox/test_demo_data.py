@@ -138,8 +138,20 @@ def test_demo_fixture_is_deterministic_and_a_fresh_copy() -> None:
     assert demo_fixture()["hardcover"]["books"]
 
 
-def test_sandbox_serve_loads_the_demo_by_default() -> None:
-    assert load_fixture(None) == demo_fixture()
+def test_sandbox_serve_loads_the_demo_with_data_for_every_job_by_default() -> None:
+    served = load_fixture(None)
+    demo = demo_fixture()
+    # The demo library as it is, for the progress job …
+    assert served["audiobookshelf"] == demo["audiobookshelf"]
+    assert {b["id"] for b in demo["hardcover"]["books"]} <= {b["id"] for b in served["hardcover"]["books"]}
+    # … a second reader with a Want to Read shelf, Bookshelf with a root folder, rreading-glasses …
+    reader = next(u for u in served["hardcover"]["users"] if u["username"] == "reader")
+    shelf = [ub for ub in served["hardcover"]["user_books"] if ub["user_id"] == reader["id"]]
+    assert len(shelf) >= 10 and all(ub["status_id"] == 1 for ub in shelf)
+    assert served["bookshelf"]["root_folders"] and served["bookshelf"]["api_key"]
+    assert served["rreading_glasses"]["works"]
+    # … and an Audible library.
+    assert served["audible"]["accounts"]
 
 
 @pytest.mark.parametrize("trap", REQUIRED_TRAPS)

@@ -29,6 +29,8 @@ async def settle(rounds: int = 50) -> None:
 
 
 def config(*users: dict[str, Any], **global_: Any) -> Config:
+    # These users have no source; the progress job is switched on for them by hand.
+    global_.setdefault("jobs", {"progress": True})
     return Config.model_validate(
         {"global": global_, "users": [{"hardcover": {"token": HC_TOKEN}, **user} for user in users]}
     )

@@ -251,6 +251,31 @@ async def test_W4_failures_retry_with_backoff(small: World, clocked_store: Store
         assert row.next_retry_at.replace(tzinfo=UTC) - clock() == timedelta(hours=2)
 
 
+async def test_W4_one_odd_book_fails_alone_and_every_book_is_logged_by_title(
+    small: World, store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    odd = next(b for b in small.scenario.shelf if b not in small.scenario.unknown | small.scenario.in_library)
+    real_work = small.metadata.work
+
+    async def work(book_id: int) -> Any:
+        if book_id == odd:
+            raise KeyError("editions")  # a bug or an answer nobody foresaw, for this book only
+        return await real_work(book_id)
+
+    monkeypatch.setattr(small.metadata, "work", work)
+    with caplog.at_level("INFO", logger="bookrelay.wanted"):
+        report = await small.run(store)
+    (failed,) = [r for r in report.with_outcome("failed") if r.hardcover_book_id == odd]
+    assert "KeyError" in (failed.reason or "")
+    assert report.with_outcome("added")  # the other books went on
+    lines = [r.getMessage() for r in caplog.records if r.name == "bookrelay.wanted"]
+    assert any(line.startswith("hardcover: fetching the Want-to-Read list") for line in lines)
+    assert any(f'failed to add "Book {odd}"' in line and "KeyError" in line for line in lines)
+    for row in report.rows:  # every book has its line, by title and author
+        assert any(f'"{row.title}" by Author' in line for line in lines), row.title
+    assert sum("bookshelf: added book" in line for line in lines) == len(report.with_outcome("added"))
+
+
 async def test_W3_author_refresh_leftovers_on_the_shelf_get_monitored(small: World, store: Store) -> None:
     report = await small.run(store)
     # Books of the same author: the first add brought the others in unmonitored; the job monitors them.

@@ -143,3 +143,35 @@ def wanted_sections(
         "library": library,
     }
     return scenario
+
+
+WANTED_USER = "reader"
+WANTED_SHELF = 25
+_READER_ID = 2
+_AUTHOR_OFFSET = 80_000
+_USER_BOOK_OFFSET = 90_000
+
+
+def with_wanted_shelf(fixture: dict[str, Any], count: int = WANTED_SHELF) -> dict[str, Any]:
+    """The demo fixture plus a second Hardcover reader whose Want to Read shelf feeds Bookshelf.
+
+    The wanted scenario's Hardcover rows are renumbered so that they sit beside the demo's own.
+    """
+    scenario = wanted_sections(count)
+    hardcover = fixture.setdefault("hardcover", {})
+    extra = scenario.hardcover
+    reader = {**extra["users"][0], "id": _READER_ID, "username": WANTED_USER, "scopes": ["all"]}
+    hardcover.setdefault("users", []).append(reader)
+    hardcover.setdefault("authors", []).extend(
+        {**a, "id": a["id"] + _AUTHOR_OFFSET} for a in extra["authors"]
+    )
+    hardcover.setdefault("books", []).extend(
+        {**b, "author_ids": [a + _AUTHOR_OFFSET for a in b.get("author_ids", [])]} for b in extra["books"]
+    )
+    hardcover.setdefault("editions", []).extend(extra["editions"])
+    hardcover.setdefault("user_books", []).extend(
+        {**ub, "id": ub["id"] + _USER_BOOK_OFFSET, "user_id": _READER_ID} for ub in extra["user_books"]
+    )
+    fixture["rreading_glasses"] = scenario.rreading_glasses
+    fixture["bookshelf"] = scenario.bookshelf
+    return fixture

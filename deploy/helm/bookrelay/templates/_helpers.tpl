@@ -95,3 +95,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   ports:
     - {protocol: TCP, port: 443}
 {{- end -}}
+
+{{/* Labels of the hardcover-sync objects: named as that CronJob's were, released by this chart. */}}
+{{- define "bookrelay.hardcoverSyncLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ .Values.hardcoverSync.name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
