@@ -1,5 +1,6 @@
-# bookrelay: `serve` (API, web page, scheduler, real-time trigger) by default; `sync --all-users` or
-# `run-once` for a CronJob. Runs as UID/GID 65532 on a read-only root file system: /data is the only
+# bookrelay: `serve` (API, web page, scheduler, real-time trigger) by default; with SYNC_INTERVAL=0 the
+# same default command runs every configured job once and exits 0, or 1 when a run failed (a CronJob, as
+# deploy/kubernetes/hardcover-sync/ does); `sync --all-users` or `run-once` work too. Runs as UID/GID 65532 on a read-only root file system: /data is the only
 # place it writes (the SQLite store, the Fernet key file, temporary files).
 #
 #   docker build -t bookrelay .

@@ -423,7 +423,11 @@ async def run_wanted(
     except (QuotaExhausted, AuthError) as exc:
         report.stopped, report.stopped_kind = str(exc), kind_of(exc)
         if isinstance(exc, AuthError):
+            wanted_log.run_failed(user_id, exc)
             raise
+    except BookrelayError as exc:
+        wanted_log.run_failed(user_id, exc)  # e.g. Bookshelf unreachable: the run fails, the log says why
+        raise
     finally:
         report.hardcover_units = hardcover.session.budget.units_spent - units_before
         report.requests = {

@@ -68,3 +68,8 @@ def finished(user_id: str, summary: str, stopped: str | None) -> None:
     if stopped:
         log.warning("wanted for %s stopped early: %s", user_id, stopped)
     log.info("wanted for %s: %s", user_id, summary)
+
+
+def run_failed(user_id: str, error: Exception) -> None:
+    """The error that ended the run before its books were done (a service down, a refused key)."""
+    log.error("wanted for %s failed: %s", user_id, error)

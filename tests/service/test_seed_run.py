@@ -118,3 +118,16 @@ def test_W1_W3_seed_environment_runs_the_wanted_job_once_adds_monitored_books_an
         assert bookshelf_books(base) == after
         assert "added book" not in again and "resolving metadata" not in again
         assert again.count("already in Bookshelf") == len(known)
+
+
+def test_seed_environment_exits_1_with_the_reason_in_the_log_when_bookshelf_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    from tests.cli.test_cli import _free_port
+
+    nowhere = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    result = run_container(nowhere, tmp_path)
+    log = result.stdout + result.stderr
+    assert result.returncode == 1, log
+    assert "wanted for default failed: bookshelf" in log and "cannot connect" in log
+    assert DEMO_API_KEY not in log and DEMO_TOKEN not in log
