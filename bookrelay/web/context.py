@@ -170,4 +170,6 @@ class WebContext:
         """The jobs that run for ``user_id`` (for anyone when None), as the configuration decides."""
         from bookrelay.config.jobs import enabled_jobs, jobs_for
 
-        return list(jobs_for(self.config, user_id) if user_id else enabled_jobs(self.config))
+        known = {user.id for user in self.config.users}
+        # An unknown user is the caller's to refuse (with its own status code), not this look-up's.
+        return list(jobs_for(self.config, user_id) if user_id in known else enabled_jobs(self.config))
