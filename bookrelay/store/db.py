@@ -166,6 +166,7 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
     lock = _writer_lock(engine) if is_sqlite(engine) else contextlib.nullcontext()
     try:
         with lock, engine.begin() as connection:
+            _refuse_another_programs_tables(connection)
             cfg = _alembic_config()
             cfg.attributes["connection"] = connection
             from alembic import command
@@ -178,6 +179,26 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
     finally:
         if engine is not url_or_engine:
             engine.dispose()
+
+
+def _refuse_another_programs_tables(connection: Connection) -> None:
+    """A database bookrelay never migrated that already has tables of bookrelay's names belongs to
+    another program (say the ledger of the CronJob bookrelay replaces, at the same DATABASE_PATH):
+    refuse it, naming the tables, rather than fail inside the first migration or mix two schemas."""
+    from sqlalchemy import inspect
+
+    from bookrelay.store.models import Base
+
+    present = set(inspect(connection).get_table_names())
+    if "alembic_version" in present:
+        return
+    clash = sorted(present & set(Base.metadata.tables))
+    if clash:
+        raise ConfigError(
+            f"it already holds tables of another program ({', '.join(clash)}): point DATABASE_PATH "
+            "(or global.database) at a new file; bookrelay keeps its own ledger",
+            place="database",
+        )
 
 
 def current_revision(engine: Engine) -> str | None:
