@@ -65,36 +65,41 @@ class WorkerResult:
     top_allocations: list[str] = field(default_factory=list)
 
 
-def bench_config(db: Path, limits: dict[str, int], base_url: str = IN_PROCESS_URL) -> Any:
-    """A one-user configuration for the sandbox at ``base_url``, with these Hardcover limits.
+def bench_config_data(db: Path, limits: dict[str, int], base_url: str = IN_PROCESS_URL) -> dict[str, Any]:
+    """A one-user configuration, as a config file would hold it, for the sandbox at ``base_url`` with
+    these Hardcover limits.
 
     The default base URL is the one an in-process ``httpx.ASGITransport`` answers (the matching benchmark).
     """
-    from bookrelay.config import Config
     from bookrelay.sandbox.demo_data import DEMO_ABS_KEY, DEMO_HARDCOVER_TOKEN
 
-    return Config.model_validate(
-        {
-            "global": {
-                "database": f"sqlite:///{db}",
-                "secret_key_file": str(db.with_suffix(".key")),
-                "workers": 1,
-                "hardcover": {
-                    "url": base_url + HC_PATH,
-                    "per_minute": limits["per_minute"],
-                    "burst": limits["burst"],
-                    "daily": limits["daily"],
-                },
+    return {
+        "global": {
+            "database": f"sqlite:///{db}",
+            "secret_key_file": str(db.with_suffix(".key")),
+            "workers": 1,
+            "hardcover": {
+                "url": base_url + HC_PATH,
+                "per_minute": limits["per_minute"],
+                "burst": limits["burst"],
+                "daily": limits["daily"],
             },
-            "users": [
-                {
-                    "id": USER,
-                    "hardcover": {"token": DEMO_HARDCOVER_TOKEN},
-                    "audiobookshelf": {"url": base_url + ABS_PREFIX, "api_key": DEMO_ABS_KEY},
-                }
-            ],
-        }
-    )
+        },
+        "users": [
+            {
+                "id": USER,
+                "hardcover": {"token": DEMO_HARDCOVER_TOKEN},
+                "audiobookshelf": {"url": base_url + ABS_PREFIX, "api_key": DEMO_ABS_KEY},
+            }
+        ],
+    }
+
+
+def bench_config(db: Path, limits: dict[str, int], base_url: str = IN_PROCESS_URL) -> Any:
+    """:func:`bench_config_data`, validated."""
+    from bookrelay.config import Config
+
+    return Config.model_validate(bench_config_data(db, limits, base_url))
 
 
 async def _sync(config: Any) -> Any:
