@@ -1,0 +1,46 @@
+"""Commands of the configuration: ``config check`` and ``config show``."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.options import ConfigOption
+
+console = Console(highlight=False)
+config_app = typer.Typer(help="Check and show the configuration.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``config`` to the main app."""
+    app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+@handle_errors
+def config_check(config: ConfigOption = None) -> None:
+    """Report every problem of the config file with its line and key; exit 2 when there is one."""
+    from bookrelay.app import check_configuration
+
+    problems, source = check_configuration(config)
+    if not problems:
+        console.print(f"[green]OK[/] {source}", soft_wrap=True)
+        return
+    # One "file:line: key: problem" line each, like a compiler, so editors and grep can follow them.
+    console.print(f"{len(problems)} problem(s) in {source}:", soft_wrap=True)
+    for problem in problems:
+        where = str(problem.file or "environment") + (f":{problem.line}" if problem.line is not None else "")
+        console.print(f"{where}: {problem.key}: {problem.message}", soft_wrap=True, markup=False)
+    raise typer.Exit(2)
+
+
+@config_app.command("show")
+@handle_errors
+def config_show(config: ConfigOption = None) -> None:
+    """Print the effective configuration with every secret masked."""
+    import json
+
+    from bookrelay.app import load_settings
+
+    console.print_json(json.dumps(load_settings(config).redacted_dict(), default=str))
