@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.clients import UserClients, build_resolver, build_user_clients
+from bookrelay.app.clients import UserClients, build_user_clients
 from bookrelay.app.common import _single_user, store_for
+from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from bookrelay.app.common import check_configuration, load_settings
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -21,7 +22,6 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def config_check(config: ConfigOption = None) -> None:
     """Report every problem of the config file with its line and key; exit 2 when there is one."""
-    from bookrelay.app import check_configuration
 
     problems, source = check_configuration(config)
     if not problems:
@@ -40,7 +40,5 @@ def config_check(config: ConfigOption = None) -> None:
 def config_show(config: ConfigOption = None) -> None:
     """Print the effective configuration with every secret masked."""
     import json
-
-    from bookrelay.app import load_settings
 
     console.print_json(json.dumps(load_settings(config).redacted_dict(), default=str))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from bookrelay.app.queue import start_worker
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -43,7 +44,6 @@ def worker(
 ) -> None:
     """Run queued sync jobs until stopped (SIGTERM lets running runs finish). Start as many as you need,
     on any machine that reaches the database; a user's runs never overlap."""
-    from bookrelay.app import start_worker
     from bookrelay.queue.worker import WorkerOptions
 
     options = WorkerOptions(

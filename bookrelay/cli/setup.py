@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.prompt import Prompt
 from rich.table import Table
 
+from bookrelay.app.doctor import run_doctor
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.doctor import Check
@@ -43,7 +44,6 @@ def doctor(
     user: Annotated[str | None, typer.Option("--user", help="Check one user (default: all).")] = None,
 ) -> None:
     """Check every connection, token, scope and setting; exit 1 when anything fails."""
-    from bookrelay.app import run_doctor
 
     checks = run_doctor(config, user)
     render_checks(checks)

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bookrelay.app.common import recent_runs, upgrade_database
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -25,7 +26,6 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def db_upgrade(config: ConfigOption = None) -> None:
     """Run the store's migrations up to the newest."""
-    from bookrelay.app import upgrade_database
 
     url, revision = upgrade_database(config)
     console.print(f"store at [bold]{url}[/] is at revision {revision}", soft_wrap=True)
@@ -37,7 +37,6 @@ def status(
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to show.")] = 20,
 ) -> None:
     """Show the last runs recorded in the store."""
-    from bookrelay.app import recent_runs
 
     runs = recent_runs(config, limit)
     if not runs:
