@@ -187,14 +187,13 @@ def wanted_row(tmp: Path) -> Row:
 
 
 def serve_rows(tmp: Path, size: int) -> list[Row]:
-    """``serve`` idle (scheduler on, every job's schedule off, no real-time trigger) and after a progress
-    run of ``size`` items started through the API."""
+    """``serve`` idle (scheduler on with every job's schedule off, the real-time trigger polling the API-key
+    user's Audiobookshelf) and after a progress run of ``size`` items started through the API."""
     with SandboxProcess(budget_dataset(size).fixture) as sandbox:
         port = free_port()
         data = bench_config_data(tmp / "serve.db", UNLIMITED, sandbox.base_url)
         data["global"]["server"] = {"host": "127.0.0.1", "port": port, "api_key": API_KEY}
         data["global"]["schedule"] = dict.fromkeys(("progress", "wanted", "enrich", "scrobble"), "off")
-        data["global"]["realtime"] = {"enabled": False}
         config = write_config(tmp / "serve.yaml", data)
         started = time.perf_counter()
         with (
