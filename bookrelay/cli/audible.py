@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bookrelay.app import audible as service
 from bookrelay.app.audible import audible_logout, audible_status, set_link_sync
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
@@ -77,8 +78,6 @@ def login(
     ] = False,
 ) -> None:
     """Log a user in to Audible (external browser by default) and store the login encrypted."""
-    from bookrelay import app as service
-
     if email and auth_file:
         raise ConfigError("give --email or --auth-file, not both", place="arguments")
     if auth_password and not auth_file:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
 from rich.console import Console
 
@@ -39,6 +41,4 @@ def config_check(config: ConfigOption = None) -> None:
 @handle_errors
 def config_show(config: ConfigOption = None) -> None:
     """Print the effective configuration with every secret masked."""
-    import json
-
     console.print_json(json.dumps(load_settings(config).redacted_dict(), default=str))

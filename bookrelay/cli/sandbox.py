@@ -6,9 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
 
 from bookrelay.cli.errors import handle_errors
+from bookrelay.demo import run_demo
+from bookrelay.errors import ConfigError
+from bookrelay.sandbox.server import build_sandbox, load_fixture
 
 console = Console(highlight=False)
 sandbox_app = typer.Typer(
@@ -30,11 +34,6 @@ def sandbox_serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
 ) -> None:
     """Serve every fake on one port: /hardcover/v1/graphql, /abs, /_sandbox/stats."""
-    import uvicorn
-
-    from bookrelay.errors import ConfigError
-    from bookrelay.sandbox.server import build_sandbox, load_fixture
-
     try:
         sandbox = build_sandbox(load_fixture(fixture))
     except ValueError as exc:
@@ -48,6 +47,4 @@ def demo(
     fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
 ) -> None:
     """Start the sandbox, run every job once against it with a temporary SQLite store, print what happened."""
-    from bookrelay.demo import run_demo
-
     raise typer.Exit(run_demo(console, fixture))

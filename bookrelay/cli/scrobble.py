@@ -19,6 +19,7 @@ from bookrelay.app.scrobble import hardcover_disconnect as disconnect
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.errors import ConfigError
+from bookrelay.sync.scrobble.operations import parse_status
 
 console = Console(highlight=False)
 shelf_app = typer.Typer(
@@ -104,8 +105,6 @@ def set_status(
     dry_run: DryRun = False,
 ) -> None:
     """Set a book's Hardcover status (adds it to your shelf if needed)."""
-    from bookrelay.sync.scrobble.operations import parse_status
-
     _operation(config, user, "set_status", item_or_book, parse_status(status), dry_run=dry_run)
 
 

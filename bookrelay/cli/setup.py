@@ -15,6 +15,7 @@ from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.doctor import Check
 from bookrelay.errors import ConfigError
+from bookrelay.setup_wizard import Answers, gather, render, write_private
 
 console = Console(highlight=False)
 
@@ -85,8 +86,6 @@ def init(
     ] = False,
 ) -> None:
     """Ask for each service's URL and token, check each answer, and write a commented bookrelay.yaml."""
-    from bookrelay.setup_wizard import Answers, gather, render, write_private
-
     for path in (output, secrets_to_env):
         if path is not None and path.exists() and not force:
             raise ConfigError("exists already (give --force to overwrite it)", place=str(path))
