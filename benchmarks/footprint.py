@@ -10,6 +10,7 @@ Kubernetes limits (64Mi for a CronJob) and whether each is met; the exit status 
 
     .venv/bin/python -m benchmarks.footprint --db-dir /dev/shm                      # every row
     .venv/bin/python -m benchmarks.footprint --sizes 100,1000 --skip serve,worker   # quicker
+    .venv/bin/python -m benchmarks.footprint --imports      # what each library adds, in a fresh process
 """
 
 from __future__ import annotations
@@ -57,6 +58,48 @@ sys.argv = ["bookrelay", *sys.argv[1:]]
 from bookrelay.cli.main import run
 run()
 """
+
+# What a `wanted` or `sync` process loads, in the order it loads it; --imports prints what each step adds
+# to the resident memory of one fresh interpreter (a step's cost depends on what came before it).
+IMPORT_STEPS: tuple[tuple[str, str], ...] = (
+    ("typer (the CLI)", "import typer"),
+    ("httpx (with ssl)", "import httpx"),
+    ("SQLAlchemy Core", "import sqlalchemy"),
+    ("pydantic (and a first model)", "import pydantic\nclass _M(pydantic.BaseModel):\n    a: int = 1"),
+    ("PyYAML", "import yaml"),
+    ("bookrelay's config models", "import bookrelay.config"),
+    ("SQLAlchemy ORM", "import sqlalchemy.orm"),
+    ("bookrelay's ORM models", "import bookrelay.store.models"),
+    ("the wanted job (connectors, sync)", "import bookrelay.cli.wanted"),
+    ("rapidfuzz", "import rapidfuzz.fuzz, rapidfuzz.process"),
+    ("python-stdnum", "import stdnum.isbn"),
+    ("the progress job (matching, sync)", "import bookrelay.cli.progress"),
+    ("an httpx client (certifi's CAs)", "httpx.AsyncClient()"),
+)
+IMPORT_PROBE = """
+import sys
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+print("python", rss())
+for name, code in STEPS:
+    exec(code, globals())
+    print(name, rss())
+"""
+
+
+def import_costs() -> list[tuple[str, float, float]]:
+    """(step, MiB it added, MiB in all) for :data:`IMPORT_STEPS`, in one fresh interpreter."""
+    code = f"STEPS = {IMPORT_STEPS!r}\n{IMPORT_PROBE}"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    rows, before = [], 0.0
+    for line in done.stdout.strip().splitlines():
+        name, _, mib = line.rpartition(" ")
+        rows.append((name, float(mib) - before, float(mib)))
+        before = float(mib)
+    return rows
+
 
 # The targets of issue 18: (MiB, CPU seconds); None where the issue sets none.
 TARGETS: dict[str, tuple[float | None, float | None]] = {
@@ -289,7 +332,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100,1000,10000", help="sync library sizes, comma-separated")
     parser.add_argument("--skip", default="", help="rows to leave out: wanted,serve,worker")
     parser.add_argument("--db-dir", help="folder for the temporary stores (e.g. /dev/shm: no fsync)")
+    parser.add_argument("--imports", action="store_true", help="only what each library adds (MiB)")
     args = parser.parse_args(argv)
+    if args.imports:
+        for name, added, total in import_costs():
+            print(f"{name:<36} {added:>+6.1f} MiB  = {total:5.1f} MiB")
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     rows = measure(sizes, {s.strip() for s in args.skip.split(",") if s.strip()}, args.db_dir)
     print(render(rows), flush=True)
