@@ -103,7 +103,7 @@ def bench_config(db: Path, limits: dict[str, int], base_url: str = IN_PROCESS_UR
 
 
 async def _sync(config: Any) -> Any:
-    from bookrelay.app import run_progress
+    from bookrelay.app.progress import run_progress
     from bookrelay.store.facade import Store
 
     store = Store.open(config.database_url, secret_key=None)
@@ -116,7 +116,7 @@ async def _sync(config: Any) -> Any:
 
 def run_once(base_url: str, db: Path, limits: dict[str, int], *, trace_top: int = 0) -> WorkerResult:
     """Import bookrelay, run one sync against ``base_url`` and measure it (this process only)."""
-    import bookrelay.app  # noqa: F401  (the import cost is reported apart from the sync's)
+    import bookrelay.app.progress  # noqa: F401  (the import cost is reported apart from the sync's)
 
     imported = peak_rss_mb()
     config = bench_config(db, limits, base_url)
