@@ -29,7 +29,7 @@ import httpx
 
 from benchmarks.datasets import UNLIMITED, MatchingDataset, MatchLabel, matching_dataset
 from benchmarks.progress_budget import USER, bench_config
-from bookrelay.app import run_progress
+from bookrelay.app.progress import run_progress
 from bookrelay.sandbox.server import build_sandbox
 from bookrelay.store.facade import Store
 from bookrelay.store.models import LinkStatus

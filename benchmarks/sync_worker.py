@@ -65,40 +65,45 @@ class WorkerResult:
     top_allocations: list[str] = field(default_factory=list)
 
 
-def bench_config(db: Path, limits: dict[str, int], base_url: str = IN_PROCESS_URL) -> Any:
-    """A one-user configuration for the sandbox at ``base_url``, with these Hardcover limits.
+def bench_config_data(db: Path, limits: dict[str, int], base_url: str = IN_PROCESS_URL) -> dict[str, Any]:
+    """A one-user configuration, as a config file would hold it, for the sandbox at ``base_url`` with
+    these Hardcover limits.
 
     The default base URL is the one an in-process ``httpx.ASGITransport`` answers (the matching benchmark).
     """
-    from bookrelay.config import Config
     from bookrelay.sandbox.demo_data import DEMO_ABS_KEY, DEMO_HARDCOVER_TOKEN
 
-    return Config.model_validate(
-        {
-            "global": {
-                "database": f"sqlite:///{db}",
-                "secret_key_file": str(db.with_suffix(".key")),
-                "workers": 1,
-                "hardcover": {
-                    "url": base_url + HC_PATH,
-                    "per_minute": limits["per_minute"],
-                    "burst": limits["burst"],
-                    "daily": limits["daily"],
-                },
+    return {
+        "global": {
+            "database": f"sqlite:///{db}",
+            "secret_key_file": str(db.with_suffix(".key")),
+            "workers": 1,
+            "hardcover": {
+                "url": base_url + HC_PATH,
+                "per_minute": limits["per_minute"],
+                "burst": limits["burst"],
+                "daily": limits["daily"],
             },
-            "users": [
-                {
-                    "id": USER,
-                    "hardcover": {"token": DEMO_HARDCOVER_TOKEN},
-                    "audiobookshelf": {"url": base_url + ABS_PREFIX, "api_key": DEMO_ABS_KEY},
-                }
-            ],
-        }
-    )
+        },
+        "users": [
+            {
+                "id": USER,
+                "hardcover": {"token": DEMO_HARDCOVER_TOKEN},
+                "audiobookshelf": {"url": base_url + ABS_PREFIX, "api_key": DEMO_ABS_KEY},
+            }
+        ],
+    }
+
+
+def bench_config(db: Path, limits: dict[str, int], base_url: str = IN_PROCESS_URL) -> Any:
+    """:func:`bench_config_data`, validated."""
+    from bookrelay.config import Config
+
+    return Config.model_validate(bench_config_data(db, limits, base_url))
 
 
 async def _sync(config: Any) -> Any:
-    from bookrelay.app import run_progress
+    from bookrelay.app.progress import run_progress
     from bookrelay.store.facade import Store
 
     store = Store.open(config.database_url, secret_key=None)
@@ -111,7 +116,7 @@ async def _sync(config: Any) -> Any:
 
 def run_once(base_url: str, db: Path, limits: dict[str, int], *, trace_top: int = 0) -> WorkerResult:
     """Import bookrelay, run one sync against ``base_url`` and measure it (this process only)."""
-    import bookrelay.app  # noqa: F401  (the import cost is reported apart from the sync's)
+    import bookrelay.app.progress  # noqa: F401  (the import cost is reported apart from the sync's)
 
     imported = peak_rss_mb()
     config = bench_config(db, limits, base_url)

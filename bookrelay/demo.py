@@ -19,6 +19,9 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from bookrelay.app.common import open_store
+from bookrelay.app.progress import run_progress
+from bookrelay.app.wanted import run_wanted_job
 from bookrelay.config import Config
 from bookrelay.sandbox.bookshelf.demo import WANTED_USER
 from bookrelay.sandbox.server import Sandbox, build_sandbox, load_fixture
@@ -88,7 +91,6 @@ def demo_config(base_url: str, folder: Path, fixture: dict[str, Any]) -> Config:
 
 def run_demo(console: Console, fixture_path: Path | None = None) -> int:
     """Run the demo; returns the exit code (0 when every run succeeded)."""
-    from bookrelay.app import open_store, run_progress
     from bookrelay.cli.render import render_plan, render_summary
 
     fixture = load_fixture(fixture_path)  # the bundled one has a Want to Read shelf and Audible
@@ -142,7 +144,6 @@ def _sign_in_audible(store: Any, section: dict[str, Any]) -> None:
 
 def _run_wanted(console: Console, config: Config, store: Any) -> bool:
     """The wanted job, twice: the second run adds nothing. True when a run failed."""
-    from bookrelay.app import run_wanted_job
     from bookrelay.cli.wanted import render_wanted
 
     failed = False

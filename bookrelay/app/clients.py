@@ -4,7 +4,6 @@ Audiobookshelf) and the Hardcover budget shared between processes on PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
@@ -12,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from bookrelay import __version__
 from bookrelay.app.common import open_store
-from bookrelay.config import Config, SyncSettings, UserConfig
+from bookrelay.config import Config, UserConfig
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.connectors.hardcover.api import HardcoverApi
@@ -24,11 +23,9 @@ from bookrelay.connectors.hardcover.auth import (
     TokenStore,
 )
 from bookrelay.connectors.hardcover.session import HardcoverSession
-from bookrelay.domain.matching import MatchThresholds
 from bookrelay.errors import ConfigError
 from bookrelay.store.db import create_engine_for
 from bookrelay.store.facade import Store
-from bookrelay.sync.resolve import Resolver
 from bookrelay.sync.scrobble.tokens import StoredOAuthTokens
 
 if TYPE_CHECKING:
@@ -157,14 +154,3 @@ def shared_budget_gate(config: Config) -> BudgetGate | None:
     hc = config.global_.hardcover
     policy = BudgetPolicy(per_minute=hc.per_minute, burst=hc.burst, daily=hc.daily)
     return SharedBudgetGate(HardcoverBudgetRepo(database), policy)
-
-
-def build_resolver(clients: UserClients, store: Store, sync: SyncSettings) -> Resolver:
-    """The matching pipeline of one user's run, with the thresholds and unmatched TTL of their settings."""
-    return Resolver(
-        clients.hardcover,
-        store.lookup_cache,
-        thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
-        unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
-        now=lambda: datetime.now(UTC),
-    )

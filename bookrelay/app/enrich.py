@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.clients import UserClients, build_resolver, build_user_clients
+from bookrelay.app.clients import UserClients, build_user_clients
 from bookrelay.app.common import _single_user, store_for
+from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
 from bookrelay.errors import ConfigError
-from bookrelay.lazy import lazy_module
 from bookrelay.store.facade import Store
-
-# The enrich job and its audio-tag reader are loaded on first use: most runs need neither.
-if TYPE_CHECKING:
-    from bookrelay.sync import enrich
-else:
-    enrich = lazy_module("bookrelay.sync.enrich")
+from bookrelay.sync import enrich
 
 
 def build_enrich_job(

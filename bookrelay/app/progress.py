@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 
 from bookrelay.app.audible import build_audible_collector
-from bookrelay.app.clients import UserClients, build_resolver, build_user_clients
+from bookrelay.app.clients import UserClients, build_user_clients
 from bookrelay.app.common import _single_user, _source, load_settings, open_store, store_for
+from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings

@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
-from bookrelay.app.clients import DEFAULT_TIMEOUT, UserClients, build_resolver, build_user_clients
+from bookrelay.app.clients import DEFAULT_TIMEOUT, UserClients, build_user_clients
 from bookrelay.app.common import _single_user, store_for
+from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.auth import (

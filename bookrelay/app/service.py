@@ -86,7 +86,7 @@ def build_realtime(
     """The real-time trigger of every user with Audiobookshelf: socket.io with a username and password,
     polling with only an API key; None when it is off or the progress job is not enabled."""
     from bookrelay.service.clock import SystemClock
-    from bookrelay.service.realtime import AbsListener, AbsPoller, Debouncer, RealtimeService
+    from bookrelay.service.realtime import AbsPoller, Debouncer, RealtimeService
 
     settings = config.global_.realtime
     if not settings.enabled or "progress" not in enabled_jobs(config):
@@ -119,6 +119,9 @@ def build_realtime(
             return [dict(entry) for entry in await api.media_progress()]
 
         if account.username and account.password is not None:
+            # The socket.io client with aiohttp (13 MiB) is loaded only for a user who signs in with it.
+            from bookrelay.service.abs_socket import AbsListener
+
             login = AbsSession(
                 str(account.url),
                 client=http,

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bookrelay.app import audible as service
+from bookrelay.app.audible import audible_logout, audible_status, set_link_sync
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.errors import ConfigError
@@ -76,8 +78,6 @@ def login(
     ] = False,
 ) -> None:
     """Log a user in to Audible (external browser by default) and store the login encrypted."""
-    from bookrelay import app as service
-
     if email and auth_file:
         raise ConfigError("give --email or --auth-file, not both", place="arguments")
     if auth_password and not auth_file:
@@ -119,7 +119,6 @@ def logout(
     ] = False,
 ) -> None:
     """Deregister the user's Audible device at Amazon and delete the stored login."""
-    from bookrelay.app import audible_logout
 
     if audible_logout(config, user, deregister=not keep_device):
         console.print("logged out of Audible: the stored login is deleted")
@@ -131,7 +130,6 @@ def logout(
 @handle_errors
 def status(config: ConfigOption = None, user: UserOption = None) -> None:
     """Show whether the user is logged in, and the interval and daily cap with today's use."""
-    from bookrelay.app import audible_status
 
     state = audible_status(config, user)
     if state.login is None:
@@ -151,7 +149,6 @@ def status(config: ConfigOption = None, user: UserOption = None) -> None:
 
 
 def _toggle(config: Path | None, user: str | None, asin: str, enabled: bool) -> None:
-    from bookrelay.app import set_link_sync
 
     link = set_link_sync(config, user, "audible", asin, enabled)
     word = "syncs again" if link.sync_enabled else "no longer syncs (A1)"

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bookrelay.app.common import load_settings
+from bookrelay.app.enrich import run_enrich, undo_enrich
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.sync.enrich import EnrichReport, UndoReport
@@ -51,7 +53,6 @@ def enrich(
     """Propose identifiers with their score parts; with --apply write those at or above the threshold."""
     if ctx.invoked_subcommand is not None:
         return
-    from bookrelay.app import load_settings, run_enrich
 
     settings = load_settings(config)
     report = asyncio.run(
@@ -69,7 +70,6 @@ def undo(
     config: ConfigOption = None,
 ) -> None:
     """Put back what an enrich run replaced, where the value is still what the run wrote."""
-    from bookrelay.app import load_settings, undo_enrich
 
     report = asyncio.run(undo_enrich(load_settings(config), run_id))
     render_undo(report)

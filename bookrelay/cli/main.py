@@ -1,61 +1,151 @@
-"""The ``bookrelay`` command: thin commands that parse options and call one function each."""
+"""The ``bookrelay`` command: thin commands that parse options and call one function each.
+
+Every command lives in a module of ``bookrelay/cli/`` with a ``register(app)`` that adds it, and is named in
+:data:`COMMANDS` with that module and its one-line help. The CLI imports a command's module only when that
+command runs (or its own ``--help`` is asked for): ``bookrelay --help`` lists the table, and a CronJob's
+``bookrelay wanted`` imports what the wanted job needs and nothing of ``serve``, the web page or Audible.
+A new command is one line in the table.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
-from pathlib import Path
-from typing import Annotated
+import sys
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from bookrelay import __version__
-from bookrelay.cli import audible as audible_commands
-from bookrelay.cli import enrich as enrich_commands
-from bookrelay.cli import progress as progress_commands
-from bookrelay.cli import queue as queue_commands
-from bookrelay.cli import scrobble as scrobble_commands
-from bookrelay.cli import serve as serve_commands
-from bookrelay.cli import service as service_commands
-from bookrelay.cli import setup as setup_commands
-from bookrelay.cli import wanted as wanted_commands
-from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
 from bookrelay.redact import install_log_redaction
 
-console = Console(highlight=False)
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Where a command is defined and what ``bookrelay --help`` says of it."""
+
+    module: str
+    help: str
+
+
+_CLI = "bookrelay.cli."
+COMMANDS: dict[str, Command] = {
+    "sync": Command(
+        _CLI + "progress", "Sync listening progress to Hardcover (exit 0 when every user's run succeeded)."
+    ),
+    "link": Command(
+        _CLI + "progress", "Pin an item to a Hardcover book (and edition): never re-matched (M1)."
+    ),
+    "unlink": Command(_CLI + "progress", "Release a pin: the next sync matches the item again."),
+    "conflicts": Command(_CLI + "progress", "Doubtful matches waiting for your decision."),
+    "wanted": Command(
+        _CLI + "wanted", "Send Hardcover's Want to Read shelf to Bookshelf, monitored, once per book."
+    ),
+    "enrich": Command(
+        _CLI + "enrich", "ISBN/ASIN for Audiobookshelf items that have none (a dry run unless --apply)."
+    ),
+    "scrobble": Command(
+        _CLI + "scrobble",
+        "Run the scrobble job: Hardcover → Audiobookshelf progress, lists ↔ collections, owned.",
+    ),
+    "mark-read": Command(
+        _CLI + "scrobble", "Mark a book as Read on Hardcover, finished on a date, optionally rated."
+    ),
+    "rate": Command(_CLI + "scrobble", "Rate a book on your Hardcover shelf."),
+    "set-status": Command(
+        _CLI + "scrobble", "Set a book's Hardcover status (adds it to your shelf if needed)."
+    ),
+    "shelf": Command(_CLI + "scrobble", "Your Hardcover shelf as a file, and a file into Hardcover."),
+    "hardcover": Command(_CLI + "scrobble", "Connect bookrelay to Hardcover with OAuth."),
+    "audible": Command(_CLI + "audible", "Audible: login, limits, and which titles sync."),
+    "serve": Command(
+        _CLI + "serve",
+        "Serve the API (/api/v1, key in X-Api-Key), the web page (/) and run the schedule until stopped.",
+    ),
+    "run-once": Command(
+        _CLI + "service", "Run every enabled job once for every user; exit 0, or 1 when a run failed."
+    ),
+    "worker": Command(
+        _CLI + "queue", "Run queued sync jobs until stopped (SIGTERM lets running runs finish)."
+    ),
+    "doctor": Command(
+        _CLI + "setup", "Check every connection, token, scope and setting; exit 1 when anything fails."
+    ),
+    "init": Command(
+        _CLI + "setup",
+        "Ask for each service's URL and token, check each answer, and write a commented bookrelay.yaml.",
+    ),
+    "config": Command(_CLI + "config", "Check and show the configuration."),
+    "db": Command(_CLI + "store", "The store (SQLite or PostgreSQL)."),
+    "status": Command(_CLI + "store", "Show the last runs recorded in the store."),
+    "sandbox": Command(_CLI + "sandbox", "Fakes of the outside services, for trying bookrelay out."),
+    "demo": Command(
+        _CLI + "sandbox",
+        "Start the sandbox, run every job once against it with a temporary SQLite store, "
+        "print what happened.",
+    ),
+}
+
+# Rich formats help only on a terminal: piped or captured (cron, CI), the plain format spares Rich's
+# 8 MiB and 0.1 CPU-second.
+MARKUP = "rich" if sys.stdout.isatty() else None
+_LISTING = "bookrelay.listing_commands"
+
+
+# Typer (0.2x) carries its own copy of click: the click types below are written as Any so that the
+# installed click is neither imported (3.5 MiB) nor confused with typer's.
+
+
+def load_command(name: str) -> Any:
+    """Import the module of command ``name`` and build that command (with its subcommands)."""
+    module: Any = importlib.import_module(COMMANDS[name].module)
+    holder = typer.Typer(rich_markup_mode=MARKUP)  # type: ignore[arg-type]
+    module.register(holder)
+    return typer.main.get_group(holder).commands[name]
+
+
+class LazyCommands(TyperGroup):
+    """The top-level group: lists every command of :data:`COMMANDS` from the table and loads one only
+    to run it."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The commands in the table's order."""
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command to run; while the group's own help is written, a stand-in carrying the table's help."""
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if ctx.meta.get(_LISTING):
+            text = COMMANDS[cmd_name].help
+            return TyperCommand(cmd_name, help=text, short_help=text)
+        return load_command(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """The group's help, listing the commands without importing them."""
+        ctx.meta[_LISTING] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            ctx.meta[_LISTING] = False
+
 
 app = typer.Typer(
     name="bookrelay",
+    cls=LazyCommands,
     help="Keeps your book life in sync around Hardcover: Audiobookshelf, Audible and Bookshelf.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=MARKUP,  # type: ignore[arg-type]
 )
-config_app = typer.Typer(help="Check and show the configuration.", no_args_is_help=True)
-db_app = typer.Typer(help="The store (SQLite or PostgreSQL).", no_args_is_help=True)
-sandbox_app = typer.Typer(
-    help="Fakes of the outside services, for trying bookrelay out.", no_args_is_help=True
-)
-app.add_typer(config_app, name="config")
-app.add_typer(db_app, name="db")
-app.add_typer(sandbox_app, name="sandbox")
-
-progress_commands.register(app)
-serve_commands.register(app)
-wanted_commands.register(app)
-audible_commands.register(app)
-setup_commands.register(app)
-enrich_commands.register(app)
-service_commands.register(app)
-scrobble_commands.register(app)
-queue_commands.register(app)
 
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"bookrelay {__version__}")
+        typer.echo(f"bookrelay {__version__}")
         raise typer.Exit()
 
 
@@ -71,123 +161,6 @@ def main(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     install_log_redaction()
-
-
-@config_app.command("check")
-@handle_errors
-def config_check(config: ConfigOption = None) -> None:
-    """Report every problem of the config file with its line and key; exit 2 when there is one."""
-    from bookrelay.app import check_configuration
-
-    problems, source = check_configuration(config)
-    if not problems:
-        console.print(f"[green]OK[/] {source}", soft_wrap=True)
-        _print_jobs(config)
-        return
-    # One "file:line: key: problem" line each, like a compiler, so editors and grep can follow them.
-    console.print(f"{len(problems)} problem(s) in {source}:", soft_wrap=True)
-    for problem in problems:
-        where = str(problem.file or "environment") + (f":{problem.line}" if problem.line is not None else "")
-        console.print(f"{where}: {problem.key}: {problem.message}", soft_wrap=True, markup=False)
-    raise typer.Exit(2)
-
-
-def _print_jobs(config: Path | None) -> None:
-    """Which jobs will run for whom, and why, so that a job that stays off is no surprise later."""
-    from bookrelay.app import job_overview
-
-    overview = job_overview(config)
-    for user_id, choices in overview:
-        console.print(f"jobs for {user_id}:", soft_wrap=True, markup=False)
-        for choice in choices:
-            state = "runs" if choice.runs else "off "
-            console.print(f"  {choice.job:<9} {state}  {choice.why}", soft_wrap=True, markup=False)
-    if not any(choice.runs for _, choices in overview for choice in choices):
-        console.print("[yellow]no job will run[/]: serve and run-once have nothing to do", soft_wrap=True)
-
-
-@config_app.command("show")
-@handle_errors
-def config_show(config: ConfigOption = None) -> None:
-    """Print the effective configuration with every secret masked."""
-    import json
-
-    from bookrelay.app import load_settings
-
-    console.print_json(json.dumps(load_settings(config).redacted_dict(), default=str))
-
-
-@db_app.command("upgrade")
-@handle_errors
-def db_upgrade(config: ConfigOption = None) -> None:
-    """Run the store's migrations up to the newest."""
-    from bookrelay.app import upgrade_database
-
-    url, revision = upgrade_database(config)
-    console.print(f"store at [bold]{url}[/] is at revision {revision}", soft_wrap=True)
-
-
-@app.command("status")
-@handle_errors
-def status(
-    config: ConfigOption = None,
-    limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to show.")] = 20,
-) -> None:
-    """Show the last runs recorded in the store."""
-    from bookrelay.app import recent_runs
-
-    runs = recent_runs(config, limit)
-    if not runs:
-        console.print("no runs yet")
-        return
-    table = Table(
-        "run", "user", "job", "started", "finished", "status", "units", "dry-run", title="last runs"
-    )
-    for run in runs:
-        table.add_row(
-            str(run.id),
-            run.user_id,
-            run.job,
-            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
-            f"{run.finished_at:%H:%M:%S}" if run.finished_at else "",
-            run.status,
-            str(run.hardcover_units or 0),
-            "yes" if run.dry_run else "",
-        )
-    console.print(table)
-
-
-@sandbox_app.command("serve")
-@handle_errors
-def sandbox_serve(
-    fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
-) -> None:
-    """Serve every fake on one port: /hardcover/v1/graphql, /abs, /_sandbox/stats."""
-    import uvicorn
-
-    from bookrelay.sandbox.server import build_sandbox, load_fixture
-
-    try:
-        sandbox = build_sandbox(load_fixture(fixture))
-    except ValueError as exc:
-        from bookrelay.errors import ConfigError
-
-        raise ConfigError(str(exc), place=str(fixture or "bundled fixture")) from exc
-    console.print(f"sandbox on http://{host}:{port}  (Hardcover /hardcover/v1/graphql, Audiobookshelf /abs)")
-    uvicorn.run(sandbox.app, host=host, port=port, log_level="warning")
-
-
-@app.command("demo")
-@handle_errors
-def demo(
-    fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
-) -> None:
-    """Start the sandbox, run every job once against it with a temporary SQLite store, print what happened."""
-    from bookrelay.demo import run_demo
-
-    raise typer.Exit(run_demo(console, fixture))
 
 
 def run() -> None:

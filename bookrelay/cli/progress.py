@@ -10,6 +10,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bookrelay.app.common import load_settings
+from bookrelay.app.progress import (
+    get_conflict,
+    ignore_conflict,
+    list_conflicts,
+    pin_link,
+    resolve_conflict,
+    run_progress,
+    unpin_link,
+)
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.cli.render import render_plan, render_summary
@@ -42,7 +52,6 @@ def sync(
     verbose: Annotated[bool, typer.Option("--verbose", help="Print the plan of a real run too.")] = False,
 ) -> None:
     """Sync listening progress to Hardcover (exit 0 when every user's run succeeded)."""
-    from bookrelay.app import load_settings, run_progress
 
     settings = load_settings(config)
     if not settings.users:
@@ -102,7 +111,6 @@ def conflicts_list(
     all_states: Annotated[bool, typer.Option("--all", help="Include resolved and ignored ones.")] = False,
 ) -> None:
     """The conflicts waiting for you (or all of them)."""
-    from bookrelay.app import list_conflicts
 
     rows = list_conflicts(config, user, include_closed=all_states)
     if not rows:
@@ -126,7 +134,6 @@ def conflicts_list(
 @handle_errors
 def conflicts_show(conflict_id: int, config: ConfigOption = None) -> None:
     """One conflict with its candidates and their score parts."""
-    from bookrelay.app import get_conflict
 
     c = get_conflict(config, conflict_id)
     console.print(
@@ -153,7 +160,6 @@ def conflicts_resolve(
     config: ConfigOption = None,
 ) -> None:
     """Settle a conflict: link the item to this book (a pinned link, M1); the next sync writes it."""
-    from bookrelay.app import resolve_conflict
 
     c = resolve_conflict(config, conflict_id, book, edition)
     console.print(
@@ -166,7 +172,6 @@ def conflicts_resolve(
 @handle_errors
 def conflicts_ignore(conflict_id: int, config: ConfigOption = None) -> None:
     """Ignore a conflict: the item is not synced until you link it."""
-    from bookrelay.app import ignore_conflict
 
     c = ignore_conflict(config, conflict_id)
     console.print(f"conflict #{c.id} ignored")
@@ -182,7 +187,6 @@ def link(
     config: ConfigOption = None,
 ) -> None:
     """Pin an item to a Hardcover book (and edition): never re-matched (M1)."""
-    from bookrelay.app import pin_link
 
     pinned = pin_link(config, user, source, item, book, edition)
     console.print(f"pinned {pinned.source}:{pinned.source_item_id} → book {pinned.hardcover_book_id}")
@@ -196,7 +200,6 @@ def unlink(
     config: ConfigOption = None,
 ) -> None:
     """Release a pin: the next sync matches the item again."""
-    from bookrelay.app import unpin_link
 
     released = unpin_link(config, user, source, item)
     console.print(f"released {released.source}:{released.source_item_id}")

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from bookrelay.app.queue import start_worker
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
+from bookrelay.queue.worker import WorkerOptions
 
 
 def register(app: typer.Typer) -> None:
@@ -43,9 +45,6 @@ def worker(
 ) -> None:
     """Run queued sync jobs until stopped (SIGTERM lets running runs finish). Start as many as you need,
     on any machine that reaches the database; a user's runs never overlap."""
-    from bookrelay.app import start_worker
-    from bookrelay.queue.worker import WorkerOptions
-
     options = WorkerOptions(
         concurrency=concurrency,
         name=name or f"{os.uname().nodename}-{os.getpid()}",

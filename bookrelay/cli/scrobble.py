@@ -12,9 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bookrelay.app.common import load_settings
+from bookrelay.app.scrobble import export_shelf, import_shelf, run_scrobble, scrobble_session
+from bookrelay.app.scrobble import hardcover_connect as connect
+from bookrelay.app.scrobble import hardcover_disconnect as disconnect
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.errors import ConfigError
+from bookrelay.sync.scrobble.operations import parse_status
 
 console = Console(highlight=False)
 shelf_app = typer.Typer(
@@ -51,7 +56,6 @@ def _parse_date(value: str | None) -> date | None:
 def _operation(
     config_path: Path | None, user: str | None, call: str, *args: object, **kwargs: object
 ) -> None:
-    from bookrelay.app import load_settings, scrobble_session
 
     config = load_settings(config_path)
 
@@ -101,8 +105,6 @@ def set_status(
     dry_run: DryRun = False,
 ) -> None:
     """Set a book's Hardcover status (adds it to your shelf if needed)."""
-    from bookrelay.sync.scrobble.operations import parse_status
-
     _operation(config, user, "set_status", item_or_book, parse_status(status), dry_run=dry_run)
 
 
@@ -114,7 +116,6 @@ def scrobble(
     dry_run: DryRun = False,
 ) -> None:
     """Run the scrobble job: Hardcover → Audiobookshelf progress, lists ↔ collections, owned."""
-    from bookrelay.app import load_settings, run_scrobble
 
     settings = load_settings(config)
     ids = [u.id for u in settings.users] if all_users else [settings.user(user).id if user else ""]
@@ -147,7 +148,6 @@ def shelf_export(
     user: UserOption = None,
 ) -> None:
     """Write your Hardcover shelf as Goodreads-compatible CSV (StoryGraph and Hardcover read it) or JSON."""
-    from bookrelay.app import export_shelf, load_settings
 
     text = asyncio.run(export_shelf(load_settings(config), user, fmt))
     if output is None:
@@ -166,7 +166,6 @@ def shelf_import(
     user: UserOption = None,
 ) -> None:
     """Import statuses, ratings, dates and reads into Hardcover; a dry run unless --apply."""
-    from bookrelay.app import import_shelf, load_settings
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -199,8 +198,6 @@ def shelf_import(
 @handle_errors
 def hardcover_connect(config: ConfigOption = None, user: UserOption = None) -> None:
     """Connect with OAuth (device flow): open the link, enter the code, and bookrelay keeps the tokens."""
-    from bookrelay.app import hardcover_connect as connect
-    from bookrelay.app import load_settings
 
     def show(device: object) -> None:
         console.print(
@@ -216,8 +213,6 @@ def hardcover_connect(config: ConfigOption = None, user: UserOption = None) -> N
 @handle_errors
 def hardcover_disconnect(config: ConfigOption = None, user: UserOption = None) -> None:
     """Revoke bookrelay's OAuth tokens at Hardcover and forget them."""
-    from bookrelay.app import hardcover_disconnect as disconnect
-    from bookrelay.app import load_settings
 
     done = asyncio.run(disconnect(load_settings(config), user))
     console.print("disconnected" if done else "was not connected")

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bookrelay.app.service import run_once, sync_interval
+from bookrelay.app.service import serve as serve_app
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -31,8 +33,6 @@ def serve(
     """Serve the API (/api/v1, key in X-Api-Key), the web page (/) and run the schedule until stopped.
 
     With SYNC_INTERVAL=0 every enabled job runs once instead and the exit code tells whether one failed."""
-    from bookrelay.app import run_once, sync_interval
-    from bookrelay.app import serve as serve_app
 
     if sync_interval() == 0:
         runs, code = run_once(config)

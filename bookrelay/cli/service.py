@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bookrelay.app.service import run_once as run_all
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -23,7 +24,6 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def run_once(config: ConfigOption = None) -> None:
     """Run every enabled job once for every user; exit 0, or 1 when a run failed."""
-    from bookrelay.app import run_once as run_all
 
     runs, code = run_all(config)
     table = Table("run", "user", "job", "status", "units", "error", title="runs")

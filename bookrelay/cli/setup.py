@@ -10,10 +10,12 @@ from rich.console import Console
 from rich.prompt import Prompt
 from rich.table import Table
 
+from bookrelay.app.doctor import run_doctor
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.doctor import Check
 from bookrelay.errors import ConfigError
+from bookrelay.setup_wizard import Answers, gather, render, write_private
 
 console = Console(highlight=False)
 
@@ -43,7 +45,6 @@ def doctor(
     user: Annotated[str | None, typer.Option("--user", help="Check one user (default: all).")] = None,
 ) -> None:
     """Check every connection, token, scope and setting; exit 1 when anything fails."""
-    from bookrelay.app import run_doctor
 
     checks = run_doctor(config, user)
     render_checks(checks)
@@ -85,8 +86,6 @@ def init(
     ] = False,
 ) -> None:
     """Ask for each service's URL and token, check each answer, and write a commented bookrelay.yaml."""
-    from bookrelay.setup_wizard import Answers, gather, render, write_private
-
     for path in (output, secrets_to_env):
         if path is not None and path.exists() and not force:
             raise ConfigError("exists already (give --force to overwrite it)", place=str(path))

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bookrelay.app.common import load_settings
+from bookrelay.app.wanted import retry_wanted, run_wanted_job, wanted_ledger
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.errors import ConfigError
@@ -57,7 +59,6 @@ def wanted(
     """Run the wanted job (without a subcommand)."""
     if ctx.invoked_subcommand is not None:
         return
-    from bookrelay.app import load_settings, run_wanted_job
 
     settings = load_settings(config)
     if not settings.users:
@@ -83,7 +84,6 @@ def wanted_list(
     user: Annotated[str | None, typer.Option("--user")] = None,
 ) -> None:
     """The ledger: every book sent (or tried), its state, and when a failure is retried."""
-    from bookrelay.app import wanted_ledger
 
     rows = wanted_ledger(config, user)
     if not rows:
@@ -111,7 +111,6 @@ def wanted_retry(
     user: Annotated[str | None, typer.Option("--user")] = None,
 ) -> None:
     """Retry a failed book on the next run instead of waiting for its backoff."""
-    from bookrelay.app import retry_wanted
 
     row = retry_wanted(config, user, hardcover_book_id)
     console.print(f"book {row.hardcover_book_id} will be retried on the next run")

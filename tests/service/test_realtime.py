@@ -19,8 +19,9 @@ import socketio
 from bookrelay.app import build_realtime, make_job_runner
 from bookrelay.config import Config
 from bookrelay.sandbox.server import Sandbox, build_sandbox
+from bookrelay.service.abs_socket import socket_address
 from bookrelay.service.clock import ManualClock
-from bookrelay.service.realtime import AbsPoller, Debouncer, changed_items, socket_address
+from bookrelay.service.realtime import AbsPoller, Debouncer, changed_items
 from bookrelay.service.scheduler import build_scheduler
 from bookrelay.store.facade import Store
 from tests.service.served import served

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from bookrelay import app as composition
+from bookrelay.cli import serve as serve_command
 from bookrelay.cli.main import app
 
 
@@ -19,15 +19,15 @@ def test_sync_interval_zero_runs_every_job_once_and_exits_with_its_code(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[object] = []
-    monkeypatch.setattr(composition, "run_once", lambda path: calls.append(path) or ([], 1))
-    monkeypatch.setattr(composition, "serve", lambda *a: pytest.fail("must not serve in the once mode"))
+    monkeypatch.setattr(serve_command, "run_once", lambda path: calls.append(path) or ([], 1))
+    monkeypatch.setattr(serve_command, "serve_app", lambda *a: pytest.fail("must not serve in the once mode"))
     result = CliRunner().invoke(app, ["serve"], env={"SYNC_INTERVAL": "0"})
     assert result.exit_code == 1 and calls == [None]
 
 
 def test_serve_passes_host_and_port_on(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[object, ...]] = []
-    monkeypatch.setattr(composition, "serve", lambda *a: seen.append(a))
+    monkeypatch.setattr(serve_command, "serve_app", lambda *a: seen.append(a))
     result = CliRunner().invoke(
         app, ["serve", "--host", "0.0.0.0", "--port", "9000"], env={"SYNC_INTERVAL": ""}
     )

@@ -1,0 +1,59 @@
+"""Commands of the store: ``db upgrade`` and ``status`` (the last runs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bookrelay.app.common import recent_runs, upgrade_database
+from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.options import ConfigOption
+
+console = Console(highlight=False)
+db_app = typer.Typer(help="The store (SQLite or PostgreSQL).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``db`` and ``status`` to the main app."""
+    app.add_typer(db_app, name="db")
+    app.command("status")(status)
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Run the store's migrations up to the newest."""
+
+    url, revision = upgrade_database(config)
+    console.print(f"store at [bold]{url}[/] is at revision {revision}", soft_wrap=True)
+
+
+@handle_errors
+def status(
+    config: ConfigOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to show.")] = 20,
+) -> None:
+    """Show the last runs recorded in the store."""
+
+    runs = recent_runs(config, limit)
+    if not runs:
+        console.print("no runs yet")
+        return
+    table = Table(
+        "run", "user", "job", "started", "finished", "status", "units", "dry-run", title="last runs"
+    )
+    for run in runs:
+        table.add_row(
+            str(run.id),
+            run.user_id,
+            run.job,
+            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+            f"{run.finished_at:%H:%M:%S}" if run.finished_at else "",
+            run.status,
+            str(run.hardcover_units or 0),
+            "yes" if run.dry_run else "",
+        )
+    console.print(table)
