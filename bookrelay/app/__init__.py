@@ -38,6 +38,7 @@ from bookrelay.app.common import (
     recent_runs,
     secret_key_for,
     store_for,
+    time_zone_report,
     upgrade_database,
 )
 from bookrelay.app.doctor import (
@@ -163,6 +164,7 @@ __all__ = [
     "start_worker",
     "store_for",
     "sync_interval",
+    "time_zone_report",
     "undo_enrich",
     "unpin_link",
     "upgrade_database",

@@ -77,12 +77,14 @@ def main(
 @handle_errors
 def config_check(config: ConfigOption = None) -> None:
     """Report every problem of the config file with its line and key; exit 2 when there is one."""
-    from bookrelay.app import check_configuration
+    from bookrelay.app import check_configuration, time_zone_report
 
     problems, source = check_configuration(config)
+    zone = time_zone_report(config)
     if not problems:
-        console.print(f"[green]OK[/] {source}", soft_wrap=True)
+        console.print(f"[green]OK[/] {source}; {zone}", soft_wrap=True, markup=True)
         return
+    console.print(zone, soft_wrap=True, markup=False)
     # One "file:line: key: problem" line each, like a compiler, so editors and grep can follow them.
     console.print(f"{len(problems)} problem(s) in {source}:", soft_wrap=True)
     for problem in problems:
