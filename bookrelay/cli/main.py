@@ -149,21 +149,37 @@ def status(
 def sandbox_serve(
     fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: a free one).")] = 8765,
 ) -> None:
-    """Serve every fake on one port: /hardcover/v1/graphql, /abs, /_sandbox/stats."""
+    """Serve every fake on one port and print their addresses, tokens and a ready config.
+
+    The bundled data has something for every job: an Audiobookshelf library with progress, a Want to
+    Read shelf and a Bookshelf with a root folder, an Audible library.
+
+    Example: bookrelay sandbox serve --port 8765
+    """
+    import socket
+
     import uvicorn
 
-    from bookrelay.sandbox.server import build_sandbox, load_fixture
+    from bookrelay.demo import demo_fixture, sandbox_guide
+    from bookrelay.sandbox.server import build_sandbox
 
     try:
-        sandbox = build_sandbox(load_fixture(fixture))
+        data = demo_fixture(fixture)
+        sandbox = build_sandbox(data)
     except ValueError as exc:
         from bookrelay.errors import ConfigError
 
         raise ConfigError(str(exc), place=str(fixture or "bundled fixture")) from exc
-    console.print(f"sandbox on http://{host}:{port}  (Hardcover /hardcover/v1/graphql, Audiobookshelf /abs)")
-    uvicorn.run(sandbox.app, host=host, port=port, log_level="warning")
+    # Bind before printing, so the printed address is the one served (and port 0 names a real port).
+    listener = socket.create_server((host, port))
+    shown = f"[{host}]" if ":" in host else host
+    console.print(
+        sandbox_guide(f"http://{shown}:{listener.getsockname()[1]}", data), markup=False, soft_wrap=True
+    )
+    server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="warning"))
+    server.run(sockets=[listener])
 
 
 @app.command("demo")

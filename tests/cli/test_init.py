@@ -282,7 +282,7 @@ def test_init_asks_for_audible_and_says_how_to_log_in(base_url: str, tmp_path: P
     assert "bookrelay audible login --user alice" in " ".join(result.output.split())
 
 
-@pytest.mark.parametrize("value", ["Bearer hc_pat_a.b-c", "p$ss #word", "it's \"quoted\" \\ $HOME"])
+@pytest.mark.parametrize("value", ["Bearer hc_pat_a.b-c", "p$ss #word", 'it\'s "quoted" \\ $HOME'])
 def test_env_file_values_read_back_unchanged(tmp_path: Path, value: str) -> None:
     from bookrelay.setup_render import env_line
 
