@@ -126,3 +126,21 @@ def test_P10_config_check_says_which_zone_is_in_force_and_from_where(
     result = runner.invoke(app, ["config", "check", "-c", str(path)])
     assert result.exit_code == 0, result.output
     assert f"time zone Europe/Berlin (from {path}:2)" in " ".join(result.output.split())
+
+
+def test_the_readmes_first_screen_goes_from_nothing_to_a_first_dry_run() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    first_screen = readme[: readme.index("## Quick start for developers")]
+    block = first_screen[
+        first_screen.index("```sh") : first_screen.index("```", first_screen.index("```sh") + 5)
+    ]
+    commands = [line.split("#")[0].strip() for line in block.splitlines()[1:] if line.strip()]
+    commands = [c for c in commands if c]
+    steps = ["pipx install .", "bookrelay init", "bookrelay doctor", "bookrelay sync --dry-run"]
+    assert [c for c in commands if c in steps] == steps  # in this order
+    assert readme.index("make demo") > readme.index("bookrelay sync --dry-run")  # dev quick start below
+    for command in commands:
+        if command.startswith("bookrelay "):
+            args = command.split()[1:]
+            result = runner.invoke(app, [*[a for a in args if not a.startswith("-")], "--help"])
+            assert result.exit_code == 0, command  # every command shown exists
