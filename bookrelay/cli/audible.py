@@ -10,13 +10,12 @@ import typer
 from rich.console import Console
 
 from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.options import ConfigOption, UserOption
 from bookrelay.errors import ConfigError
 
 console = Console(highlight=False)
 audible_app = typer.Typer(help="Audible: login, limits, and which titles sync.", no_args_is_help=True)
 
-UserOption = Annotated[str | None, typer.Option("--user", help="The user (default: the only one).")]
 LOCALES = "us|uk|de|fr|ca|it|au|in|jp|es|br"
 AUTH_PASSWORD_ENV = "AUDIBLE_AUTH_PASSWORD"
 
@@ -75,7 +74,10 @@ def login(
         ),
     ] = False,
 ) -> None:
-    """Log a user in to Audible (external browser by default) and store the login encrypted."""
+    """Log a user in to Audible (external browser by default) and store the login encrypted.
+
+    Example: bookrelay audible login --user alice --locale uk
+    """
     from bookrelay import app as service
 
     if email and auth_file:
@@ -118,7 +120,10 @@ def logout(
         bool, typer.Option("--keep-device", help="Only delete the stored login; do not deregister at Amazon.")
     ] = False,
 ) -> None:
-    """Deregister the user's Audible device at Amazon and delete the stored login."""
+    """Deregister the user's Audible device at Amazon and delete the stored login.
+
+    Example: bookrelay audible logout --user alice
+    """
     from bookrelay.app import audible_logout
 
     if audible_logout(config, user, deregister=not keep_device):
@@ -130,7 +135,10 @@ def logout(
 @audible_app.command("status")
 @handle_errors
 def status(config: ConfigOption = None, user: UserOption = None) -> None:
-    """Show whether the user is logged in, and the interval and daily cap with today's use."""
+    """Show whether the user is logged in, and the interval and daily cap with today's use.
+
+    Example: bookrelay audible status --user alice
+    """
     from bookrelay.app import audible_status
 
     state = audible_status(config, user)
@@ -165,7 +173,10 @@ def disable(
     config: ConfigOption = None,
     user: UserOption = None,
 ) -> None:
-    """Stop syncing one Audible title for this user (a shared account's title that is not theirs)."""
+    """Stop syncing one Audible title for this user (a shared account's title that is not theirs).
+
+    Example: bookrelay audible disable B0036S4B2G --user alice
+    """
     _toggle(config, user, asin, False)
 
 
@@ -176,5 +187,8 @@ def enable(
     config: ConfigOption = None,
     user: UserOption = None,
 ) -> None:
-    """Sync one Audible title again."""
+    """Sync one Audible title again.
+
+    Example: bookrelay audible enable B0036S4B2G --user alice
+    """
     _toggle(config, user, asin, True)

@@ -28,7 +28,8 @@ console = Console(highlight=False)
 
 app = typer.Typer(
     name="bookrelay",
-    help="Keeps your book life in sync around Hardcover: Audiobookshelf, Audible and Bookshelf.",
+    help="Keeps your book life in sync around Hardcover: Audiobookshelf, Audible and Bookshelf.\n\n"
+    "Start with: bookrelay init, then bookrelay sync --dry-run. Every command has --help with an example.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -51,6 +52,18 @@ enrich_commands.register(app)
 service_commands.register(app)
 scrobble_commands.register(app)
 queue_commands.register(app)
+
+
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Help in click's plain layout for every command: Rich panels print a ``<bool>`` type beside each
+    flag, which takes no value, and re-flow the example lines of the docstrings."""
+    typer_app.rich_markup_mode = None
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
+_plain_help(app)
 
 
 def _version(value: bool) -> None:
@@ -76,7 +89,10 @@ def main(
 @config_app.command("check")
 @handle_errors
 def config_check(config: ConfigOption = None) -> None:
-    """Report every problem of the config file with its line and key; exit 2 when there is one."""
+    """Report every problem of the config file with its line and key; exit 2 when there is one.
+
+    Example: bookrelay config check -c ~/bookrelay/bookrelay.yaml
+    """
     from bookrelay.app import check_configuration, time_zone_report
 
     problems, source = check_configuration(config)
@@ -96,7 +112,10 @@ def config_check(config: ConfigOption = None) -> None:
 @config_app.command("show")
 @handle_errors
 def config_show(config: ConfigOption = None) -> None:
-    """Print the effective configuration with every secret masked."""
+    """Print the effective configuration with every secret masked.
+
+    Example: bookrelay config show
+    """
     import json
 
     from bookrelay.app import load_settings
@@ -107,7 +126,10 @@ def config_show(config: ConfigOption = None) -> None:
 @db_app.command("upgrade")
 @handle_errors
 def db_upgrade(config: ConfigOption = None) -> None:
-    """Run the store's migrations up to the newest."""
+    """Run the store's migrations up to the newest.
+
+    Example: bookrelay db upgrade -c bookrelay.yaml
+    """
     from bookrelay.app import upgrade_database
 
     url, revision = upgrade_database(config)
@@ -120,7 +142,10 @@ def status(
     config: ConfigOption = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to show.")] = 20,
 ) -> None:
-    """Show the last runs recorded in the store."""
+    """Show the last runs recorded in the store.
+
+    Example: bookrelay status --limit 5
+    """
     from bookrelay.app import recent_runs
 
     runs = recent_runs(config, limit)
@@ -187,7 +212,10 @@ def sandbox_serve(
 def demo(
     fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
 ) -> None:
-    """Start the sandbox, run every job once against it with a temporary SQLite store, print what happened."""
+    """Start the sandbox, run every job once against it with a temporary SQLite store, print what happened.
+
+    Example: bookrelay demo
+    """
     from bookrelay.demo import run_demo
 
     raise typer.Exit(run_demo(console, fixture))

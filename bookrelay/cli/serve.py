@@ -36,7 +36,10 @@ def serve(
 ) -> None:
     """Serve the API (/api/v1, key in X-Api-Key), the web page (/) and run the schedule until stopped.
 
-    With SYNC_INTERVAL=0 every enabled job runs once instead and the exit code tells whether one failed."""
+    With SYNC_INTERVAL=0 every enabled job runs once instead and the exit code tells whether one failed.
+
+    Example: bookrelay serve --host 0.0.0.0 --port 8080
+    """
     from bookrelay.app import run_once, sync_interval
     from bookrelay.app import serve as serve_app
 

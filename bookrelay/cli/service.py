@@ -22,7 +22,10 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def run_once(config: ConfigOption = None) -> None:
-    """Run every enabled job once for every user; exit 0, or 1 when a run failed."""
+    """Run every enabled job once for every user; exit 0, or 1 when a run failed.
+
+    Example: bookrelay run-once -c /config/bookrelay.yaml
+    """
     from bookrelay.app import run_once as run_all
 
     runs, code = run_all(config)

@@ -12,7 +12,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 
 from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.options import ConfigOption, EveryUserOption
 from bookrelay.doctor import Check
 from bookrelay.errors import ConfigError
 
@@ -41,9 +41,12 @@ def render_checks(checks: list[Check], title: str = "bookrelay doctor") -> None:
 @handle_errors
 def doctor(
     config: ConfigOption = None,
-    user: Annotated[str | None, typer.Option("--user", help="Check one user (default: all).")] = None,
+    user: EveryUserOption = None,
 ) -> None:
-    """Check every connection, token, scope and setting; exit 1 when anything fails."""
+    """Check every connection, token, scope and setting; exit 1 when anything fails.
+
+    Example: bookrelay doctor --user alice
+    """
     from bookrelay.app import run_doctor
 
     checks = run_doctor(config, user)
