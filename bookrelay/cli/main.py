@@ -13,6 +13,7 @@ from rich.table import Table
 from bookrelay import __version__
 from bookrelay.cli import audible as audible_commands
 from bookrelay.cli import enrich as enrich_commands
+from bookrelay.cli import menu as menu_commands
 from bookrelay.cli import progress as progress_commands
 from bookrelay.cli import queue as queue_commands
 from bookrelay.cli import scrobble as scrobble_commands
@@ -52,6 +53,7 @@ enrich_commands.register(app)
 service_commands.register(app)
 scrobble_commands.register(app)
 queue_commands.register(app)
+menu_commands.register(app)
 
 
 def _plain_help(typer_app: typer.Typer) -> None:
@@ -72,18 +74,30 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive", "-i", help="The menu, as `bookrelay menu` (which takes -c and --user)."
+        ),
+    ] = False,
 ) -> None:
     """bookrelay: progress, wanted, enrich and scrobble jobs around Hardcover."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     install_log_redaction()
+    if interactive:
+        handle_errors(menu_commands.run_menu)(None, None)
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        console.print(ctx.get_help(), markup=False)
 
 
 @config_app.command("check")
