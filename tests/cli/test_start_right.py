@@ -38,6 +38,14 @@ COMMANDS = [
     ["serve"],
     ["run-once"],
     ["db", "upgrade"],
+    ["scrobble", "--dry-run"],
+    ["mark-read", "123", "--dry-run"],
+    ["audible", "status"],
+    ["shelf", "export"],
+    ["link", "li_1", "--book", "1"],
+    ["wanted", "list"],
+    ["worker", "--until-empty"],
+    ["hardcover", "connect"],
 ]
 
 
