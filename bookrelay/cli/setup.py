@@ -122,7 +122,7 @@ def init(
     """Ask for every service (Hardcover, Audiobookshelf, Bookshelf, Audible, serve) and the jobs, check
     each answer, and write a commented bookrelay.yaml.
 
-    Example: bookrelay init --output ~/bookrelay/bookrelay.yaml --secrets-to-env ~/bookrelay/.env
+    Example: bookrelay init --output conf/bookrelay.yaml --secrets-to-env conf/.env
     """
     from bookrelay.setup_render import render, write_private
     from bookrelay.setup_wizard import Answers, gather, parse_jobs, system_zone
