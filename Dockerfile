@@ -40,7 +40,9 @@ WORKDIR /
 USER 65532:65532
 VOLUME ["/data"]
 EXPOSE 8080
+# The port is global.server.port of the config file (8080 by default) or $BOOKRELAY_PORT; the health
+# check finds it the same way, so changing it in either place keeps the container healthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-m", "bookrelay.healthcheck"]
 ENTRYPOINT ["bookrelay"]
-CMD ["serve", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["serve", "--host", "0.0.0.0"]

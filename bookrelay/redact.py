@@ -12,6 +12,7 @@ import threading
 
 _MASK = "***"
 _MIN_LENGTH = 4  # shorter values would mask ordinary words
+_WORD_LENGTH = 8  # letters-only values shorter than this are words, not secrets (is_plain_word)
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -24,9 +25,16 @@ _SHAPES = re.compile(
 )
 
 
+def is_plain_word(value: str) -> bool:
+    """A short value of letters only ("wrong", "secret", "token"): what a person types to try the
+    checks, never a real token or key. Masking it would garble every sentence that holds the word
+    ("the token is *** or expired"), so it is not registered; real credentials are longer or mixed."""
+    return len(value) < _WORD_LENGTH and value.isalpha()
+
+
 def register_secret(value: str | None) -> None:
     """Remember a secret so that :func:`redact` masks it everywhere from now on."""
-    if not value or len(value) < _MIN_LENGTH:
+    if not value or len(value) < _MIN_LENGTH or is_plain_word(value.strip()):
         return
     global _pattern
     with _lock:
@@ -34,7 +42,7 @@ def register_secret(value: str | None) -> None:
         lowered = value.lower()
         if lowered.startswith("bearer "):
             variants.add(value[7:].strip())
-        _secrets.update(v for v in variants if len(v) >= _MIN_LENGTH)
+        _secrets.update(v for v in variants if len(v) >= _MIN_LENGTH and not is_plain_word(v))
         ordered = sorted(_secrets, key=len, reverse=True)
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
 

@@ -44,6 +44,7 @@ EXPORTS: dict[str, str] = {
     "recent_runs": "common",
     "secret_key_for": "common",
     "store_for": "common",
+    "time_zone_report": "common",
     "upgrade_database": "common",
     "run_doctor": "doctor",
     "build_enrich_job": "enrich",

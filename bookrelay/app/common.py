@@ -11,8 +11,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
-from bookrelay.config import Config, ConfigProblem, check_config, load_config
+from bookrelay.config import (
+    Config,
+    ConfigProblem,
+    check_config,
+    load_config,
+    missing_file_message,
+    zone_in_force,
+)
 from bookrelay.config.jobs import JobChoice, job_choices
+from bookrelay.config.loader import INIT_HINT
 from bookrelay.domain.models import Source
 from bookrelay.errors import ConfigError
 from bookrelay.store.crypto import load_or_create_key
@@ -35,11 +43,26 @@ def config_path(path: Path | None, env: Mapping[str, str] | None = None) -> Path
     return default if default.exists() else None
 
 
+_USER_FROM_ENV = ("HARDCOVER_TOKEN", "HARDCOVER_API_KEY")
+
+
+def _readable_config(path: Path | None) -> Path | None:
+    """The config file to read; a clear ConfigError, suggesting ``bookrelay init``, when there is
+    none (and the environment configures no user either) or when it is a folder."""
+    chosen = config_path(path)
+    if chosen is not None and not chosen.is_file():
+        raise ConfigError(missing_file_message(chosen), place=str(chosen))
+    if chosen is None and not any(os.environ.get(name, "").strip() for name in _USER_FROM_ENV):
+        raise ConfigError(
+            "no configuration file (none given with --config or $BOOKRELAY_CONFIG, no ./bookrelay.yaml) "
+            f"and no user in the environment: {INIT_HINT}"
+        )
+    return chosen
+
+
 def check_configuration(path: Path | None) -> tuple[list[ConfigProblem], str]:
     """Every problem of the configuration, and a description of where it came from."""
-    chosen = config_path(path)
-    if chosen is not None and not chosen.exists():
-        raise ConfigError("no such file", place=str(chosen))
+    chosen = _readable_config(path)
     problems = check_config(chosen, os.environ)
     return problems, str(chosen) if chosen else "environment variables"
 
@@ -50,11 +73,16 @@ def job_overview(path: Path | None) -> list[tuple[str, list[JobChoice]]]:
     return [(user.id, job_choices(config, user)) for user in config.users]
 
 
+def time_zone_report(path: Path | None) -> str:
+    """Which global time zone is in force and where it was set, for ``config check``."""
+    chosen = config_path(path)
+    zone, origin = zone_in_force(chosen, os.environ)
+    return f"time zone {zone} (from {origin})"
+
+
 def load_settings(path: Path | None) -> Config:
     """The validated configuration; ConfigError lists every problem."""
-    chosen = config_path(path)
-    if chosen is not None and not chosen.exists():
-        raise ConfigError("no such file", place=str(chosen))
+    chosen = _readable_config(path)
     return load_config(chosen, os.environ)
 
 

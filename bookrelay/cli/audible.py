@@ -9,16 +9,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from bookrelay.app import audible as service
+from bookrelay import app as service
 from bookrelay.app.audible import audible_logout, audible_status, set_link_sync
 from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.options import ConfigOption, UserOption
 from bookrelay.errors import ConfigError
 
 console = Console(highlight=False)
 audible_app = typer.Typer(help="Audible: login, limits, and which titles sync.", no_args_is_help=True)
 
-UserOption = Annotated[str | None, typer.Option("--user", help="The user (default: the only one).")]
 LOCALES = "us|uk|de|fr|ca|it|au|in|jp|es|br"
 AUTH_PASSWORD_ENV = "AUDIBLE_AUTH_PASSWORD"
 
@@ -77,7 +76,10 @@ def login(
         ),
     ] = False,
 ) -> None:
-    """Log a user in to Audible (external browser by default) and store the login encrypted."""
+    """Log a user in to Audible (external browser by default) and store the login encrypted.
+
+    Example: bookrelay audible login --user alice --locale uk
+    """
     if email and auth_file:
         raise ConfigError("give --email or --auth-file, not both", place="arguments")
     if auth_password and not auth_file:
@@ -118,8 +120,10 @@ def logout(
         bool, typer.Option("--keep-device", help="Only delete the stored login; do not deregister at Amazon.")
     ] = False,
 ) -> None:
-    """Deregister the user's Audible device at Amazon and delete the stored login."""
+    """Deregister the user's Audible device at Amazon and delete the stored login.
 
+    Example: bookrelay audible logout --user alice
+    """
     if audible_logout(config, user, deregister=not keep_device):
         console.print("logged out of Audible: the stored login is deleted")
     else:
@@ -129,8 +133,10 @@ def logout(
 @audible_app.command("status")
 @handle_errors
 def status(config: ConfigOption = None, user: UserOption = None) -> None:
-    """Show whether the user is logged in, and the interval and daily cap with today's use."""
+    """Show whether the user is logged in, and the interval and daily cap with today's use.
 
+    Example: bookrelay audible status --user alice
+    """
     state = audible_status(config, user)
     if state.login is None:
         console.print("not logged in to Audible")
@@ -162,7 +168,10 @@ def disable(
     config: ConfigOption = None,
     user: UserOption = None,
 ) -> None:
-    """Stop syncing one Audible title for this user (a shared account's title that is not theirs)."""
+    """Stop syncing one Audible title for this user (a shared account's title that is not theirs).
+
+    Example: bookrelay audible disable B0036S4B2G --user alice
+    """
     _toggle(config, user, asin, False)
 
 
@@ -173,5 +182,8 @@ def enable(
     config: ConfigOption = None,
     user: UserOption = None,
 ) -> None:
-    """Sync one Audible title again."""
+    """Sync one Audible title again.
+
+    Example: bookrelay audible enable B0036S4B2G --user alice
+    """
     _toggle(config, user, asin, True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from bookrelay.app.common import check_configuration, job_overview, load_settings
+from bookrelay.app.common import check_configuration, job_overview, load_settings, time_zone_report
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -24,12 +24,17 @@ def register(app: typer.Typer) -> None:
 @config_app.command("check")
 @handle_errors
 def config_check(config: ConfigOption = None) -> None:
-    """Report every problem of the config file with its line and key; exit 2 when there is one."""
+    """Report every problem of the config file with its line and key; exit 2 when there is one.
+
+    Example: bookrelay config check -c ~/bookrelay/bookrelay.yaml
+    """
     problems, source = check_configuration(config)
+    zone = time_zone_report(config)
     if not problems:
-        console.print(f"[green]OK[/] {source}", soft_wrap=True)
+        console.print(f"[green]OK[/] {source}; {zone}", soft_wrap=True, markup=True)
         _print_jobs(config)
         return
+    console.print(zone, soft_wrap=True, markup=False)
     # One "file:line: key: problem" line each, like a compiler, so editors and grep can follow them.
     console.print(f"{len(problems)} problem(s) in {source}:", soft_wrap=True)
     for problem in problems:
@@ -53,5 +58,8 @@ def _print_jobs(config: Path | None) -> None:
 @config_app.command("show")
 @handle_errors
 def config_show(config: ConfigOption = None) -> None:
-    """Print the effective configuration with every secret masked."""
+    """Print the effective configuration with every secret masked.
+
+    Example: bookrelay config show
+    """
     console.print_json(json.dumps(load_settings(config).redacted_dict(), default=str))

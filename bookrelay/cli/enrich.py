@@ -14,12 +14,13 @@ from rich.table import Table
 from bookrelay.app.common import load_settings
 from bookrelay.app.enrich import run_enrich, undo_enrich
 from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.options import ConfigOption, UserOption
 from bookrelay.sync.enrich import EnrichReport, UndoReport
 
 console = Console(highlight=False)
 enrich_app = typer.Typer(
-    help="ISBN/ASIN for Audiobookshelf items that have none (a dry run unless --apply).",
+    help="ISBN/ASIN for Audiobookshelf items that have none (a dry run unless --apply).\n\n"
+    "Example: bookrelay enrich --user alice (then: bookrelay enrich --apply)",
     invoke_without_command=True,
 )
 
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
 def enrich(
     ctx: typer.Context,
     config: ConfigOption = None,
-    user: Annotated[str | None, typer.Option("--user", help="The user (default: the only one).")] = None,
+    user: UserOption = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Look at the first N candidate items.")] = None,
     min_score: Annotated[
         float | None,
@@ -50,7 +51,10 @@ def enrich(
         typer.Option("--scan-dir", help="Where the library's audio files are, to read their tags."),
     ] = None,
 ) -> None:
-    """Propose identifiers with their score parts; with --apply write those at or above the threshold."""
+    """Propose identifiers with their score parts; with --apply write those at or above the threshold.
+
+    Example: bookrelay enrich --user alice (then: bookrelay enrich --apply)
+    """
     if ctx.invoked_subcommand is not None:
         return
 
@@ -69,8 +73,10 @@ def undo(
     run_id: Annotated[int, typer.Argument(help="The enrich run to undo (shown after --apply).")],
     config: ConfigOption = None,
 ) -> None:
-    """Put back what an enrich run replaced, where the value is still what the run wrote."""
+    """Put back what an enrich run replaced, where the value is still what the run wrote.
 
+    Example: bookrelay enrich undo 12
+    """
     report = asyncio.run(undo_enrich(load_settings(config), run_id))
     render_undo(report)
     if report.failed:

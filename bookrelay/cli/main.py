@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -75,7 +74,13 @@ COMMANDS: dict[str, Command] = {
     ),
     "init": Command(
         _CLI + "setup",
-        "Ask for each service's URL and token, check each answer, and write a commented bookrelay.yaml.",
+        "Ask for every service (Hardcover, Audiobookshelf, Bookshelf, Audible, serve) and the jobs, check "
+        "each answer, and write a commented bookrelay.yaml.",
+    ),
+    "menu": Command(
+        _CLI + "menu",
+        "Do the common things from a menu: pick a user, dry-run or sync, settle conflicts one by one, "
+        "link and unlink, see the last runs (needs a terminal).",
     ),
     "config": Command(_CLI + "config", "Check and show the configuration."),
     "db": Command(_CLI + "store", "The store (SQLite or PostgreSQL)."),
@@ -88,9 +93,10 @@ COMMANDS: dict[str, Command] = {
     ),
 }
 
-# Rich formats help only on a terminal: piped or captured (cron, CI), the plain format spares Rich's
-# 8 MiB and 0.1 CPU-second.
-MARKUP = "rich" if sys.stdout.isatty() else None
+# Help in click's plain layout everywhere: Rich panels print a ``<bool>`` type beside each flag (which
+# takes no value) and re-flow the example lines of the docstrings; the plain format also spares Rich's
+# 8 MiB and 0.1 CPU-second at start-up.
+MARKUP = None
 _LISTING = "bookrelay.listing_commands"
 
 
@@ -101,7 +107,7 @@ _LISTING = "bookrelay.listing_commands"
 def load_command(name: str) -> Any:
     """Import the module of command ``name`` and build that command (with its subcommands)."""
     module: Any = importlib.import_module(COMMANDS[name].module)
-    holder = typer.Typer(rich_markup_mode=MARKUP)  # type: ignore[arg-type]
+    holder = typer.Typer(rich_markup_mode=MARKUP)
     module.register(holder)
     return typer.main.get_group(holder).commands[name]
 
@@ -135,11 +141,12 @@ class LazyCommands(TyperGroup):
 app = typer.Typer(
     name="bookrelay",
     cls=LazyCommands,
-    help="Keeps your book life in sync around Hardcover: Audiobookshelf, Audible and Bookshelf.",
+    help="Keeps your book life in sync around Hardcover: Audiobookshelf, Audible and Bookshelf.\n\n"
+    "Start with: bookrelay init, then bookrelay sync --dry-run. Every command has --help with an example.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=MARKUP,  # type: ignore[arg-type]
+    rich_markup_mode=MARKUP,
 )
 
 
@@ -149,18 +156,33 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive", "-i", help="The menu, as `bookrelay menu` (which takes -c and --user)."
+        ),
+    ] = False,
 ) -> None:
     """bookrelay: progress, wanted, enrich and scrobble jobs around Hardcover."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     install_log_redaction()
+    if interactive:
+        from bookrelay.cli.errors import handle_errors
+        from bookrelay.cli.menu import run_menu
+
+        handle_errors(run_menu)(None, None)
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
 
 
 def run() -> None:

@@ -21,7 +21,7 @@ from bookrelay.app.progress import (
     unpin_link,
 )
 from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.options import ConfigOption, EveryUserOption, UserOption
 from bookrelay.cli.render import render_plan, render_summary
 from bookrelay.errors import ConfigError
 
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def sync(
     config: ConfigOption = None,
-    user: Annotated[str | None, typer.Option("--user", help="Sync one user (default: the only one).")] = None,
+    user: UserOption = None,
     all_users: Annotated[bool, typer.Option("--all-users", help="Sync every configured user.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; write nothing anywhere.")
@@ -51,8 +51,10 @@ def sync(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Print the plan of a real run too.")] = False,
 ) -> None:
-    """Sync listening progress to Hardcover (exit 0 when every user's run succeeded)."""
+    """Sync listening progress to Hardcover (exit 0 when every user's run succeeded).
 
+    Example: bookrelay sync --user alice --dry-run
+    """
     settings = load_settings(config)
     if not settings.users:
         raise ConfigError("no users configured", place="users")
@@ -107,11 +109,13 @@ def sync(
 @handle_errors
 def conflicts_list(
     config: ConfigOption = None,
-    user: Annotated[str | None, typer.Option("--user")] = None,
+    user: EveryUserOption = None,
     all_states: Annotated[bool, typer.Option("--all", help="Include resolved and ignored ones.")] = False,
 ) -> None:
-    """The conflicts waiting for you (or all of them)."""
+    """The conflicts waiting for you (or all of them).
 
+    Example: bookrelay conflicts list --user alice --all
+    """
     rows = list_conflicts(config, user, include_closed=all_states)
     if not rows:
         console.print("no conflicts")
@@ -133,8 +137,10 @@ def conflicts_list(
 @conflicts_app.command("show")
 @handle_errors
 def conflicts_show(conflict_id: int, config: ConfigOption = None) -> None:
-    """One conflict with its candidates and their score parts."""
+    """One conflict with its candidates and their score parts.
 
+    Example: bookrelay conflicts show 3
+    """
     c = get_conflict(config, conflict_id)
     console.print(
         f"[bold]#{c.id}[/] {c.title} ({c.source}:{c.source_item_id}) — {c.status.value}", soft_wrap=True
@@ -159,8 +165,10 @@ def conflicts_resolve(
     edition: Annotated[int | None, typer.Option("--edition", min=1, help="Hardcover edition id.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Settle a conflict: link the item to this book (a pinned link, M1); the next sync writes it."""
+    """Settle a conflict: link the item to this book (a pinned link, M1); the next sync writes it.
 
+    Example: bookrelay conflicts resolve 3 --book 123 --edition 456
+    """
     c = resolve_conflict(config, conflict_id, book, edition)
     console.print(
         f"conflict #{c.id} resolved: {c.source_item_id} → book {book}"
@@ -171,8 +179,10 @@ def conflicts_resolve(
 @conflicts_app.command("ignore")
 @handle_errors
 def conflicts_ignore(conflict_id: int, config: ConfigOption = None) -> None:
-    """Ignore a conflict: the item is not synced until you link it."""
+    """Ignore a conflict: the item is not synced until you link it.
 
+    Example: bookrelay conflicts ignore 3
+    """
     c = ignore_conflict(config, conflict_id)
     console.print(f"conflict #{c.id} ignored")
 
@@ -182,12 +192,14 @@ def link(
     item: Annotated[str, typer.Argument(help="Source item id (Audiobookshelf library item id).")],
     book: Annotated[int, typer.Option("--book", min=1, help="Hardcover book id.")],
     edition: Annotated[int | None, typer.Option("--edition", min=1, help="Hardcover edition id.")] = None,
-    user: Annotated[str | None, typer.Option("--user")] = None,
+    user: UserOption = None,
     source: Annotated[str, typer.Option(help="abs or audible.")] = "abs",
     config: ConfigOption = None,
 ) -> None:
-    """Pin an item to a Hardcover book (and edition): never re-matched (M1)."""
+    """Pin an item to a Hardcover book (and edition): never re-matched (M1).
 
+    Example: bookrelay link li_8c2f0a --book 123 --edition 456 --user alice
+    """
     pinned = pin_link(config, user, source, item, book, edition)
     console.print(f"pinned {pinned.source}:{pinned.source_item_id} → book {pinned.hardcover_book_id}")
 
@@ -195,11 +207,13 @@ def link(
 @handle_errors
 def unlink(
     item: Annotated[str, typer.Argument(help="Source item id.")],
-    user: Annotated[str | None, typer.Option("--user")] = None,
+    user: UserOption = None,
     source: Annotated[str, typer.Option(help="abs or audible.")] = "abs",
     config: ConfigOption = None,
 ) -> None:
-    """Release a pin: the next sync matches the item again."""
+    """Release a pin: the next sync matches the item again.
 
+    Example: bookrelay unlink li_8c2f0a --user alice
+    """
     released = unpin_link(config, user, source, item)
     console.print(f"released {released.source}:{released.source_item_id}")

@@ -44,7 +44,10 @@ def worker(
     ] = False,
 ) -> None:
     """Run queued sync jobs until stopped (SIGTERM lets running runs finish). Start as many as you need,
-    on any machine that reaches the database; a user's runs never overlap."""
+    on any machine that reaches the database; a user's runs never overlap.
+
+    Example: bookrelay worker --concurrency 4
+    """
     options = WorkerOptions(
         concurrency=concurrency,
         name=name or f"{os.uname().nodename}-{os.getpid()}",

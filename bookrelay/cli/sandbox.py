@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -10,9 +11,9 @@ import uvicorn
 from rich.console import Console
 
 from bookrelay.cli.errors import handle_errors
-from bookrelay.demo import run_demo
+from bookrelay.demo import demo_fixture, run_demo, sandbox_guide
 from bookrelay.errors import ConfigError
-from bookrelay.sandbox.server import build_sandbox, load_fixture
+from bookrelay.sandbox.server import build_sandbox
 
 console = Console(highlight=False)
 sandbox_app = typer.Typer(
@@ -31,20 +32,36 @@ def register(app: typer.Typer) -> None:
 def sandbox_serve(
     fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8765,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: a free one).")] = 8765,
 ) -> None:
-    """Serve every fake on one port: /hardcover/v1/graphql, /abs, /_sandbox/stats."""
+    """Serve every fake on one port and print their addresses, tokens and a ready config.
+
+    The bundled data has something for every job: an Audiobookshelf library with progress, a Want to
+    Read shelf and a Bookshelf with a root folder, an Audible library.
+
+    Example: bookrelay sandbox serve --port 8765
+    """
     try:
-        sandbox = build_sandbox(load_fixture(fixture))
+        data = demo_fixture(fixture)
+        sandbox = build_sandbox(data)
     except ValueError as exc:
         raise ConfigError(str(exc), place=str(fixture or "bundled fixture")) from exc
-    console.print(f"sandbox on http://{host}:{port}  (Hardcover /hardcover/v1/graphql, Audiobookshelf /abs)")
-    uvicorn.run(sandbox.app, host=host, port=port, log_level="warning")
+    # Bind before printing, so the printed address is the one served (and port 0 names a real port).
+    listener = socket.create_server((host, port))
+    shown = f"[{host}]" if ":" in host else host
+    console.print(
+        sandbox_guide(f"http://{shown}:{listener.getsockname()[1]}", data), markup=False, soft_wrap=True
+    )
+    server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="warning"))
+    server.run(sockets=[listener])
 
 
 @handle_errors
 def demo(
     fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
 ) -> None:
-    """Start the sandbox, run every job once against it with a temporary SQLite store, print what happened."""
+    """Start the sandbox, run every job once against it with a temporary SQLite store, print what happened.
+
+    Example: bookrelay demo
+    """
     raise typer.Exit(run_demo(console, fixture))

@@ -17,7 +17,7 @@ from bookrelay.app.scrobble import export_shelf, import_shelf, run_scrobble, scr
 from bookrelay.app.scrobble import hardcover_connect as connect
 from bookrelay.app.scrobble import hardcover_disconnect as disconnect
 from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.options import ConfigOption, UserOption
 from bookrelay.errors import ConfigError
 from bookrelay.sync.scrobble.operations import parse_status
 
@@ -27,7 +27,6 @@ shelf_app = typer.Typer(
 )
 hardcover_app = typer.Typer(help="Connect bookrelay to Hardcover with OAuth.", no_args_is_help=True)
 
-UserOption = Annotated[str | None, typer.Option("--user", help="The user (default: the only one).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
 Target = Annotated[
     str, typer.Argument(help="A Hardcover book id (123, hc:123) or an Audiobookshelf item id.")
@@ -80,7 +79,10 @@ def mark_read(
     user: UserOption = None,
     dry_run: DryRun = False,
 ) -> None:
-    """Mark a book as Read on Hardcover, finished on a date, optionally rated."""
+    """Mark a book as Read on Hardcover, finished on a date, optionally rated.
+
+    Example: bookrelay mark-read li_8c2f0a --rating 4.5 --date 2025-03-01 --dry-run
+    """
     _operation(config, user, "mark_read", item_or_book, rating=rating, on=_parse_date(on), dry_run=dry_run)
 
 
@@ -92,7 +94,10 @@ def rate(
     user: UserOption = None,
     dry_run: DryRun = False,
 ) -> None:
-    """Rate a book on your Hardcover shelf."""
+    """Rate a book on your Hardcover shelf.
+
+    Example: bookrelay rate 123 4 --user alice
+    """
     _operation(config, user, "rate", item_or_book, rating or None, dry_run=dry_run)
 
 
@@ -104,7 +109,11 @@ def set_status(
     user: UserOption = None,
     dry_run: DryRun = False,
 ) -> None:
-    """Set a book's Hardcover status (adds it to your shelf if needed)."""
+    """Set a book's Hardcover status (adds it to your shelf if needed).
+
+    Example: bookrelay set-status 123 paused --user alice
+    """
+
     _operation(config, user, "set_status", item_or_book, parse_status(status), dry_run=dry_run)
 
 
@@ -115,8 +124,10 @@ def scrobble(
     all_users: Annotated[bool, typer.Option("--all-users", help="Every configured user.")] = False,
     dry_run: DryRun = False,
 ) -> None:
-    """Run the scrobble job: Hardcover → Audiobookshelf progress, lists ↔ collections, owned."""
+    """Run the scrobble job: Hardcover → Audiobookshelf progress, lists ↔ collections, owned.
 
+    Example: bookrelay scrobble --user alice --dry-run
+    """
     settings = load_settings(config)
     ids = [u.id for u in settings.users] if all_users else [settings.user(user).id if user else ""]
     if ids == [""]:
@@ -147,8 +158,10 @@ def shelf_export(
     config: ConfigOption = None,
     user: UserOption = None,
 ) -> None:
-    """Write your Hardcover shelf as Goodreads-compatible CSV (StoryGraph and Hardcover read it) or JSON."""
+    """Write your Hardcover shelf as Goodreads-compatible CSV (StoryGraph and Hardcover read it) or JSON.
 
+    Example: bookrelay shelf export --format csv --output shelf.csv
+    """
     text = asyncio.run(export_shelf(load_settings(config), user, fmt))
     if output is None:
         typer.echo(text, nl=False)
@@ -165,8 +178,10 @@ def shelf_import(
     config: ConfigOption = None,
     user: UserOption = None,
 ) -> None:
-    """Import statuses, ratings, dates and reads into Hardcover; a dry run unless --apply."""
+    """Import statuses, ratings, dates and reads into Hardcover; a dry run unless --apply.
 
+    Example: bookrelay shelf import goodreads_export.csv (then again with --apply)
+    """
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -197,7 +212,10 @@ def shelf_import(
 @hardcover_app.command("connect")
 @handle_errors
 def hardcover_connect(config: ConfigOption = None, user: UserOption = None) -> None:
-    """Connect with OAuth (device flow): open the link, enter the code, and bookrelay keeps the tokens."""
+    """Connect with OAuth (device flow): open the link, enter the code, and bookrelay keeps the tokens.
+
+    Example: bookrelay hardcover connect --user alice
+    """
 
     def show(device: object) -> None:
         console.print(
@@ -212,7 +230,9 @@ def hardcover_connect(config: ConfigOption = None, user: UserOption = None) -> N
 @hardcover_app.command("disconnect")
 @handle_errors
 def hardcover_disconnect(config: ConfigOption = None, user: UserOption = None) -> None:
-    """Revoke bookrelay's OAuth tokens at Hardcover and forget them."""
+    """Revoke bookrelay's OAuth tokens at Hardcover and forget them.
 
+    Example: bookrelay hardcover disconnect --user alice
+    """
     done = asyncio.run(disconnect(load_settings(config), user))
     console.print("disconnected" if done else "was not connected")

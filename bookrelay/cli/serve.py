@@ -27,13 +27,21 @@ def serve(
         str | None, typer.Option(help="Address to listen on (default global.server.host).")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(min=1, max=65535, help="Port to listen on (default global.server.port).")
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            envvar="BOOKRELAY_PORT",
+            help="Port to listen on (default global.server.port, 8080).",
+        ),
     ] = None,
 ) -> None:
     """Serve the API (/api/v1, key in X-Api-Key), the web page (/) and run the schedule until stopped.
 
-    With SYNC_INTERVAL=0 every enabled job runs once instead and the exit code tells whether one failed."""
+    With SYNC_INTERVAL=0 every enabled job runs once instead and the exit code tells whether one failed.
 
+    Example: bookrelay serve --host 0.0.0.0 --port 8080
+    """
     if sync_interval() == 0:
         runs, code = run_once(config)
         for run in runs:

@@ -23,8 +23,10 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def run_once(config: ConfigOption = None) -> None:
-    """Run every enabled job once for every user; exit 0, or 1 when a run failed."""
+    """Run every enabled job once for every user; exit 0, or 1 when a run failed.
 
+    Example: bookrelay run-once -c /config/bookrelay.yaml
+    """
     runs, code = run_all(config)
     table = Table("run", "user", "job", "status", "units", "error", title="runs")
     for run in runs:

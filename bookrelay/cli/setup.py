@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +13,11 @@ from rich.table import Table
 
 from bookrelay.app.doctor import run_doctor
 from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.options import ConfigOption, EveryUserOption
 from bookrelay.doctor import Check
 from bookrelay.errors import ConfigError
-from bookrelay.setup_wizard import Answers, gather, render, write_private
+from bookrelay.setup_render import render, write_private
+from bookrelay.setup_wizard import Answers, gather, parse_jobs, system_zone
 
 console = Console(highlight=False)
 
@@ -42,10 +44,12 @@ def render_checks(checks: list[Check], title: str = "bookrelay doctor") -> None:
 @handle_errors
 def doctor(
     config: ConfigOption = None,
-    user: Annotated[str | None, typer.Option("--user", help="Check one user (default: all).")] = None,
+    user: EveryUserOption = None,
 ) -> None:
-    """Check every connection, token, scope and setting; exit 1 when anything fails."""
+    """Check every connection, token, scope and setting; exit 1 when anything fails.
 
+    Example: bookrelay doctor --user alice
+    """
     checks = run_doctor(config, user)
     render_checks(checks)
     failures = sum(not c.ok for c in checks)
@@ -61,37 +65,89 @@ def _ask(question: str, default: str | None, secret: bool) -> str:
     return Prompt.ask(question, console=console, default=default or "", show_default=bool(default))
 
 
+def _next_step(output: Path, env_file: Path | None) -> str:
+    """The commands to run next, working from where init ran whatever --output was."""
+    config = "" if output == Path("bookrelay.yaml") else f" -c {shlex.quote(str(output))}"
+    load = f"set -a; . {shlex.quote(str(env_file))}; set +a; " if env_file is not None else ""
+    steps = (f"bookrelay {command}{config}" for command in ("config check", "doctor", "sync --dry-run"))
+    return load + " && ".join(steps)
+
+
+_DEFAULT_ZONE = "the system's"
+
+
 @handle_errors
 def init(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the config.")] = Path(
         "bookrelay.yaml"
     ),
     secrets_to_env: Annotated[
-        Path | None, typer.Option("--secrets-to-env", help="Write the tokens to this env file instead.")
+        Path | None,
+        typer.Option("--secrets-to-env", help="Write the tokens to this env file (e.g. .env) instead."),
     ] = None,
     non_interactive: Annotated[
         bool, typer.Option("--non-interactive", help="Ask nothing: use the flags (for scripts).")
     ] = False,
-    user_id: Annotated[str, typer.Option("--user-id", help="Your user id.")] = "me",
-    timezone: Annotated[str, typer.Option("--timezone", help="IANA time zone.")] = "UTC",
+    user_id: Annotated[str, typer.Option("--user-id", help="The id of the user the file describes.")] = "me",
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="IANA time zone (default: the system's).", show_default=False)
+    ] = _DEFAULT_ZONE,
+    jobs: Annotated[
+        str, typer.Option("--jobs", help="Jobs to run: progress, wanted, enrich, scrobble (comma-separated).")
+    ] = "progress",
     hardcover_url: Annotated[str, typer.Option("--hardcover-url", help="Hardcover's GraphQL URL.")] = (
         "https://api.hardcover.app/v1/graphql"
     ),
     hardcover_token: Annotated[str, typer.Option("--hardcover-token", help="Hardcover token.")] = "",
-    abs_url: Annotated[str, typer.Option("--abs-url", help="Audiobookshelf server root.")] = "",
+    abs_url: Annotated[
+        str, typer.Option("--abs-url", help="Audiobookshelf server root (http:// added if missing).")
+    ] = "",
     abs_api_key: Annotated[str, typer.Option("--abs-api-key", help="Audiobookshelf API key.")] = "",
+    bookshelf_url: Annotated[str, typer.Option("--bookshelf-url", help="Bookshelf URL (wanted job).")] = "",
+    bookshelf_api_key: Annotated[str, typer.Option("--bookshelf-api-key", help="Bookshelf API key.")] = "",
+    rreading_glasses_url: Annotated[
+        str, typer.Option("--rreading-glasses-url", help="rreading-glasses URL (wanted job).")
+    ] = "",
+    audible_locale: Annotated[
+        str, typer.Option("--audible-locale", help="Audible marketplace (us, uk, de, …); empty: no Audible.")
+    ] = "",
+    api_key: Annotated[
+        str, typer.Option("--api-key", help="Key of `bookrelay serve`'s API (default: a random one).")
+    ] = "",
+    web_password: Annotated[str, typer.Option("--web-password", help="Password of the web page.")] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Write even when a check fails (non-interactive).")
     ] = False,
 ) -> None:
-    """Ask for each service's URL and token, check each answer, and write a commented bookrelay.yaml."""
+    """Ask for every service (Hardcover, Audiobookshelf, Bookshelf, Audible, serve) and the jobs, check
+    each answer, and write a commented bookrelay.yaml.
+
+    Example: bookrelay init --output conf/bookrelay.yaml --secrets-to-env conf/.env
+    """
     for path in (output, secrets_to_env):
         if path is not None and path.exists() and not force:
             raise ConfigError("exists already (give --force to overwrite it)", place=str(path))
-    answers = Answers(user_id, timezone, hardcover_url, hardcover_token, abs_url.rstrip("/"), abs_api_key)
+    answers = Answers(
+        user_id=user_id,
+        timezone=system_zone() if timezone == _DEFAULT_ZONE else timezone,
+        hardcover_url=hardcover_url,
+        hardcover_token=hardcover_token,
+        abs_url=abs_url,
+        abs_api_key=abs_api_key,
+        jobs=parse_jobs(jobs),
+        bookshelf_url=bookshelf_url,
+        bookshelf_api_key=bookshelf_api_key,
+        rreading_glasses_url=rreading_glasses_url,
+        audible_locale=audible_locale,
+        server_api_key=api_key,
+        web_password=web_password,
+    )
     answers = gather(
-        answers, None if non_interactive else _ask, lambda checks: render_checks(checks, "check")
+        answers,
+        None if non_interactive else _ask,
+        lambda checks: render_checks(checks, f"check for {answers.user_id}"),
+        lambda line: console.print(line, markup=False),
     )
     if answers.failed and (non_interactive and not no_check):
         console.print("[red]not written: a check failed[/] (fix it, or give --no-check)")
@@ -104,5 +160,12 @@ def init(
     write_private(output, text, overwrite=force)
     if secrets_to_env is not None and env_text is not None:
         write_private(secrets_to_env, env_text, overwrite=force)
-        console.print(f"secrets written to {secrets_to_env} (load it into the environment before running)")
-    console.print(f"[green]wrote {output}[/]; next: bookrelay config check && bookrelay doctor")
+        console.print(
+            f"secrets written to {secrets_to_env} (compose reads it as env_file; a shell with set -a)"
+        )
+    console.print(f"[green]wrote {output}[/] for user {answers.user_id}", soft_wrap=True)
+    if answers.audible_locale:
+        console.print(
+            f"then log in to Audible once: bookrelay audible login --user {answers.user_id}", soft_wrap=True
+        )
+    console.print(f"next: {_next_step(output, secrets_to_env)}", soft_wrap=True, markup=False)

@@ -25,7 +25,10 @@ def register(app: typer.Typer) -> None:
 @db_app.command("upgrade")
 @handle_errors
 def db_upgrade(config: ConfigOption = None) -> None:
-    """Run the store's migrations up to the newest."""
+    """Run the store's migrations up to the newest.
+
+    Example: bookrelay db upgrade -c bookrelay.yaml
+    """
 
     url, revision = upgrade_database(config)
     console.print(f"store at [bold]{url}[/] is at revision {revision}", soft_wrap=True)
@@ -36,7 +39,10 @@ def status(
     config: ConfigOption = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to show.")] = 20,
 ) -> None:
-    """Show the last runs recorded in the store."""
+    """Show the last runs recorded in the store.
+
+    Example: bookrelay status --limit 5
+    """
 
     runs = recent_runs(config, limit)
     if not runs:

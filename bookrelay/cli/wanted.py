@@ -12,13 +12,14 @@ from rich.table import Table
 from bookrelay.app.common import load_settings
 from bookrelay.app.wanted import retry_wanted, run_wanted_job, wanted_ledger
 from bookrelay.cli.errors import handle_errors
-from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.options import ConfigOption, EveryUserOption, UserOption
 from bookrelay.errors import ConfigError
 from bookrelay.sync.wanted import WantedReport
 
 console = Console(highlight=False)
 wanted_app = typer.Typer(
-    help="Send Hardcover's Want to Read shelf to Bookshelf, monitored, once per book.",
+    help="Send Hardcover's Want to Read shelf to Bookshelf, monitored, once per book.\n\n"
+    "Example: bookrelay wanted --dry-run --limit 10",
     invoke_without_command=True,
 )
 
@@ -50,13 +51,16 @@ def render_wanted(console: Console, user_id: str, report: WantedReport) -> None:
 def wanted(
     ctx: typer.Context,
     config: ConfigOption = None,
-    user: Annotated[str | None, typer.Option("--user", help="One user (default: every user).")] = None,
+    user: EveryUserOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be added; write nothing.")
     ] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="Look at N books at most.")] = None,
 ) -> None:
-    """Run the wanted job (without a subcommand)."""
+    """Run the wanted job (without a subcommand).
+
+    Example: bookrelay wanted --dry-run --limit 10
+    """
     if ctx.invoked_subcommand is not None:
         return
 
@@ -81,10 +85,12 @@ def wanted(
 @handle_errors
 def wanted_list(
     config: ConfigOption = None,
-    user: Annotated[str | None, typer.Option("--user")] = None,
+    user: EveryUserOption = None,
 ) -> None:
-    """The ledger: every book sent (or tried), its state, and when a failure is retried."""
+    """The ledger: every book sent (or tried), its state, and when a failure is retried.
 
+    Example: bookrelay wanted list --user alice
+    """
     rows = wanted_ledger(config, user)
     if not rows:
         console.print("the ledger is empty")
@@ -108,9 +114,11 @@ def wanted_list(
 def wanted_retry(
     hardcover_book_id: Annotated[int, typer.Argument(min=1, help="Hardcover book id.")],
     config: ConfigOption = None,
-    user: Annotated[str | None, typer.Option("--user")] = None,
+    user: UserOption = None,
 ) -> None:
-    """Retry a failed book on the next run instead of waiting for its backoff."""
+    """Retry a failed book on the next run instead of waiting for its backoff.
 
+    Example: bookrelay wanted retry 141397
+    """
     row = retry_wanted(config, user, hardcover_book_id)
     console.print(f"book {row.hardcover_book_id} will be retried on the next run")

@@ -4,7 +4,13 @@ Use :func:`load_config` (raises ConfigError listing every problem) or :func:`che
 (returns the problems with file, line and dotted key).
 """
 
-from bookrelay.config.loader import ConfigProblem, check_config, load_config
+from bookrelay.config.loader import (
+    ConfigProblem,
+    check_config,
+    load_config,
+    missing_file_message,
+    zone_in_force,
+)
 from bookrelay.config.models import (
     AudiobookshelfAccount,
     BookshelfSettings,
@@ -37,5 +43,7 @@ __all__ = [
     "UserConfig",
     "check_config",
     "load_config",
+    "missing_file_message",
     "resolve_database_url",
+    "zone_in_force",
 ]

@@ -21,7 +21,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bookrelay.config.jobs import job_problems
-from bookrelay.config.models import NEEDS_ABS_CREDENTIALS, Config, SyncOverride, SyncSettings
+from bookrelay.config.models import (
+    NEEDS_ABS_CREDENTIALS,
+    Config,
+    SyncOverride,
+    SyncSettings,
+    resolve_database_url,
+)
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact, register_secret
 
@@ -109,8 +115,9 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
         if parsed is None:
             return None, problems
         source = parsed
+        _anchor_paths(source, target.parent)
     elif chosen is not None:
-        return None, [ConfigProblem(file_name, None, "", "the configuration file does not exist")]
+        return None, [ConfigProblem(file_name, None, "", missing_file_message(chosen))]
     _overlay_env(source, env)
     _register_secrets(source.data)
     problems += _duplicate_user_ids(source)
@@ -123,10 +130,66 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
     if config is not None:
         problems += _job_checks(source, config)
     if source.data.get("users") in (None, []):
-        problems.append(_at(source, ("users",), "no users: add one to the file or set HARDCOVER_TOKEN"))
+        problems.append(_at(source, ("users",), _no_users_message(target)))
     unique = list(dict.fromkeys(problems))  # a check may be made both on raw data and by the model
     unique.sort(key=lambda p: (p.file == ENVIRONMENT, p.line or 0))
     return (config if not unique else None), unique
+
+
+INIT_HINT = "run `bookrelay init` to write one (or set HARDCOVER_TOKEN for a single user)"
+
+
+def missing_file_message(path: Path) -> str:
+    """Why ``path`` cannot be read as the config file, with the next step; a folder is named as one,
+    since a Docker bind mount of a file missing on the host creates an empty folder in its place."""
+    if path.is_dir():
+        return (
+            "is a folder, not a file (a Docker bind mount of a file missing on the host makes a folder): "
+            "write the file on the host first, e.g. with `bookrelay init --output bookrelay.yaml`"
+        )
+    return f"no configuration file here: {INIT_HINT}"
+
+
+def _no_users_message(target: Path) -> str:
+    if not target.is_file():
+        return f"no configuration file ({target} not found) and no user in the environment: {INIT_HINT}"
+    return "no users: add one to the file or set HARDCOVER_TOKEN"
+
+
+def _anchor_paths(source: _Source, folder: Path) -> None:
+    """Make a relative SQLite path and key file written in the file relative to the file's folder,
+    not to the working folder (``cd / && bookrelay -c ~/br/bookrelay.yaml`` must find ~/br/data)."""
+    glob = source.data.get("global")
+    if not isinstance(glob, dict):
+        return
+    folder = folder.absolute()
+    database = glob.get("database")
+    if isinstance(database, str):
+        with contextlib.suppress(ArgumentError, ValueError):
+            if make_url(database).get_backend_name() == "sqlite":
+                glob["database"] = resolve_database_url(database, base=folder)
+    key_file = glob.get("secret_key_file")
+    if isinstance(key_file, str) and key_file and not Path(key_file).expanduser().is_absolute():
+        glob["secret_key_file"] = os.path.normpath(folder / key_file)
+
+
+def zone_in_force(path: Path | None = None, env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The global time zone and where it comes from ("$TIMEZONE", "file:line", "$TZ …", "default"),
+    by the same precedence as loading: $TIMEZONE, then the file, then $TZ, then UTC."""
+    environ = {k: v for k, v in (os.environ if env is None else env).items() if v.strip()}
+    chosen = path or (Path(environ["BOOKRELAY_CONFIG"]) if "BOOKRELAY_CONFIG" in environ else DEFAULT_PATH)
+    if "TIMEZONE" in environ:
+        return environ["TIMEZONE"].strip(), "$TIMEZONE"
+    if chosen.is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            parsed, _ = _parse_yaml(chosen.read_text(encoding="utf-8"), str(chosen))
+            glob = parsed.data.get("global") if parsed is not None else None
+            zone = glob.get("timezone") if isinstance(glob, dict) else None
+            if isinstance(zone, str) and parsed is not None:
+                return zone, f"{chosen}:{parsed.lines.get(('global', 'timezone'), '?')}"
+    if "TZ" in environ:
+        return environ["TZ"].strip().removeprefix(":"), "$TZ (the file sets no global.timezone)"
+    return "UTC", "default (no global.timezone, $TIMEZONE or $TZ)"
 
 
 def _parse_yaml(text: str, file_name: str) -> tuple[_Source | None, list[ConfigProblem]]:
@@ -220,6 +283,8 @@ def _set_from_env(
         return
     value = env[name].strip()
     if name == "TZ":
+        if base.get(str(path[-1])) is not None:
+            return  # TZ is the container's zone, not a choice for bookrelay: the file's timezone wins
         value = value.removeprefix(":")  # POSIX allows TZ=":Europe/Berlin"
     node: Any = base
     for part in path[:-1]:

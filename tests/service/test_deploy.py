@@ -7,11 +7,12 @@ import copy
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from bookrelay.config import load_config
+from bookrelay.config import RreadingGlassesSettings, load_config
 from tests.conftest import IN_CI, PROJECT_ROOT
 
 KUBE = PROJECT_ROOT / "deploy" / "kubernetes"
@@ -150,12 +151,13 @@ def _egress_targets(policy: dict[str, Any]) -> set[tuple[str, str, int]]:
     return targets
 
 
+RRG_PORT = urlsplit(str(RreadingGlassesSettings().url)).port  # the seed's http://rreading-glasses:8080
 EGRESS = {
     ("dns:kube-dns@any-namespace", "UDP", 53),
     ("dns:kube-dns@any-namespace", "TCP", 53),
     ("audiobookshelf", "TCP", 80),
     ("bookshelf", "TCP", 8787),
-    ("rreading-glasses", "TCP", 8788),
+    ("rreading-glasses", "TCP", RRG_PORT),
     ("cidr:0.0.0.0/0", "TCP", 443),
 }
 
@@ -258,8 +260,9 @@ def test_dockerfile_is_multi_stage_non_root_with_data_volume_and_healthcheck() -
     assert 'VOLUME ["/data"]' in lines
     (health,) = [line for line in lines if line.startswith("HEALTHCHECK ")]
     cmd = next(line for line in lines if line.startswith("CMD "))
-    port = re.search(r'"--port", "(\d+)"', cmd)
-    assert port is not None and f"127.0.0.1:{port.group(1)}/healthz" in health
+    # The port is not fixed in the image: serve and the health check both find it from the config
+    # file or $BOOKRELAY_PORT (tests/service/test_healthcheck.py runs the check itself).
+    assert '"bookrelay.healthcheck"' in health and "--port" not in cmd
     assert "chown 65532:65532 /data" in " ".join(lines)
     env = " ".join(line for line in lines if line.startswith("ENV "))
     assert "TMPDIR=/data" in env and "PYTHONDONTWRITEBYTECODE=1" in env
@@ -276,3 +279,41 @@ def test_compose_runs_bookrelay_read_only_with_a_data_volume_and_only_examples_o
     text = (PROJECT_ROOT / "docker-compose.yml").read_text()
     for example in ("audiobookshelf:", "bookshelf:", "rreading-glasses:"):
         assert f"  # {example}" in text
+
+
+# -- the container recipe as a newcomer follows it --------------------------------------------------
+
+
+def _readme_env_names() -> set[str]:
+    """The secret and address variables the README's table names for one user."""
+    text = (PROJECT_ROOT / "README.md").read_text()
+    table = text[text.index("Environment variables override the file") :]
+    rows = [line for line in table.splitlines()[:20] if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([A-Z_]+)`", row.split("|")[1])}
+
+
+def test_compose_passes_the_tokens_from_env_file_and_the_shell() -> None:
+    service = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())["services"]["bookrelay"]
+    assert service["env_file"] == ".env" or ".env" in service["env_file"]
+    environment = service["environment"]
+    for name in ("HARDCOVER_TOKEN", "ABS_TOKEN", "ABS_USERNAME", "ABS_PASSWORD", "BOOKRELAY_SECRET_KEY"):
+        assert name in _readme_env_names(), name  # the README names it …
+        assert environment[name] == f"${{{name}:-}}", name  # … and compose hands it to the container
+
+
+def test_the_rreading_glasses_address_agrees_everywhere_with_the_default() -> None:
+    expected = str(RreadingGlassesSettings().url).rstrip("/")
+    files = [
+        PROJECT_ROOT / "docker-compose.yml",
+        PROJECT_ROOT / "README.md",
+        KUBE / "configmap.yaml",
+        CHART / "values.yaml",
+    ]
+    for path in files:
+        found = set(re.findall(r"http://rreading-glasses:\d+", path.read_text()))
+        assert found == {expected}, (path, found)
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    ports = {s["name"]: s["port"] for s in values["networkPolicy"]["services"]}
+    assert ports["rreading-glasses"] == RRG_PORT
+    compose = (PROJECT_ROOT / "docker-compose.yml").read_text()
+    assert f'PORT: "{RRG_PORT}"' in compose  # the image's own default (8788) is changed to match
