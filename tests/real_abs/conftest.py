@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def real_abs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAbs]:
+def real_abs() -> Iterator[RealAbs]:
     """A fresh, set-up real Audiobookshelf server for the whole session (see ``server.set_up``)."""
     missing = missing_tools()
     if missing:
@@ -43,7 +44,13 @@ def real_abs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAbs]:
         if IN_CI:
             pytest.fail(str(exc))
         pytest.skip(f"real Audiobookshelf tests: no server build ({exc})")
-    yield from running_server(build, tmp_path_factory.mktemp("real-abs"))
+    # A folder of its own, not pytest's numbered tmp folders: those of older sessions are pruned by any
+    # pytest that starts meanwhile, and this one holds a running server's config and library.
+    base = Path(tempfile.mkdtemp(prefix="bookrelay-real-abs-"))
+    try:
+        yield from running_server(build, base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -22,6 +22,9 @@ import httpx
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = PROJECT_ROOT / ".ci" / "abs-server"
 ROOT_USER, ROOT_PASSWORD = "root", "root-password-for-tests"
+# Access tokens of this server live 4 s (ACCESS_TOKEN_EXPIRY), so that a test can see a real expiry and
+# bookrelay's refresh; everything that lasts (setup, the tests' users) signs in with API keys instead.
+ACCESS_TOKEN_SECONDS = 4
 READER, READER_PASSWORD = "reader", "reader-password-for-tests"
 
 
@@ -92,8 +95,7 @@ class RealAbs:
     """The running, set-up server and what the tests need to reach it."""
 
     url: str
-    root_token: str  # an access token of root, for the setup and for looking at the server's state
-    api_key: str  # root's active API key (what bookrelay is configured with)
+    api_key: str  # root's active API key, for the setup and for looking at the server's state
     reader_id: str
     library_id: str
     podcast_library_id: str
@@ -104,9 +106,9 @@ class RealAbs:
     log_path: Path | None = None
 
     def client(self, token: str | None = None) -> httpx.Client:
-        """An HTTP client on the server, signed in with ``token`` (root's access token by default)."""
+        """An HTTP client on the server, signed in with ``token`` (root's API key by default)."""
         return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {token or self.root_token}"}, timeout=30
+            base_url=self.url, headers={"Authorization": f"Bearer {token or self.api_key}"}, timeout=30
         )
 
     def item(self, key: str, token: str | None = None) -> dict[str, Any]:
@@ -132,14 +134,21 @@ class RealAbs:
             answer.raise_for_status()
             assert answer.text == "OK", answer.text
 
+    def new_key(self, user_id: str, name: str, *, active: bool = True) -> dict[str, Any]:
+        """``POST /api/api-keys`` for a user; ``active=False`` leaves ``isActive`` out, as a person might."""
+        body: dict[str, Any] = {"name": name, "userId": user_id, "expiresIn": 0}
+        if active:
+            body["isActive"] = True
+        with self.client() as http:
+            return dict(_json(http.post("/api/api-keys", json=body))["apiKey"])
+
     def new_user(self, username: str, *, kind: str = "admin") -> AbsUser:
         """A new user with a password and an active API key of its own: a test's progress stays its own."""
         password = f"{username}-password"
         with self.client() as http:
             body = {"username": username, "password": password, "type": kind, "isActive": True}
             user = _json(http.post("/api/users", json=body))["user"]
-            body = {"name": f"key-{username}", "userId": user["id"], "expiresIn": 0, "isActive": True}
-            key = _json(http.post("/api/api-keys", json=body))["apiKey"]
+        key = self.new_key(user["id"], f"key-{username}")
         return AbsUser(user["id"], username, password, key["apiKey"], key["id"])
 
     def login(self, username: str = READER, password: str = READER_PASSWORD) -> dict[str, Any]:
@@ -237,9 +246,11 @@ def start(build: Path, run_dir: Path) -> tuple[Process, str]:
     port = _free_port()
     log_path = run_dir / "server.log"
     run_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "ACCESS_TOKEN_EXPIRY": str(ACCESS_TOKEN_SECONDS)}
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
             [str(build / "run-abs.sh"), str(port), str(run_dir)],
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -287,23 +298,22 @@ def set_up(url: str, library_root: Path) -> RealAbs:
         == "OK"
     )
     root = _json(httpx.post(f"{url}/login", json={"username": ROOT_USER, "password": ROOT_PASSWORD}))["user"]
-    token = root["accessToken"]
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+    body = {"name": "bookrelay-tests", "userId": root["id"], "expiresIn": 0, "isActive": True}
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {root['accessToken']}"}) as http:
+        key = _json(http.post("/api/api-keys", json=body))["apiKey"]  # before the access token expires
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key['apiKey']}"}, timeout=30) as http:
         body: dict[str, Any] = {"name": "Audiobooks", "mediaType": "book"}
         library = _json(http.post("/api/libraries", json={**body, "folders": [{"fullPath": str(books_dir)}]}))
         body = {"name": "Podcasts", "mediaType": "podcast", "folders": [{"fullPath": str(podcasts_dir)}]}
         podcasts = _json(http.post("/api/libraries", json=body))
         body = {"username": READER, "password": READER_PASSWORD, "type": "user", "isActive": True}
         reader = _json(http.post("/api/users", json=body))["user"]
-        body = {"name": "bookrelay-tests", "userId": root["id"], "expiresIn": 0, "isActive": True}
-        key = _json(http.post("/api/api-keys", json=body))["apiKey"]
         items = _scan(http, library["id"], len(LIBRARY))
         (podcast,) = _scan(http, podcasts["id"], 1)
         episode = _json(http.get(f"/api/items/{podcast['id']}"))["media"]["episodes"][0]
     by_title = {t.title: t for t in LIBRARY}
     server = RealAbs(
         url=url,
-        root_token=token,
         api_key=key["apiKey"],
         reader_id=reader["id"],
         library_id=library["id"],

@@ -54,15 +54,18 @@ class Wired:
         """A fresh routing transport (each run closes its client)."""
         return RoutingTransport(self.sandbox)
 
-    def config(self, *, account: dict[str, Any] | None = None, **global_: Any) -> Config:
+    def config(
+        self, *, account: dict[str, Any] | None = None, hardcover: str = "http://sandbox", **global_: Any
+    ) -> Config:
         """bookrelay's config: Hardcover in the sandbox, Audiobookshelf the real server with the test's
-        user's API key unless ``account`` says otherwise; ``global_`` goes into the ``global`` section."""
+        user's API key unless ``account`` says otherwise; ``hardcover`` is where the sandbox is served
+        (in-process through :attr:`transport` by default); ``global_`` goes into the ``global`` section."""
         return Config.model_validate(
             {
                 "global": {
                     "timezone": "UTC",
                     "hardcover": {
-                        "url": "http://sandbox/hardcover/v1/graphql",
+                        "url": f"{hardcover}/hardcover/v1/graphql",
                         **{k: v for k, v in FAST_LIMITS.items() if k != "max_top_level"},
                     },
                     **global_,
