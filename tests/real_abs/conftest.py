@@ -19,13 +19,11 @@ from tests.conftest import IN_CI
 from tests.real_abs.server import AbsUser, RealAbs, locate_build, missing_tools, running_server
 from tests.store_fixtures import TEST_KEY
 
-HERE = Path(__file__).resolve().parent
-
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test in this folder carries the ``real_abs`` marker (``pytest -m real_abs`` runs them)."""
+    """Every test that uses the server carries the ``real_abs`` marker (``pytest -m real_abs`` runs them)."""
     for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
+        if "real_abs" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.real_abs)
 
 
