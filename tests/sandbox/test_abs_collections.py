@@ -57,8 +57,6 @@ async def test_create_add_remove_and_delete_like_the_controller(state: AbsState)
             "libraryId",
             "name",
             "description",
-            "cover",
-            "coverFullPath",
             "books",
             "lastUpdate",
             "createdAt",

@@ -58,7 +58,7 @@ async def test_empty_string_is_stored_as_null_and_numbers_as_strings(state: AbsS
 
 
 async def test_only_sent_keys_change_and_an_equal_value_is_no_update(state: AbsState) -> None:
-    assert (await _patch(state, {"metadata": {"isbn": "123"}})).json()["updated"] is False
+    assert "updated" not in (await _patch(state, {"metadata": {"isbn": "123"}})).json()  # undefined in ABS
     assert state.stats()["writes"] == 0
     await _patch(state, {"metadata": {"asin": "B000000001"}})
     assert state.snapshot()["items"]["b1"]["isbn"] == "123" and state.stats()["writes"] == 1

@@ -203,14 +203,20 @@ class AbsApi:
         )
 
     async def update_media(self, item_id: str, metadata: dict[str, Any]) -> AbsUpdateMediaResponse:
-        """``PATCH /api/items/:id/media`` with ``{"metadata": …}``; answers ``{updated, libraryItem}``."""
+        """``PATCH /api/items/:id/media`` with ``{"metadata": …}``; answers ``{updated, libraryItem}``
+        (``updated`` False when the server left it out: nothing changed)."""
         call = f"update_media({item_id})"
         response = await self.session.patch(
             f"/api/items/{_seg(item_id)}/media", {"metadata": metadata}, call=call
         )
         body = _dict(self.session.decode(response, call), call)
-        if not isinstance(body.get("updated"), bool):
-            raise BadResponse(f"{call}: the answer has no boolean 'updated'", service=SERVICE)
+        # ABS sends ``updated: hasUpdates || payload.url``: undefined, so absent from the JSON, when nothing
+        # changed (2.36, seen on the real server); absent therefore means False.
+        updated = body.setdefault("updated", False)
+        if not isinstance(updated, bool) or not isinstance(body.get("libraryItem"), dict):
+            raise BadResponse(
+                f"{call}: the answer has no 'libraryItem' or a non-boolean 'updated'", service=SERVICE
+            )
         return cast(AbsUpdateMediaResponse, body)
 
     # -- collections (scrobble's lists; advplyr/audiobookshelf server/controllers/CollectionController.js)

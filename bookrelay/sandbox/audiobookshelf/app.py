@@ -253,12 +253,18 @@ def build_abs_app(state: AbsState) -> Starlette:
         await live.user_updated(user)
         return send_status(200)
 
+    def _last_scan(library_id: str) -> int | None:
+        return max((it.added_at for it in state.items.values() if it.library_id == library_id), default=None)
+
     async def libraries(request: Request, user: UserRec) -> Response:
-        return JSONResponse({"libraries": [library_json(lib) for lib in state.libraries.values()]})
+        found = [library_json(lib, _last_scan(lib.id)) for lib in state.libraries.values()]
+        return JSONResponse({"libraries": found})
 
     async def library(request: Request, user: UserRec) -> Response:
         lib = state.libraries.get(request.path_params["library_id"])
-        return JSONResponse(library_json(lib)) if lib else send_text(404, "Library not found")
+        if lib is None:
+            return send_text(404, "Library not found")
+        return JSONResponse(library_json(lib, _last_scan(lib.id)))
 
     async def library_items(request: Request, user: UserRec) -> Response:
         lib = state.libraries.get(request.path_params["library_id"])
@@ -332,7 +338,10 @@ def build_abs_app(state: AbsState) -> Starlette:
         if body is _BAD_BODY:
             return send_text(400, "Invalid request body")
         updated = state.update_media(item, body)
-        return JSONResponse({"updated": updated, "libraryItem": old_item(item)})
+        # ABS answers ``updated: hasUpdates || mediaPayload.url``: with nothing changed that is undefined,
+        # which JSON leaves out (seen on the real 2.36 server by tests/real_abs/test_differential.py).
+        answer: dict[str, Any] = {"updated": True} if updated else {}
+        return JSONResponse({**answer, "libraryItem": old_item(item)})
 
     api = "/api"
     routes: list[BaseRoute] = [

@@ -1,11 +1,12 @@
 """Collections in the fake ABS: ``/api/collections`` CRUD like ABS 2.x's ``CollectionController``.
 
 Facts from advplyr/audiobookshelf ``server/controllers/CollectionController.js`` (SQLite era) and
-``server/objects/Collection.js``: a collection belongs to one library; creating one needs ``libraryId``
-and ``name`` (else ``400 Invalid collection data``); members are library item ids of that library;
-every answer is the expanded collection ``{id, libraryId, name, description, cover, coverFullPath,
+``server/objects/Collection.js``: a collection belongs to one library; creating one needs
+``libraryId`` and ``name`` (else ``400 Invalid collection data``); members are library item ids of
+that library; every answer is the expanded collection ``{id, libraryId, name, description,
 books: [expanded items], lastUpdate, createdAt}``; DELETE answers ``200 OK``; ``POST/PATCH`` need the
-``update`` permission and ``DELETE`` the ``delete`` permission (``403``), which guests lack.
+``update`` permission and ``DELETE`` the ``delete`` permission (``403``), which guests lack. No
+``cover`` keys: the real 2.36 server sends none (tests/real_abs/test_differential.py).
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ def collection_json(state: Any, rec: CollectionRec) -> dict[str, Any]:
         "libraryId": rec.library_id,
         "name": rec.name,
         "description": rec.description,
-        "cover": None,
-        "coverFullPath": None,
         "books": [expanded_item(it) for it in items],
         "lastUpdate": rec.last_update,
         "createdAt": rec.created_at,

@@ -113,8 +113,48 @@ def permissions_for(user_type: str) -> dict[str, Any]:
     }
 
 
-def library_json(lib: LibraryRec) -> dict[str, Any]:
-    """A library (``Library.toOldJSON``)."""
+_BOOK_SETTINGS: dict[str, Any] = {
+    "coverAspectRatio": 1,
+    "disableWatcher": False,
+    "autoScanCronExpression": None,
+    "skipMatchingMediaWithAsin": False,
+    "skipMatchingMediaWithIsbn": False,
+    "audiobooksOnly": False,
+    "epubsAllowScriptedContent": False,
+    "hideSingleBookSeries": False,
+    "onlyShowLaterBooksInContinueSeries": False,
+    "metadataPrecedence": [
+        "folderStructure",
+        "audioMetatags",
+        "nfoFile",
+        "txtFiles",
+        "opfFile",
+        "absMetadata",
+    ],
+    "markAsFinishedPercentComplete": None,
+    "markAsFinishedTimeRemaining": 10,
+}
+# A podcast library's settings have none of the book keys (seen on the real 2.36 server).
+_PODCAST_SETTINGS: dict[str, Any] = {
+    "coverAspectRatio": 1,
+    "disableWatcher": False,
+    "autoScanCronExpression": None,
+    "podcastSearchRegion": "us",
+    "markAsFinishedPercentComplete": None,
+    "markAsFinishedTimeRemaining": 10,
+}
+# What a podcast's media carries besides its episodes (real 2.36: minified, toOldJSON and expanded alike).
+_PODCAST_MEDIA: dict[str, Any] = {
+    "autoDownloadEpisodes": False,
+    "autoDownloadSchedule": "0 * * * *",
+    "lastEpisodeCheck": None,
+    "maxEpisodesToKeep": 0,
+    "maxNewEpisodesToDownload": 3,
+}
+
+
+def library_json(lib: LibraryRec, last_scan: int | None = None) -> dict[str, Any]:
+    """A library (``Library.toOldJSON``); ``last_scan`` is when its items were scanned (None: never)."""
     return {
         "id": lib.id,
         "name": lib.name,
@@ -130,29 +170,10 @@ def library_json(lib: LibraryRec) -> dict[str, Any]:
         "icon": "database" if lib.media_type == "book" else "podcast",
         "mediaType": lib.media_type,
         "provider": "google" if lib.media_type == "book" else "itunes",
-        "settings": {
-            "coverAspectRatio": 1,
-            "disableWatcher": False,
-            "autoScanCronExpression": None,
-            "skipMatchingMediaWithAsin": False,
-            "skipMatchingMediaWithIsbn": False,
-            "audiobooksOnly": False,
-            "epubsAllowScriptedContent": False,
-            "hideSingleBookSeries": False,
-            "onlyShowLaterBooksInContinueSeries": False,
-            "metadataPrecedence": [
-                "folderStructure",
-                "audioMetatags",
-                "nfoFile",
-                "txtFiles",
-                "opfFile",
-                "absMetadata",
-            ],
-            "markAsFinishedPercentComplete": None,
-            "markAsFinishedTimeRemaining": 10,
-        },
-        "lastScan": None,
-        "lastScanVersion": None,
+        "settings": _BOOK_SETTINGS if lib.media_type == "book" else _PODCAST_SETTINGS,
+        # A library with items has been scanned (by the server that made them).
+        "lastScan": last_scan,
+        "lastScanVersion": None if last_scan is None else "2.36.0",
         "createdAt": lib.created_at,
         "lastUpdate": lib.created_at,
     }
@@ -316,7 +337,7 @@ def minified_item(item: ItemRec) -> dict[str, Any]:
         if item.ebook_format:
             media["ebookFormat"] = item.ebook_format
     else:
-        media.update(numEpisodes=len(item.episodes), autoDownloadEpisodes=False, size=item.size)
+        media.update(numEpisodes=len(item.episodes), **_PODCAST_MEDIA, size=item.size)
     rel = _rel_dir(item)
     return {
         "id": item.id,
@@ -344,18 +365,18 @@ def minified_item(item: ItemRec) -> dict[str, Any]:
 def old_item(item: ItemRec) -> dict[str, Any]:
     """``LibraryItem.toOldJSON`` (``GET /api/items/:id`` without ``expanded``)."""
     base = minified_item(item)
+    del base["numFiles"], base["size"]  # only the minified and expanded forms carry them (real 2.36)
     base["media"] = {
         "id": item.media_id,
         "libraryItemId": item.id,
         "metadata": _full_metadata(item),
         "coverPath": None,
         "tags": [],
-        "audioFiles": _audio_files(item),
-        "chapters": [],
-        "ebookFile": _ebook_file(item),
     }
     if item.media_type == "podcast":
-        base["media"]["episodes"] = _episodes(item)
+        base["media"].update(episodes=_episodes(item), **_PODCAST_MEDIA)
+    else:
+        base["media"].update(audioFiles=_audio_files(item), chapters=[], ebookFile=_ebook_file(item))
     base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=_library_files(item))
     return base
 
@@ -364,9 +385,12 @@ def expanded_item(item: ItemRec) -> dict[str, Any]:
     """``LibraryItem.toOldJSONExpanded``: the minified form plus arrays, files and tracks."""
     base = minified_item(item)
     media = base["media"]
-    media["metadata"] = {**_full_metadata(item), **_minified_metadata(item), "descriptionPlain": None}
-    if item.media_type == "book":
-        media["metadata"]["descriptionPlain"] = item.metadata["description"]
+    if item.media_type == "podcast":  # no files, tracks or descriptionPlain on a podcast (real 2.36)
+        media.update(libraryItemId=item.id, metadata=_minified_metadata(item), episodes=_episodes(item))
+        base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=_library_files(item))
+        return base
+    media["metadata"] = {**_full_metadata(item), **_minified_metadata(item)}
+    media["metadata"]["descriptionPlain"] = item.metadata["description"]
     audio = _audio_files(item)
     media.update(libraryItemId=item.id, audioFiles=audio, chapters=[], ebookFile=_ebook_file(item))
     media["tracks"] = [
@@ -378,8 +402,6 @@ def expanded_item(item: ItemRec) -> dict[str, Any]:
         }
         for a in audio
     ]
-    if item.media_type == "podcast":
-        media["episodes"] = _episodes(item)
     base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=_library_files(item))
     return base
 
