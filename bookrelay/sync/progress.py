@@ -27,6 +27,7 @@ from bookrelay.store.facade import Store
 from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
 from bookrelay.store.repositories import LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
+from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item, own_reads
 from bookrelay.sync.report import PlannedItem, ProgressReport
 from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
@@ -75,6 +76,8 @@ class ProgressJob:
     # Why a source gave nothing this run (a limit, say), read after ``collect`` into the report.
     source_notes: Callable[[], list[str]] | None = None
     chunk_size: int = field(kw_only=True)  # items per chunk: global.sync.chunk_size
+    # Writes of earlier runs not known to be done, by item: their reads may be ours to correct (P11).
+    _claims: dict[str, list[Claim]] = field(default_factory=dict, init=False, repr=False)
 
     async def run(
         self, *, dry_run: bool = False, limit: int | None = None, force: bool = False, keep_plan: bool = False
@@ -118,6 +121,7 @@ class ProgressJob:
         report.items_seen = len(entries)
         if not dry_run:
             report.recovered_writes = self._recover_outbox()
+        self._claims = claims_by_item((e.id, e.action) for e in self.store.outbox.unsettled(self.user_id))
         # Links are read a chunk of entries at a time and kept only for the items that need Hardcover, so
         # that an unchanged library of any size holds one chunk of them. Keyed by item id from here on:
         # ids never collide across sources (ABS UUIDs, Audible ASINs).
@@ -197,6 +201,7 @@ class ProgressJob:
             if (
                 link is None
                 or force
+                or entry.item.item_id in self._claims
                 or link.status not in _SETTLED
                 or link.source_fingerprint != entry.fingerprint
             ):
@@ -269,12 +274,15 @@ class ProgressJob:
             return [Skip(item_id, f"unmatched: {resolution.reason}")]
         assert resolution.book_id is not None
         user_book: UserBook | None = shelf.by_book.get(resolution.book_id)
+        created, finished = own_reads(self._claims.get(item_id, ()), user_book)
         target = TargetState(
             book_id=resolution.book_id,
             edition=resolution.edition,
             user_book=user_book,
             edition_id=resolution.edition_id,
             edition_conflict=resolution.edition_conflict,
+            own_reads=created,
+            own_finishes=finished,
         )
         last = None
         if (
@@ -318,7 +326,11 @@ class ProgressJob:
                 entry = self.store.outbox.add(
                     self.user_id,
                     key,
-                    {"item": resolution.item_id, "actions": [type(a).__name__ for a in writes]},
+                    {
+                        "item": resolution.item_id,
+                        "actions": [type(a).__name__ for a in writes],
+                        **claim_payload(resolution.book_id, before, self.now().date()),
+                    },
                     run_id=report.run_id,
                 )
                 if entry.state is OutboxState.DONE:
@@ -378,12 +390,19 @@ class ProgressJob:
     ) -> None:
         # One transaction for the whole run's links, conflicts and history: all stored, or none.
         with self.store.transaction():
-            self._record_each(resolutions, plans, written)
+            settled = self._record_each(resolutions, plans, written)
+            # Their earlier unfinished writes are now corrected or confirmed: never claimed again.
+            self.store.outbox.settle(
+                (c.entry_id for item_id in settled for c in self._claims.pop(item_id, ())),
+                "settled by a later run",
+            )
 
     def _record_each(
         self, resolutions: list[Resolution], plans: list[list[Action]], written: dict[str, ItemWrites]
-    ) -> None:
+    ) -> list[str]:
+        """Store what each item's run settled; returns the ids of the items settled."""
         now = self.now()
+        settled: list[str] = []
         for resolution, actions in zip(resolutions, plans, strict=True):
             entry = resolution.entry
             item_id = entry.item.item_id
@@ -391,6 +410,7 @@ class ProgressJob:
             outcome = written.get(item_id)
             if outcome is not None and not outcome.ok:
                 continue  # not settled: the next run tries again after re-reading Hardcover
+            settled.append(item_id)
             fraction = source_fraction(entry.progress, entry.item.duration_seconds)
             if resolution.outcome is Outcome.UNMATCHED:
                 until = resolution.retry_after or now
@@ -452,6 +472,7 @@ class ProgressJob:
                 written=outcome is not None,
                 observed_at=entry.progress.last_update,
             )
+        return settled
 
 
 def _compact(resolution: Resolution) -> Resolution:
