@@ -152,13 +152,15 @@ def conflicts_resolve(
     edition: Annotated[int | None, typer.Option("--edition", min=1, help="Hardcover edition id.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Settle a conflict: link the item to this book (a pinned link, M1); the next sync writes it."""
+    """Settle a conflict: link the item to this book (a pinned link, M1), once Hardcover confirmed the
+    book and edition (one unit); the next sync writes it."""
     from bookrelay.app import resolve_conflict
 
     c = resolve_conflict(config, conflict_id, book, edition)
     console.print(
-        f"conflict #{c.id} resolved: {c.source_item_id} → book {book}"
+        f"conflict #{c.id} resolved: “{c.title}” ({c.source_item_id}) → book {book}"
         + (f", edition {edition}" if edition else "")
+        + "; the next sync writes it"
     )
 
 
@@ -181,11 +183,15 @@ def link(
     source: Annotated[str, typer.Option(help="abs or audible.")] = "abs",
     config: ConfigOption = None,
 ) -> None:
-    """Pin an item to a Hardcover book (and edition): never re-matched (M1)."""
+    """Pin an item to a Hardcover book (and edition): never re-matched (M1), once Hardcover confirmed the
+    book and edition (one unit); the next sync writes it."""
     from bookrelay.app import pin_link
 
     pinned = pin_link(config, user, source, item, book, edition)
-    console.print(f"pinned {pinned.source}:{pinned.source_item_id} → book {pinned.hardcover_book_id}")
+    console.print(
+        f"pinned {pinned.source}:{pinned.source_item_id} → book {pinned.hardcover_book_id}; "
+        "the next sync writes it"
+    )
 
 
 @handle_errors

@@ -27,6 +27,7 @@ from bookrelay.store.facade import Store
 from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
 from bookrelay.store.repositories import LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
+from bookrelay.sync.lease import LeaseSettings, run_lease
 from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item, own_reads
 from bookrelay.sync.report import PlannedItem, ProgressReport
 from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
@@ -76,6 +77,8 @@ class ProgressJob:
     # Why a source gave nothing this run (a limit, say), read after ``collect`` into the report.
     source_notes: Callable[[], list[str]] | None = None
     chunk_size: int = field(kw_only=True)  # items per chunk: global.sync.chunk_size
+    holder: str = field(default="cli", kw_only=True)  # what starts the run, named when another must wait
+    lease: LeaseSettings = field(default_factory=LeaseSettings, kw_only=True)
     # Writes of earlier runs not known to be done, by item: their reads may be ours to correct (P11).
     _claims: dict[str, list[Claim]] = field(default_factory=dict, init=False, repr=False)
 
@@ -85,7 +88,19 @@ class ProgressJob:
         """Sync progress once; auth and quota errors stop this user's run, an item's error only that item.
 
         The plan of every item is kept in the report for a dry run, and for a real run only when
-        ``keep_plan`` asks (``sync --verbose``): on a large library it is the biggest thing a run holds."""
+        ``keep_plan`` asks (``sync --verbose``): on a large library it is the biggest thing a run holds.
+        A real run holds the user's lease (runs of one user never overlap); AlreadyRunning says who has
+        it when it stays taken past a short wait. A dry run writes nothing and needs no lease."""
+        if dry_run:
+            return await self._run_once(dry_run=True, limit=limit, force=force, keep_plan=keep_plan)
+        async with run_lease(
+            self.store, self.user_id, "progress", holder=self.holder, tz=self.tz, settings=self.lease
+        ):
+            return await self._run_once(dry_run=False, limit=limit, force=force, keep_plan=keep_plan)
+
+    async def _run_once(
+        self, *, dry_run: bool, limit: int | None, force: bool, keep_plan: bool
+    ) -> ProgressReport:
         report = ProgressReport(self.user_id, dry_run=dry_run)
         run = self.store.runs.start(self.user_id, "progress", dry_run=dry_run)
         report.run_id = run.id
