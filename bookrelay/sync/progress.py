@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
-from bookrelay.domain.actions import WRITES, Action, CandidateRef, Hold, MarkFinished, OpenConflict, Skip
-from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
+from bookrelay.domain.actions import WRITES, Action, Hold, MarkFinished, OpenConflict, Skip
+from bookrelay.domain.identifiers import identifiers_hash
 from bookrelay.domain.matching import MatchScore
 from bookrelay.domain.models import Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
@@ -29,6 +29,7 @@ from bookrelay.store.repositories import LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
 from bookrelay.sync.lease import LeaseSettings, run_lease
 from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item, own_reads
+from bookrelay.sync.progress_record import record_items
 from bookrelay.sync.report import PlannedItem, ProgressReport
 from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
@@ -39,22 +40,6 @@ Collector = Callable[[], Awaitable[list[SourceEntry]]]
 ProgressCallback = Callable[[str, int, int], None]
 
 _SETTLED = {LinkStatus.LINKED, LinkStatus.UNMATCHED, LinkStatus.CONFLICT, LinkStatus.IGNORED}
-
-
-def candidate_json(candidate: CandidateRef) -> dict[str, object]:
-    """A conflict candidate as stored: what the front ends show without asking Hardcover again."""
-    return {
-        "book_id": candidate.book_id,
-        "title": candidate.title,
-        "score": candidate.score,
-        "explanation": candidate.explanation,
-        "authors": list(candidate.authors),
-        "image_url": candidate.image_url,
-        "parts": [
-            {"name": name, "value": value, "weight": weight, "detail": detail}
-            for name, value, weight, detail in candidate.parts
-        ],
-    }
 
 
 def _utc_now() -> datetime:
@@ -405,89 +390,12 @@ class ProgressJob:
     ) -> None:
         # One transaction for the whole run's links, conflicts and history: all stored, or none.
         with self.store.transaction():
-            settled = self._record_each(resolutions, plans, written)
+            settled = record_items(self.store, self.user_id, self.now(), resolutions, plans, written)
             # Their earlier unfinished writes are now corrected or confirmed: never claimed again.
             self.store.outbox.settle(
                 (c.entry_id for item_id in settled for c in self._claims.pop(item_id, ())),
                 "settled by a later run",
             )
-
-    def _record_each(
-        self, resolutions: list[Resolution], plans: list[list[Action]], written: dict[str, ItemWrites]
-    ) -> list[str]:
-        """Store what each item's run settled; returns the ids of the items settled."""
-        now = self.now()
-        settled: list[str] = []
-        for resolution, actions in zip(resolutions, plans, strict=True):
-            entry = resolution.entry
-            item_id = entry.item.item_id
-            source = entry.item.source.value
-            outcome = written.get(item_id)
-            if outcome is not None and not outcome.ok:
-                continue  # not settled: the next run tries again after re-reading Hardcover
-            settled.append(item_id)
-            fraction = source_fraction(entry.progress, entry.item.duration_seconds)
-            if resolution.outcome is Outcome.UNMATCHED:
-                until = resolution.retry_after or now
-                self.store.links.mark_unmatched(
-                    self.user_id, source, item_id, until, metadata_hash(entry.item)
-                )
-                self.store.links.upsert(
-                    self.user_id,
-                    source,
-                    item_id,
-                    identifiers_hash=identifiers_hash(entry.item),
-                    source_fingerprint=entry.fingerprint,
-                )
-                continue
-            if resolution.outcome is Outcome.CONFLICT or any(isinstance(a, OpenConflict) for a in actions):
-                conflict = next(a for a in actions if isinstance(a, OpenConflict))
-                candidates = [candidate_json(c) for c in conflict.candidates]
-                self.store.conflicts.open(
-                    self.user_id, source, item_id, entry.item.title, conflict.reason, candidates
-                )
-                self.store.links.upsert(
-                    self.user_id,
-                    source,
-                    item_id,
-                    status=LinkStatus.CONFLICT,
-                    identifiers_hash=identifiers_hash(entry.item),
-                    source_fingerprint=entry.fingerprint,
-                    metadata_hash=metadata_hash(entry.item),
-                )
-                continue
-            changes: dict[str, object] = {
-                "status": LinkStatus.LINKED,
-                "hardcover_book_id": resolution.book_id,
-                "hardcover_edition_id": resolution.edition_id,
-                "method": resolution.method,
-                "score": resolution.score.total if resolution.score else None,
-                "identifiers_hash": identifiers_hash(entry.item),
-                "metadata_hash": metadata_hash(entry.item),
-                "source_fingerprint": entry.fingerprint,
-                "unmatched_until": None,
-            }
-            if outcome is not None:
-                if outcome.user_book is not None:
-                    changes["user_book_id"] = outcome.user_book.id
-                if outcome.read is not None:
-                    changes["read_id"] = outcome.read.id
-                    changes["last_progress"] = fraction
-                    changes["last_progress_seconds"] = outcome.read.progress_seconds
-                    changes["last_written_at"] = now
-            self.store.links.upsert(self.user_id, source, item_id, **changes)  # type: ignore[arg-type]
-            self.store.history.record(
-                self.user_id,
-                source,
-                item_id,
-                fraction,
-                seconds=entry.progress.current_time or None,
-                is_finished=entry.progress.is_finished,
-                hardcover_book_id=resolution.book_id,
-                written=outcome is not None,
-                observed_at=entry.progress.last_update,
-            )
-        return settled
 
 
 def _compact(resolution: Resolution) -> Resolution:
