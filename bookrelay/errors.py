@@ -106,6 +106,13 @@ class BadResponse(BookrelayError):
     http_status = 502
 
 
+class AlreadyRunning(BookrelayError):
+    """Another run of the same job for the same user is going (its lease is held); try again later."""
+
+    exit_code = 9
+    http_status = 409
+
+
 def kind_of(error: BaseException) -> str | None:
     """The name of the class of this tree an error belongs to (``AmbiguousWrite`` → ``ServiceUnavailable``
     when that is its nearest class defined here); None for a foreign error."""

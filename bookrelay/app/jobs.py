@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from bookrelay.service.runner import JobFunction, JobRunner
 
 
-def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
+def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, holder: str) -> JobFunction:
     """The progress job as a service job function; ``items`` narrows Audiobookshelf to those items."""
     import dataclasses
 
@@ -37,7 +37,7 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None) ->
         user = config.user(user_id)
         clients = build_user_clients(config, user, transport=transport)
         try:
-            job = build_progress_job(config, user, clients, store, transport=transport)
+            job = build_progress_job(config, user, clients, store, transport=transport, holder=holder)
             if items is not None:
                 collect_all = job.collect
 
@@ -90,14 +90,19 @@ def build_notifier(config: Config) -> Notifier | None:
 
 
 def make_job_runner(
-    config: Config, store: Store, *, transport: httpx.AsyncBaseTransport | None = None
+    config: Config,
+    store: Store,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    holder: str = "serve",
 ) -> JobRunner:
     """The runner the scheduler and the API use: ``async (user_id, job, *, dry_run=False) -> run id``
-    plus ``reserve``/``abandon``/``jobs`` (:class:`bookrelay.service.runner.JobRunner`)."""
+    plus ``reserve``/``abandon``/``jobs`` (:class:`bookrelay.service.runner.JobRunner`); ``holder``
+    names this process to a run that must wait for a user's lease."""
     from bookrelay.service.runner import JobRunner
 
     jobs = {
-        "progress": _progress_job(config, transport),
+        "progress": _progress_job(config, transport, holder),
         "wanted": _wanted_job(config, transport),
         "scrobble": _scrobble_job(config, transport),
     }

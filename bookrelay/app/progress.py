@@ -19,6 +19,7 @@ from bookrelay.domain.plan import ProgressSettings
 from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Conflict, ConflictStatus, Link
+from bookrelay.sync.pins import check_pin
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
 from bookrelay.sync.source_set import SourceSet
@@ -57,9 +58,11 @@ def build_progress_job(
     force: bool = False,
     on_progress: ProgressCallback | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    holder: str = "cli",
 ) -> ProgressJob:
     """The progress job of one user over every source they have (Audiobookshelf and/or Audible),
-    wired to its clients and the store."""
+    wired to its clients and the store; ``holder`` names what started it (cli, serve, worker) to a
+    second run that has to wait for the user's lease."""
     sources = SourceSet()
     abs_api = clients.audiobookshelf
     account = user.audiobookshelf
@@ -91,6 +94,7 @@ def build_progress_job(
         chunk_size=sync.chunk_size,
         tz=config.timezone_for(user),
         on_progress=on_progress,
+        holder=holder,
     )
 
 
@@ -149,9 +153,27 @@ def get_conflict(path: Path | None, conflict_id: int) -> Conflict:
         return store.conflicts.get(conflict_id)
 
 
+def _checked_on_hardcover(config: Config, user_id: str, book_id: int, edition_id: int | None) -> None:
+    """One look-up with the user's token: the book exists and the edition is one of its (M1)."""
+
+    async def check() -> None:
+        clients = build_user_clients(config, config.user(user_id))
+        try:
+            await check_pin(clients.hardcover.books_by_ids, book_id, edition_id)
+        finally:
+            await clients.aclose()
+
+    asyncio.run(check())
+
+
 def resolve_conflict(path: Path | None, conflict_id: int, book_id: int, edition_id: int | None) -> Conflict:
-    """Settle a conflict by linking its item to a book (a pinned link: M1)."""
-    with open_store(load_settings(path)) as store:
+    """Settle a conflict by linking its item to a book (a pinned link: M1) once Hardcover confirmed the
+    book and edition; the next plain sync writes that item."""
+    config = load_settings(path)
+    with open_store(config) as store:
+        conflict = store.conflicts.get(conflict_id)
+        if conflict.status is ConflictStatus.OPEN:  # a closed one is refused below, at no cost
+            _checked_on_hardcover(config, conflict.user_id, book_id, edition_id)
         return store.conflicts.resolve(conflict_id, book_id, edition_id)
 
 
@@ -164,10 +186,13 @@ def ignore_conflict(path: Path | None, conflict_id: int) -> Conflict:
 def pin_link(
     path: Path | None, user_id: str | None, source: str, item_id: str, book_id: int, edition_id: int | None
 ) -> Link:
-    """Pin a source item to a Hardcover book (M1)."""
+    """Pin a source item to a Hardcover book (M1) once Hardcover confirmed the book and edition; the next
+    plain sync writes that item."""
     config = load_settings(path)
+    user = _single_user(config, user_id)
+    _checked_on_hardcover(config, user, book_id, edition_id)
     with open_store(config) as store:
-        return store.links.pin(_single_user(config, user_id), _source(source), item_id, book_id, edition_id)
+        return store.links.pin(user, _source(source), item_id, book_id, edition_id)
 
 
 def unpin_link(path: Path | None, user_id: str | None, source: str, item_id: str) -> Link:

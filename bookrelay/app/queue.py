@@ -78,7 +78,7 @@ async def work_queue(
         raise ConfigError("a worker needs `queue: postgres` and a PostgreSQL database", place="global.queue")
     engine = store.db.engine
     await asyncio.to_thread(apply_queue_schema, engine)
-    runtime = WorkerRuntime(make_job_runner(config, store, transport=transport))
+    runtime = WorkerRuntime(make_job_runner(config, store, transport=transport, holder="worker"))
     app = build_queue_app(config.database_url, pool_size=options.concurrency + 4)
     await run_worker(app, runtime, options, status=lambda: queue_status(engine))
 

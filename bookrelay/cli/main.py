@@ -35,7 +35,9 @@ COMMANDS: dict[str, Command] = {
         _CLI + "progress", "Sync listening progress to Hardcover (exit 0 when every user's run succeeded)."
     ),
     "link": Command(
-        _CLI + "progress", "Pin an item to a Hardcover book (and edition): never re-matched (M1)."
+        _CLI + "progress",
+        "Pin an item to a Hardcover book (and edition): never re-matched (M1), once Hardcover confirmed "
+        "the book and edition (one unit); the next sync writes it.",
     ),
     "unlink": Command(_CLI + "progress", "Release a pin: the next sync matches the item again."),
     "conflicts": Command(_CLI + "progress", "Doubtful matches waiting for your decision."),

@@ -165,14 +165,16 @@ def conflicts_resolve(
     edition: Annotated[int | None, typer.Option("--edition", min=1, help="Hardcover edition id.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Settle a conflict: link the item to this book (a pinned link, M1); the next sync writes it.
+    """Settle a conflict: link the item to this book (a pinned link, M1), once Hardcover confirmed the
+    book and edition (one unit); the next sync writes it.
 
     Example: bookrelay conflicts resolve 3 --book 123 --edition 456
     """
     c = resolve_conflict(config, conflict_id, book, edition)
     console.print(
-        f"conflict #{c.id} resolved: {c.source_item_id} → book {book}"
+        f"conflict #{c.id} resolved: “{c.title}” ({c.source_item_id}) → book {book}"
         + (f", edition {edition}" if edition else "")
+        + "; the next sync writes it"
     )
 
 
@@ -196,12 +198,16 @@ def link(
     source: Annotated[str, typer.Option(help="abs or audible.")] = "abs",
     config: ConfigOption = None,
 ) -> None:
-    """Pin an item to a Hardcover book (and edition): never re-matched (M1).
+    """Pin an item to a Hardcover book (and edition): never re-matched (M1), once Hardcover confirmed the
+    book and edition (one unit); the next sync writes it.
 
     Example: bookrelay link li_8c2f0a --book 123 --edition 456 --user alice
     """
     pinned = pin_link(config, user, source, item, book, edition)
-    console.print(f"pinned {pinned.source}:{pinned.source_item_id} → book {pinned.hardcover_book_id}")
+    console.print(
+        f"pinned {pinned.source}:{pinned.source_item_id} → book {pinned.hardcover_book_id}; "
+        "the next sync writes it"
+    )
 
 
 @handle_errors

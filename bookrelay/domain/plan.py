@@ -40,6 +40,9 @@ class TargetState:
 
     ``edition_id`` stands in for ``edition`` when only the id of a kept edition is known;
     ``edition_conflict`` is the M5 reason when no progress-capable edition exists.
+    ``own_reads`` are reads that an interrupted write of ours made Hardcover create (dated "today" by
+    Hardcover, so every date on them is ours to correct); ``own_finishes`` are reads that existed
+    before and that Hardcover finished because of our status write (their finish date is ours) (P11).
     """
 
     book_id: int
@@ -47,6 +50,8 @@ class TargetState:
     user_book: UserBook | None
     edition_id: int | None = None
     edition_conflict: str | None = None
+    own_reads: frozenset[int] = frozenset()
+    own_finishes: frozenset[int] = frozenset()
 
     @property
     def target_edition_id(self) -> int | None:
@@ -190,8 +195,27 @@ def _plan_new(f: _Facts, user_book: UserBook | None) -> list[Action]:
     return [shelf, _start(f, user_book_id)]
 
 
-def _plan_after_finished_read(f: _Facts, user_book: UserBook, newest: Read | None) -> list[Action]:
+def _correct_own_finish(f: _Facts, user_book: UserBook, newest: Read, whole: bool) -> list[Action]:
+    """P11: a finished read that our own interrupted write made Hardcover date "today" is brought to the
+    state an uninterrupted run gives; ``whole`` when the read itself is ours (its start date too)."""
+    started = f.started if whole else (newest.started_at or f.started)
+    fix = _finish(f, user_book.id, newest.id, started)
+    same = (
+        (fix.started_at is None or fix.started_at == newest.started_at)
+        and (fix.finished_at is None or fix.finished_at == newest.finished_at)
+        and (fix.progress_seconds is None or fix.progress_seconds == newest.progress_seconds)
+        and (fix.progress_pages is None or fix.progress_pages == newest.progress_pages)
+        and newest.edition_id == fix.edition_id
+    )
+    return [Skip(f.item_id, "already finished on both sides")] if same else [fix]
+
+
+def _plan_after_finished_read(
+    f: _Facts, user_book: UserBook, newest: Read | None, target: TargetState
+) -> list[Action]:
     """P9: the newest Hardcover read is finished; only a re-read that started after it writes (a new read)."""
+    if newest is not None and f.finished and newest.id in target.own_reads | target.own_finishes:
+        return _correct_own_finish(f, user_book, newest, whole=newest.id in target.own_reads)
     finished_on = newest.finished_at if newest else None
     reread = f.started is not None and finished_on is not None and f.started > finished_on
     if not reread:
@@ -257,12 +281,15 @@ def _plan_open_read(
     hc_fraction = read_fraction(read, target.edition)
     # The source restarted after this read began: a re-read of an unfinished read may go back (P5).
     restarted = f.started is not None and read.started_at is not None and f.started > read.started_at
+    # A read our own interrupted write made Hardcover open carries Hardcover's "today": ours to correct (P11).
+    own = read.id in target.own_reads and f.started is not None
+    started = f.started if restarted or own else (read.started_at or f.started)
     if _moves_backwards(f, read, hc_fraction) and not (
         settings.allow_backwards or settings.force or restarted
     ):
         shown = _pct(hc_fraction) if hc_fraction is not None else "a later position"
         return [Hold(f.item_id, "P5", f"source at {_pct(f.fraction)} is behind Hardcover at {shown}")]
-    if not settings.force:
+    if not settings.force and not (own and started != read.started_at):
         usable_last = last if last is not None and last.read_id in (None, read.id) else None
         baseline = usable_last.fraction if usable_last is not None else hc_fraction
         small = _too_small(f, settings, read, baseline)
@@ -271,7 +298,6 @@ def _plan_open_read(
     actions: list[Action] = []
     if user_book.status is not Status.READING:
         actions.append(SetStatus(f.item_id, user_book.id, Status.READING))
-    started = f.started if restarted else (read.started_at or f.started)
     actions.append(
         SetProgress(f.item_id, user_book.id, read.id, f.edition_id, f.units.seconds, f.units.pages, started)
     )
@@ -306,7 +332,7 @@ def plan_progress(
     if (newest is not None and newest.finished_at is not None) or (
         newest is None and user_book.status is Status.READ
     ):
-        return _plan_after_finished_read(f, user_book, newest)
+        return _plan_after_finished_read(f, user_book, newest, target)
     if newest is None:
         if f.finished:
             return [_finish(f, user_book.id, None, f.started)]

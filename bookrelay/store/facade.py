@@ -17,6 +17,7 @@ from bookrelay.store.repositories import (
     ConflictRepo,
     CredentialRepo,
     EnrichChangeRepo,
+    LeaseRepo,
     LinkRepo,
     LookupCacheRepo,
     OutboxRepo,
@@ -42,6 +43,7 @@ class Store:
         self.conflicts = ConflictRepo(db, self.links, clock)
         self.runs = RunRepo(db, clock)
         self.outbox = OutboxRepo(db, clock)
+        self.leases = LeaseRepo(db, clock)
         self.wanted = WantedRepo(db, clock)
         self.lookup_cache = LookupCacheRepo(db, clock)
         self.enrich_changes = EnrichChangeRepo(db, clock)

@@ -378,6 +378,22 @@ class HardcoverBudget(Base):
     used_today: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class RunLease(Base):
+    """Who runs a job for a user now (P11): one row per user and job, taken under a row lock, renewed
+    while the run goes, given back at its end; an expired one (a killed process) may be taken over."""
+
+    __tablename__ = "run_leases"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    job: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token: Mapped[str | None] = mapped_column(String(32))  # the holder's own random token; None: free
+    holder: Mapped[str | None] = mapped_column(String(64))  # what started it: cli, serve, worker
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+
 class EnrichChange(Base):
     """One identifier written to an Audiobookshelf item by ``enrich --apply``, with the value it replaced.
 
@@ -401,6 +417,7 @@ class EnrichChange(Base):
 
 
 TABLES_IN_DELETE_ORDER = [
+    "run_leases",
     "hardcover_budget",
     "audible_calls",
     "run_events",

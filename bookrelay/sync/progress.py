@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
-from bookrelay.domain.actions import WRITES, Action, CandidateRef, Hold, MarkFinished, OpenConflict, Skip
-from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
+from bookrelay.domain.actions import WRITES, Action, Hold, MarkFinished, OpenConflict, Skip
+from bookrelay.domain.identifiers import identifiers_hash
 from bookrelay.domain.matching import MatchScore
 from bookrelay.domain.models import Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
@@ -27,6 +27,9 @@ from bookrelay.store.facade import Store
 from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
 from bookrelay.store.repositories import LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
+from bookrelay.sync.lease import LeaseSettings, run_lease
+from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item, own_reads
+from bookrelay.sync.progress_record import record_items
 from bookrelay.sync.report import PlannedItem, ProgressReport
 from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
@@ -37,22 +40,6 @@ Collector = Callable[[], Awaitable[list[SourceEntry]]]
 ProgressCallback = Callable[[str, int, int], None]
 
 _SETTLED = {LinkStatus.LINKED, LinkStatus.UNMATCHED, LinkStatus.CONFLICT, LinkStatus.IGNORED}
-
-
-def candidate_json(candidate: CandidateRef) -> dict[str, object]:
-    """A conflict candidate as stored: what the front ends show without asking Hardcover again."""
-    return {
-        "book_id": candidate.book_id,
-        "title": candidate.title,
-        "score": candidate.score,
-        "explanation": candidate.explanation,
-        "authors": list(candidate.authors),
-        "image_url": candidate.image_url,
-        "parts": [
-            {"name": name, "value": value, "weight": weight, "detail": detail}
-            for name, value, weight, detail in candidate.parts
-        ],
-    }
 
 
 def _utc_now() -> datetime:
@@ -75,6 +62,10 @@ class ProgressJob:
     # Why a source gave nothing this run (a limit, say), read after ``collect`` into the report.
     source_notes: Callable[[], list[str]] | None = None
     chunk_size: int = field(kw_only=True)  # items per chunk: global.sync.chunk_size
+    holder: str = field(default="cli", kw_only=True)  # what starts the run, named when another must wait
+    lease: LeaseSettings = field(default_factory=LeaseSettings, kw_only=True)
+    # Writes of earlier runs not known to be done, by item: their reads may be ours to correct (P11).
+    _claims: dict[str, list[Claim]] = field(default_factory=dict, init=False, repr=False)
 
     async def run(
         self, *, dry_run: bool = False, limit: int | None = None, force: bool = False, keep_plan: bool = False
@@ -82,7 +73,19 @@ class ProgressJob:
         """Sync progress once; auth and quota errors stop this user's run, an item's error only that item.
 
         The plan of every item is kept in the report for a dry run, and for a real run only when
-        ``keep_plan`` asks (``sync --verbose``): on a large library it is the biggest thing a run holds."""
+        ``keep_plan`` asks (``sync --verbose``): on a large library it is the biggest thing a run holds.
+        A real run holds the user's lease (runs of one user never overlap); AlreadyRunning says who has
+        it when it stays taken past a short wait. A dry run writes nothing and needs no lease."""
+        if dry_run:
+            return await self._run_once(dry_run=True, limit=limit, force=force, keep_plan=keep_plan)
+        async with run_lease(
+            self.store, self.user_id, "progress", holder=self.holder, tz=self.tz, settings=self.lease
+        ):
+            return await self._run_once(dry_run=False, limit=limit, force=force, keep_plan=keep_plan)
+
+    async def _run_once(
+        self, *, dry_run: bool, limit: int | None, force: bool, keep_plan: bool
+    ) -> ProgressReport:
         report = ProgressReport(self.user_id, dry_run=dry_run)
         run = self.store.runs.start(self.user_id, "progress", dry_run=dry_run)
         report.run_id = run.id
@@ -118,6 +121,7 @@ class ProgressJob:
         report.items_seen = len(entries)
         if not dry_run:
             report.recovered_writes = self._recover_outbox()
+        self._claims = claims_by_item((e.id, e.action) for e in self.store.outbox.unsettled(self.user_id))
         # Links are read a chunk of entries at a time and kept only for the items that need Hardcover, so
         # that an unchanged library of any size holds one chunk of them. Keyed by item id from here on:
         # ids never collide across sources (ABS UUIDs, Audible ASINs).
@@ -197,6 +201,7 @@ class ProgressJob:
             if (
                 link is None
                 or force
+                or entry.item.item_id in self._claims
                 or link.status not in _SETTLED
                 or link.source_fingerprint != entry.fingerprint
             ):
@@ -269,12 +274,15 @@ class ProgressJob:
             return [Skip(item_id, f"unmatched: {resolution.reason}")]
         assert resolution.book_id is not None
         user_book: UserBook | None = shelf.by_book.get(resolution.book_id)
+        created, finished = own_reads(self._claims.get(item_id, ()), user_book)
         target = TargetState(
             book_id=resolution.book_id,
             edition=resolution.edition,
             user_book=user_book,
             edition_id=resolution.edition_id,
             edition_conflict=resolution.edition_conflict,
+            own_reads=created,
+            own_finishes=finished,
         )
         last = None
         if (
@@ -318,7 +326,11 @@ class ProgressJob:
                 entry = self.store.outbox.add(
                     self.user_id,
                     key,
-                    {"item": resolution.item_id, "actions": [type(a).__name__ for a in writes]},
+                    {
+                        "item": resolution.item_id,
+                        "actions": [type(a).__name__ for a in writes],
+                        **claim_payload(resolution.book_id, before, self.now().date()),
+                    },
                     run_id=report.run_id,
                 )
                 if entry.state is OutboxState.DONE:
@@ -378,79 +390,11 @@ class ProgressJob:
     ) -> None:
         # One transaction for the whole run's links, conflicts and history: all stored, or none.
         with self.store.transaction():
-            self._record_each(resolutions, plans, written)
-
-    def _record_each(
-        self, resolutions: list[Resolution], plans: list[list[Action]], written: dict[str, ItemWrites]
-    ) -> None:
-        now = self.now()
-        for resolution, actions in zip(resolutions, plans, strict=True):
-            entry = resolution.entry
-            item_id = entry.item.item_id
-            source = entry.item.source.value
-            outcome = written.get(item_id)
-            if outcome is not None and not outcome.ok:
-                continue  # not settled: the next run tries again after re-reading Hardcover
-            fraction = source_fraction(entry.progress, entry.item.duration_seconds)
-            if resolution.outcome is Outcome.UNMATCHED:
-                until = resolution.retry_after or now
-                self.store.links.mark_unmatched(
-                    self.user_id, source, item_id, until, metadata_hash(entry.item)
-                )
-                self.store.links.upsert(
-                    self.user_id,
-                    source,
-                    item_id,
-                    identifiers_hash=identifiers_hash(entry.item),
-                    source_fingerprint=entry.fingerprint,
-                )
-                continue
-            if resolution.outcome is Outcome.CONFLICT or any(isinstance(a, OpenConflict) for a in actions):
-                conflict = next(a for a in actions if isinstance(a, OpenConflict))
-                candidates = [candidate_json(c) for c in conflict.candidates]
-                self.store.conflicts.open(
-                    self.user_id, source, item_id, entry.item.title, conflict.reason, candidates
-                )
-                self.store.links.upsert(
-                    self.user_id,
-                    source,
-                    item_id,
-                    status=LinkStatus.CONFLICT,
-                    identifiers_hash=identifiers_hash(entry.item),
-                    source_fingerprint=entry.fingerprint,
-                    metadata_hash=metadata_hash(entry.item),
-                )
-                continue
-            changes: dict[str, object] = {
-                "status": LinkStatus.LINKED,
-                "hardcover_book_id": resolution.book_id,
-                "hardcover_edition_id": resolution.edition_id,
-                "method": resolution.method,
-                "score": resolution.score.total if resolution.score else None,
-                "identifiers_hash": identifiers_hash(entry.item),
-                "metadata_hash": metadata_hash(entry.item),
-                "source_fingerprint": entry.fingerprint,
-                "unmatched_until": None,
-            }
-            if outcome is not None:
-                if outcome.user_book is not None:
-                    changes["user_book_id"] = outcome.user_book.id
-                if outcome.read is not None:
-                    changes["read_id"] = outcome.read.id
-                    changes["last_progress"] = fraction
-                    changes["last_progress_seconds"] = outcome.read.progress_seconds
-                    changes["last_written_at"] = now
-            self.store.links.upsert(self.user_id, source, item_id, **changes)  # type: ignore[arg-type]
-            self.store.history.record(
-                self.user_id,
-                source,
-                item_id,
-                fraction,
-                seconds=entry.progress.current_time or None,
-                is_finished=entry.progress.is_finished,
-                hardcover_book_id=resolution.book_id,
-                written=outcome is not None,
-                observed_at=entry.progress.last_update,
+            settled = record_items(self.store, self.user_id, self.now(), resolutions, plans, written)
+            # Their earlier unfinished writes are now corrected or confirmed: never claimed again.
+            self.store.outbox.settle(
+                (c.entry_id for item_id in settled for c in self._claims.pop(item_id, ())),
+                "settled by a later run",
             )
 
 

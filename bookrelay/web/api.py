@@ -187,9 +187,13 @@ async def show_conflict(ctx: Ctx, conflict_id: DbId) -> ConflictDetail:
     return await queries.conflict_detail(ctx, conflict_id)
 
 
-@router.post("/conflicts/{conflict_id}/resolve", tags=["conflicts"])
-def resolve_conflict(ctx: Ctx, conflict_id: DbId, body: ResolveRequest) -> ConflictOut:
-    """Settle an open conflict: the item is pinned to the book and edition (M1)."""
+@router.post("/conflicts/{conflict_id}/resolve", tags=["conflicts"], responses=_SERVICE_ERRORS)
+async def resolve_conflict(ctx: Ctx, conflict_id: DbId, body: ResolveRequest) -> ConflictOut:
+    """Settle an open conflict: the item is pinned to the book and edition (M1), once Hardcover confirmed
+    them; the next plain sync writes that item."""
+    conflict = ctx.store.conflicts.get(conflict_id)
+    if conflict.status is ConflictStatus.OPEN:
+        await queries.checked_pin(ctx, conflict.user_id, body.book_id, body.edition_id)
     return queries.conflict_out(ctx.store.conflicts.resolve(conflict_id, body.book_id, body.edition_id))
 
 
@@ -216,10 +220,12 @@ async def search_hardcover(ctx: Ctx, user_id: UserId, q: SearchText) -> list[Sea
     return await queries.search_hardcover(ctx, ctx.require_user(user_id), q)
 
 
-@router.post("/links/pin", tags=["links"])
-def pin_link(ctx: Ctx, body: PinRequest) -> LinkOut:
-    """Pin an item to a book (and edition): never re-matched (M1)."""
+@router.post("/links/pin", tags=["links"], responses=_SERVICE_ERRORS)
+async def pin_link(ctx: Ctx, body: PinRequest) -> LinkOut:
+    """Pin an item to a book (and edition): never re-matched (M1), once Hardcover confirmed them; the next
+    plain sync writes that item."""
     user_id = ctx.require_user(body.user_id, "body.user_id")
+    await queries.checked_pin(ctx, user_id, body.book_id, body.edition_id)
     link = ctx.store.links.pin(user_id, body.source, body.item_id, body.book_id, body.edition_id)
     return LinkOut.model_validate(link)
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from bookrelay.config import Config
 from bookrelay.domain.models import Book, SearchHit
-from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.errors import AlreadyRunning, ConfigError
 from bookrelay.store.facade import Store
 
 
@@ -52,7 +52,7 @@ HardcoverSearch = Callable[[str, str], Awaitable[Sequence[SearchHit]]]
 HardcoverBooks = Callable[[str, Sequence[int]], Awaitable[Sequence[Book]]]
 
 
-class RunInProgress(BookrelayError):
+class RunInProgress(AlreadyRunning):
     """A run of this user is still going: runs of one user never overlap."""
 
     http_status = 409

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bookrelay.domain.models import Book
 from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.store.models import ConflictStatus
 from bookrelay.web import charts, queries
@@ -180,7 +181,7 @@ async def conflicts_page(request: Request, user: str | None = None) -> Response:
 
 
 @guarded.post("/conflicts/{conflict_id}/resolve")
-def resolve(
+async def resolve(
     request: Request,
     conflict_id: int,
     book_id: BookId,
@@ -190,8 +191,13 @@ def resolve(
     """Settle a conflict for a book (and edition): a pinned link (M1)."""
     check_csrf(request, csrf)
     edition = _optional_id(edition_id, "edition_id")
-    conflict = _ctx(request).store.conflicts.resolve(conflict_id, book_id, edition)
-    return _back(request, "/conflicts", f"“{conflict.title}” linked to Hardcover book {book_id}")
+    ctx = _ctx(request)
+    conflict = ctx.store.conflicts.get(conflict_id)
+    book = None
+    if conflict.status is ConflictStatus.OPEN:
+        book = await queries.checked_pin(ctx, conflict.user_id, book_id, edition)
+    conflict = ctx.store.conflicts.resolve(conflict_id, book_id, edition)
+    return _back(request, "/conflicts", f"“{conflict.title}” linked to {_book_named(book, book_id)}")
 
 
 @guarded.post("/conflicts/{conflict_id}/ignore")
@@ -250,7 +256,7 @@ def _link_form_user(request: Request, user_id: str) -> str:
 
 
 @guarded.post("/links/pin")
-def pin(
+async def pin(
     request: Request,
     user_id: Annotated[str, Form(max_length=64)],
     item_id: Annotated[str, Form(min_length=1, max_length=255)],
@@ -262,8 +268,15 @@ def pin(
     """Pin an item to a book (M1)."""
     check_csrf(request, csrf)
     uid = _link_form_user(request, user_id)
-    _ctx(request).store.links.pin(uid, source, item_id, book_id, _optional_id(edition_id, "edition_id"))
-    return _back(request, f"/links?user={quote(uid)}", f"{item_id} pinned to Hardcover book {book_id}")
+    edition = _optional_id(edition_id, "edition_id")
+    book = await queries.checked_pin(_ctx(request), uid, book_id, edition)
+    _ctx(request).store.links.pin(uid, source, item_id, book_id, edition)
+    return _back(request, f"/links?user={quote(uid)}", f"{item_id} pinned to {_book_named(book, book_id)}")
+
+
+def _book_named(book: Book | None, book_id: int) -> str:
+    """A book as people read it: its title, with the id as small print when the title is known."""
+    return f"“{book.title}” (Hardcover book {book_id})" if book is not None else f"Hardcover book {book_id}"
 
 
 @guarded.post("/links/unpin")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bookrelay.domain.models import Book, Edition, ReadingFormat
 from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.store.models import Conflict, ConflictStatus, LinkStatus, ProgressHistory, Run, RunStatus
+from bookrelay.sync.pins import check_pin
 from bookrelay.web.context import WebContext
 from bookrelay.web.schemas import (
     CandidateOut,
@@ -130,6 +132,21 @@ async def conflict_detail(ctx: WebContext, conflict_id: int) -> ConflictDetail:
         )
     base = conflict_out(conflict).model_dump()
     return ConflictDetail(**base, candidates=candidates, details_error=error)
+
+
+async def checked_pin(ctx: WebContext, user_id: str, book_id: int, edition_id: int | None) -> Book | None:
+    """The book a pin or a settled conflict names, confirmed by Hardcover with the user's token (one unit;
+    M1); None when no Hardcover look-up is wired. Raises NotFound or ConfigError as ``check_pin`` does."""
+    if ctx.hardcover_books is None or user_id not in {u.id for u in ctx.config.users}:
+        return None
+    lookup = ctx.hardcover_books
+
+    async def books(ids: Sequence[int]) -> Sequence[Book]:
+        return await lookup(user_id, ids)
+
+    book = await check_pin(books, book_id, edition_id)
+    ctx.book_cache[book.id] = book
+    return book
 
 
 async def _books(ctx: WebContext, user_id: str, ids: list[int]) -> tuple[dict[int, Book], str | None]:

@@ -162,21 +162,6 @@ def test_sync_refuses_conflicting_user_options(tmp_path: Path) -> None:
     assert "--all-users" in result.stderr
 
 
-def test_link_unlink_and_conflicts_commands(tmp_path: Path) -> None:
-    path = good_config(tmp_path)
-    pinned = runner.invoke(app, ["link", "item-1", "--book", "42", "--edition", "7", "--config", str(path)])
-    assert pinned.exit_code == 0, pinned.stdout + pinned.stderr
-    assert "book 42" in pinned.stdout
-    released = runner.invoke(app, ["unlink", "item-1", "--config", str(path)])
-    assert released.exit_code == 0
-    missing = runner.invoke(app, ["unlink", "item-404", "--config", str(path)])
-    assert missing.exit_code != 0
-    listing = runner.invoke(app, ["conflicts", "list", "--config", str(path)])
-    assert listing.exit_code == 0 and "no conflicts" in listing.stdout
-    unknown = runner.invoke(app, ["conflicts", "show", "99", "--config", str(path)])
-    assert unknown.exit_code == 7
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -283,3 +268,102 @@ def test_sandbox_serve_rejects_a_broken_fixture(tmp_path: Path) -> None:
     result = runner.invoke(app, ["sandbox", "serve", "--fixture", str(fixture)])
     assert result.exit_code == 2
     assert "broken.json" in result.stderr and "line 1" in result.stderr
+
+
+def test_M1_conflicts_resolve_and_link_are_checked_on_hardcover_and_written_by_the_next_sync(
+    tmp_path: Path,
+) -> None:
+    """The whole path a user takes in the CLI: a conflict, a refused and an accepted decision, one sync."""
+    from tests.sync.harness import ABS_KEY, FAST_LIMITS, HC_TOKEN, World
+
+    world = World()
+    linked = []
+    for i in range(3):
+        asin = f"B0CLIPIN{i:02d}"
+        editions = [{"reading_format_id": 2, "asin": asin, "audio_seconds": 30_000}]
+        linked.append(world.book(f"Linked Book {i}", f"Writer {i}", editions=editions))
+        item = world.item(f"Linked Book {i}", f"Writer {i}", duration=30_000.0, asin=asin)
+        world.listen(item, current=9_000.0, duration=30_000.0)
+    omnibus = world.book(
+        "Wool Omnibus", "Hugh Howey", editions=[{"reading_format_id": 2, "audio_seconds": 61_000}]
+    )
+    (edition,) = world.edition_ids(omnibus)
+    wool = world.item("Wool", "Hugh Howey", duration=60_500.0)
+    world.listen(wool, current=20_000.0, duration=60_500.0)
+    other_edition = world.edition_ids(linked[-1])[0]
+    (tmp_path / "fixture.json").write_text(json.dumps(world.fixture()))
+    with served_sandbox(tmp_path / "fixture.json") as base:
+        path = write_config(
+            tmp_path,
+            json.dumps(
+                {
+                    "global": {
+                        "database": f"sqlite:///{tmp_path / 'store.db'}",
+                        "secret_key_file": str(tmp_path / "secret.key"),
+                        "hardcover": {
+                            "url": f"{base}/hardcover/v1/graphql",
+                            **{k: v for k, v in FAST_LIMITS.items() if k != "max_top_level"},
+                        },
+                    },
+                    "users": [
+                        {
+                            "id": "alice",
+                            "hardcover": {"token": HC_TOKEN},
+                            "audiobookshelf": {"url": f"{base}/abs", "api_key": ABS_KEY},
+                        }
+                    ],
+                }
+            ),
+        )
+        first = runner.invoke(app, ["sync", "--config", str(path)])
+        assert first.exit_code == 0, first.stdout + first.stderr
+        listing = runner.invoke(app, ["conflicts", "list", "--config", str(path)])
+        assert listing.exit_code == 0 and "Wool" in listing.stdout
+        conflict_id = next(line.split()[1] for line in listing.stdout.splitlines() if wool in line)
+        resolve = ["conflicts", "resolve", conflict_id, "--config", str(path)]
+
+        unknown = runner.invoke(app, [*resolve, "--book", "999999"])
+        assert unknown.exit_code == 7
+        assert "Hardcover has no book 999999" in unknown.stdout + unknown.stderr
+        foreign = runner.invoke(app, [*resolve, "--book", str(omnibus), "--edition", str(other_edition)])
+        assert foreign.exit_code == 2
+        said = " ".join((foreign.stdout + foreign.stderr).split())
+        assert f"edition {other_edition} is not an edition of “Wool Omnibus” by Hugh Howey" in said
+        units = httpx.get(f"{base}/_sandbox/stats").json()["hardcover"]["units"]
+
+        settled = runner.invoke(app, [*resolve, "--book", str(omnibus), "--edition", str(edition)])
+        assert settled.exit_code == 0, settled.stdout + settled.stderr
+        said = " ".join(settled.stdout.split())
+        assert "“Wool”" in said and "the next sync writes it" in said
+        checked = httpx.get(f"{base}/_sandbox/stats").json()["hardcover"]
+        assert checked["units"] - units == 1  # one cheap query checked the book and edition
+        writes = checked["writes"]
+
+        second = runner.invoke(app, ["sync", "--config", str(path)])
+        assert second.exit_code == 0, second.stdout + second.stderr
+        after = httpx.get(f"{base}/_sandbox/stats").json()["hardcover"]
+        assert 1 <= after["writes"] - writes <= 3  # that item's writes, none for the three others
+        entries = httpx.post(
+            f"{base}/hardcover/v1/graphql",
+            json={
+                "query": "query Q($b: Int!) { user_books(where: {book_id: {_eq: $b}}) { edition_id } }",
+                "variables": {"b": omnibus},
+            },
+            headers={"Authorization": f"Bearer {HC_TOKEN}"},
+        ).json()["data"]["user_books"]
+        assert entries == [{"edition_id": edition}]
+
+        # link / unlink: checked the same way; a pin of a real book is accepted.
+        refused = runner.invoke(
+            app, ["link", "item-1", "--book", "42", "--edition", "7", "--config", str(path)]
+        )
+        assert refused.exit_code == 7 and "Hardcover has no book 42" in refused.stdout + refused.stderr
+        pinned = runner.invoke(app, ["link", wool, "--book", str(omnibus), "--config", str(path)])
+        assert pinned.exit_code == 0, pinned.stdout + pinned.stderr
+        assert f"book {omnibus}" in pinned.stdout
+        released = runner.invoke(app, ["unlink", wool, "--config", str(path)])
+        assert released.exit_code == 0
+        missing = runner.invoke(app, ["unlink", "item-404", "--config", str(path)])
+        assert missing.exit_code != 0
+        unknown_conflict = runner.invoke(app, ["conflicts", "show", "99", "--config", str(path)])
+        assert unknown_conflict.exit_code == 7

@@ -274,6 +274,16 @@ async def test_N2_read_honours_retry_after_on_429() -> None:
     assert 3.0 in sleep.calls
 
 
+UNREADABLE = [
+    httpx.Response(
+        200, text="<html><body>502 Bad Gateway</body></html>", headers={"Content-Type": "text/html"}
+    ),
+    httpx.Response(200, text='{"data": {"me": [{"id": 1'),
+    httpx.Response(200, json=["not", "an", "object"]),
+]
+UNREADABLE_IDS = ["html-page", "truncated-json", "not-object"]
+
+
 @pytest.mark.parametrize(
     "failure",
     [
@@ -285,8 +295,10 @@ async def test_N2_read_honours_retry_after_on_429() -> None:
         httpx.ReadTimeout("read timed out"),
         httpx.ConnectError("refused"),
         httpx.RemoteProtocolError("peer closed"),
+        # A proxy's HTML page or a cut-off body with status 200 is as passing as a 5xx.
+        *UNREADABLE,
     ],
-    ids=["503", "500", "502", "504", "408", "read-timeout", "connect-error", "broken"],
+    ids=["503", "500", "502", "504", "408", "read-timeout", "connect-error", "broken", *UNREADABLE_IDS],
 )
 async def test_N2_read_retries_transient_failures(failure: httpx.Response | Exception) -> None:
     server = Server(failure, ok(ME_DATA))
@@ -401,12 +413,10 @@ async def test_N3_mutation_error_field_is_a_failure_never_a_success() -> None:
 @pytest.mark.parametrize(
     "response",
     [
-        httpx.Response(200, text="<html>oops</html>"),
-        httpx.Response(200, json=["not", "an", "object"]),
         httpx.Response(200, json={"data": None}),
         httpx.Response(200, json={"data": {"other": 1}}),
     ],
-    ids=["not-json", "not-object", "no-data", "missing-field"],
+    ids=["no-data", "missing-field"],
 )
 async def test_N3_malformed_answer_is_bad_response_naming_the_operation(response: httpx.Response) -> None:
     server = Server(response)
@@ -416,8 +426,37 @@ async def test_N3_malformed_answer_is_bad_response_naming_the_operation(response
             await session.execute(ME)
         with pytest.raises(UnreadableWriteAnswer, match="W") as write_error:
             await session.execute(WRITE, {"id": 1, "o": {}}, write=True)
+    assert len(server.requests) == 2  # a well-formed GraphQL answer that lacks data is not retried
     assert not outcome_unknown(read_error.value)
     assert outcome_unknown(write_error.value)
+
+
+@pytest.mark.parametrize("response", UNREADABLE, ids=UNREADABLE_IDS)
+async def test_N2_retries_of_an_unreadable_read_run_out_into_bad_response_naming_it(
+    response: httpx.Response,
+) -> None:
+    server = Server(response)
+    session, *_, http = make(server, max_retries=2)
+    async with http:
+        with pytest.raises(BadResponse, match="Me: the answer is not") as caught:
+            await session.execute(ME)
+    assert len(server.requests) == 3
+    assert not outcome_unknown(caught.value)
+    if "html" in response.headers.get("content-type", ""):
+        assert "HTML page" in str(caught.value)
+
+
+@pytest.mark.parametrize("response", UNREADABLE, ids=UNREADABLE_IDS)
+async def test_N2_a_write_answered_with_html_or_broken_json_is_ambiguous_and_not_resent(
+    response: httpx.Response,
+) -> None:
+    server = Server(response, ok({"w0": {"id": 1, "error": None}}))
+    session, _, sleep, http = make(server)
+    async with http:
+        with pytest.raises(UnreadableWriteAnswer, match="W") as caught:
+            await session.execute(WRITE, {"id": 1, "o": {}}, write=True)
+    assert len(server.requests) == 1 and sleep.calls == []
+    assert outcome_unknown(caught.value)
 
 
 # -- N4: auth -----------------------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ they hold with two real processes starting at once (SQLite file and PostgreSQL).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 from bookrelay.errors import ConfigError, QuotaExhausted, RateLimited
 from bookrelay.store.facade import Store
 from bookrelay.store.repositories.audible_calls import AudibleCallRepo, AudibleLimits
+from tests.processes import run_together
 from tests.store_fixtures import FakeClock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +72,7 @@ from datetime import timedelta
 from bookrelay.errors import QuotaExhausted, RateLimited
 from bookrelay.store.db import Database, create_engine_for
 from bookrelay.store.repositories.audible_calls import AudibleCallRepo, AudibleLimits
+from tests.processes import run_together
 
 url, mode, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 repo = AudibleCallRepo(Database(create_engine_for(url)))
@@ -94,36 +94,10 @@ print(json.dumps(results), flush=True)
 
 def _race(db_url: str, mode: str, count: int) -> list[list[object]]:
     """Start two processes, release them at once, and return both processes' results together."""
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", CHILD, db_url, mode, str(count)],
-            cwd=PROJECT_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    try:
-        for child in children:
-            assert child.stdout is not None
-            assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
-        for child in children:
-            assert child.stdin is not None
-            child.stdin.write("go\n")
-            child.stdin.flush()
-        results: list[list[object]] = []
-        for child in children:
-            out, err = child.communicate(timeout=120)
-            assert child.returncode == 0, err
-            results += json.loads(out.strip().splitlines()[-1])
-        return results
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+    results: list[list[object]] = []
+    for line in run_together(CHILD, [[db_url, mode, str(count)]] * 2):
+        results += json.loads(line)
+    return results
 
 
 def test_interval_holds_with_two_processes_starting_at_once(db_url: str, store: Store) -> None:

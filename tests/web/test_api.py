@@ -312,6 +312,27 @@ async def test_M1_resolving_a_conflict_pins_the_link_and_a_second_resolve_is_404
     assert [c["id"] for c in closed.json()] == [conflict.id]
 
 
+async def test_M1_a_pin_or_resolve_hardcover_does_not_confirm_is_refused_and_changes_nothing(
+    web: Web,
+) -> None:
+    conflict = web.store.conflicts.open("alice", "abs", "item-9", "Dune", "M4", CANDIDATES)
+    unknown = await web.client.post(
+        f"/api/v1/conflicts/{conflict.id}/resolve", json={"book_id": 999}, headers=web.key
+    )
+    assert unknown.status_code == 404 and "Hardcover has no book 999" in unknown.text
+    foreign = await web.client.post(
+        f"/api/v1/conflicts/{conflict.id}/resolve", json={"book_id": 102, "edition_id": 1001}, headers=web.key
+    )
+    assert foreign.status_code == 422
+    assert "edition_id: edition 1001 is not an edition of “Dune Messiah” by Frank Herbert" in foreign.text
+    pin = await web.client.post(
+        "/api/v1/links/pin", json={"user_id": "alice", "item_id": "item-5", "book_id": 999}, headers=web.key
+    )
+    assert pin.status_code == 404
+    assert web.store.conflicts.get(conflict.id).status == ConflictStatus.OPEN
+    assert web.store.links.list_for_user("alice") == []
+
+
 async def test_ignoring_a_conflict_marks_the_item_ignored(web: Web) -> None:
     conflict = web.store.conflicts.open("alice", "abs", "item-9", "Dune", "M4", CANDIDATES)
     answer = await web.client.post(f"/api/v1/conflicts/{conflict.id}/ignore", headers=web.key)

@@ -93,7 +93,30 @@ async def test_conflict_page_escapes_titles_and_settles_with_an_edition(web: Web
     assert answer.status_code == 303
     link = web.store.links.get("alice", "abs", "item-9")
     assert link is not None and link.pinned and link.hardcover_edition_id == 1001
-    assert "linked to Hardcover book 101" in (await web.client.get("/conflicts")).text
+    assert "linked to “Dune” (Hardcover book 101)" in (await web.client.get("/conflicts")).text
+
+
+async def test_M1_the_page_refuses_a_pin_hardcover_does_not_confirm(web: Web) -> None:
+    csrf = await _sign_in(web.client)
+    conflict = web.store.conflicts.open("alice", "abs", "item-9", "Dune", "M4", CANDIDATES)
+    unknown = await web.client.post(
+        f"/conflicts/{conflict.id}/resolve", data={"book_id": "999", "csrf_token": csrf}
+    )
+    assert unknown.status_code == 404 and "Hardcover has no book 999" in unknown.text
+    foreign = await web.client.post(
+        "/links/pin",
+        data={
+            "user_id": "alice",
+            "item_id": "item-1",
+            "book_id": "102",
+            "edition_id": "1001",
+            "csrf_token": csrf,
+        },
+    )
+    assert foreign.status_code == 422
+    assert "edition 1001 is not an edition of “Dune Messiah” by Frank Herbert" in foreign.text
+    assert web.store.conflicts.get(conflict.id).status == ConflictStatus.OPEN
+    assert web.store.links.list_for_user("alice") == []
 
 
 async def test_links_page_searches_pins_toggles_and_unpins(web: Web) -> None:

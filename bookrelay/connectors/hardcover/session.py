@@ -294,9 +294,15 @@ class HardcoverSession:
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise unreadable(f"{shape.label}: the answer is not JSON", service=SERVICE) from None
+            body = None
         if not isinstance(body, dict):
-            raise unreadable(f"{shape.label}: the answer is not a JSON object", service=SERVICE)
+            # A truncated body or a proxy's HTML page is a passing fault: a read is retried like a 5xx
+            # (N2), a write may have happened and is ambiguous (re-read before any resend, P11).
+            kind = "a JSON object" if body is not None else f"JSON ({_content_kind(response)})"
+            error = unreadable(f"{shape.label}: the answer is not {kind}", service=SERVICE)
+            if is_write:
+                raise error
+            raise _Retry(error)
         errors = body.get("errors")
         if errors:
             self._raise_graphql_errors(shape, errors)
@@ -419,6 +425,14 @@ def _raise_on_result_errors(shape: OperationShape, data: Mapping[str, Any]) -> N
         problem = result_error(data.get(key))
         if problem is not None:
             raise BadResponse(f"{shape.label}: {key} failed: {problem}", service=SERVICE)
+
+
+def _content_kind(response: httpx.Response) -> str:
+    """What came instead of JSON, in a few words: the content type, and HTML said as such."""
+    content_type = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    if "html" in content_type or response.content.lstrip()[:1] == b"<":
+        return f"an HTML page, {content_type}"
+    return content_type
 
 
 def _scope_for(shape: OperationShape) -> str | None:

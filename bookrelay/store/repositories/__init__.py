@@ -3,6 +3,7 @@
 from bookrelay.store.repositories._base import Clock, utc_now
 from bookrelay.store.repositories.conflicts import ConflictRepo
 from bookrelay.store.repositories.enrich import EnrichChangeRepo
+from bookrelay.store.repositories.leases import Lease, LeaseRepo
 from bookrelay.store.repositories.ledger import Cached, LookupCacheRepo, WantedRepo, default_backoff
 from bookrelay.store.repositories.links import LinkChanges, LinkRepo, LinkState, ProgressHistoryRepo
 from bookrelay.store.repositories.runs import OutboxRepo, RunRepo
@@ -14,6 +15,8 @@ __all__ = [
     "ConflictRepo",
     "CredentialRepo",
     "EnrichChangeRepo",
+    "Lease",
+    "LeaseRepo",
     "LinkChanges",
     "LinkRepo",
     "LinkState",

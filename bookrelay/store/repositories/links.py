@@ -104,7 +104,8 @@ class LinkRepo(Repo):
         *,
         method: LinkMethod = LinkMethod.PIN,
     ) -> Link:
-        """Pin the item to a book (M1: never re-matched), clearing what belonged to another book."""
+        """Pin the item to a book (M1: never re-matched), clearing what belonged to another book; the
+        item's settled source state is forgotten, so that the next plain sync writes it (and only it)."""
         with self._db.transaction() as session:
             existing = _find(session, user_id, source, source_item_id)
             moved = existing is not None and existing.hardcover_book_id != book_id
@@ -116,6 +117,7 @@ class LinkRepo(Repo):
                 "pinned": True,
                 "status": LinkStatus.LINKED,
                 "unmatched_until": None,
+                "source_fingerprint": None,
             }
             if moved:
                 changes = {**_BOOK_STATE, **changes}

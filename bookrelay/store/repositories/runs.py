@@ -184,6 +184,34 @@ class OutboxRepo(Repo):
                 )
             )
 
+    def unsettled(self, user_id: str) -> list[OutboxEntry]:
+        """Every write of a user not known to be done (pending, sent or failed), oldest first: what the
+        next run must re-read and may have to correct (P11)."""
+        with self._db.reading() as session:
+            return list(
+                session.scalars(
+                    select(OutboxEntry)
+                    .where(OutboxEntry.user_id == user_id, OutboxEntry.state != OutboxState.DONE)
+                    .order_by(OutboxEntry.id)
+                )
+            )
+
+    def settle(self, entry_ids: Iterable[int], note: str) -> int:
+        """Close unsettled entries whose item a later run brought to its intended state; returns how many.
+
+        They become ``done`` with ``note`` kept as the reason, so that they are never corrected again."""
+        ids = list(entry_ids)
+        if not ids:
+            return 0
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(OutboxEntry).where(OutboxEntry.id.in_(ids), OutboxEntry.state != OutboxState.DONE)
+            ).all()
+            now = self._now()
+            for row in rows:
+                row.state, row.error, row.updated_at = OutboxState.DONE, note, now
+            return len(rows)
+
     def get(self, user_id: str, key: str) -> OutboxEntry | None:
         """The entry recorded under a key, ``None`` when there is none."""
         with self._db.reading() as session:
