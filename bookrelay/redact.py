@@ -10,12 +10,18 @@ import logging
 import re
 import threading
 
+import ahocorasick
+
 _MASK = "***"
 _MIN_LENGTH = 4  # shorter values would mask ordinary words
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+# One Aho-Corasick automaton finds every registered secret in a single pass over a text, whatever
+# their number; it is rebuilt (in linear time) on the first redact() after a registration, so that
+# loading thousands of users registers in linear time instead of recompiling a pattern per secret.
+_automaton: ahocorasick.Automaton | None = None
+_stale = False
 
 # Things that look like credentials even when nobody registered them.
 _SHAPES = re.compile(
@@ -28,22 +34,56 @@ def register_secret(value: str | None) -> None:
     """Remember a secret so that :func:`redact` masks it everywhere from now on."""
     if not value or len(value) < _MIN_LENGTH:
         return
-    global _pattern
+    global _stale
+    variants = {value, value.strip()}
+    if value.lower().startswith("bearer "):
+        variants.add(value[7:].strip())
+    fresh = {v for v in variants if len(v) >= _MIN_LENGTH} - _secrets
+    if fresh:
+        with _lock:
+            _secrets.update(fresh)
+            _stale = True
+
+
+def _current_automaton() -> ahocorasick.Automaton | None:
+    global _automaton, _stale
+    if not _stale:
+        return _automaton
     with _lock:
-        variants = {value, value.strip()}
-        lowered = value.lower()
-        if lowered.startswith("bearer "):
-            variants.add(value[7:].strip())
-        _secrets.update(v for v in variants if len(v) >= _MIN_LENGTH)
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        if _stale:
+            automaton = ahocorasick.Automaton()
+            for secret in _secrets:
+                automaton.add_word(secret, len(secret))
+            automaton.make_automaton()
+            _automaton, _stale = automaton, False
+    return _automaton
+
+
+def _mask_registered(text: str, automaton: ahocorasick.Automaton) -> str:
+    # Every occurrence, overlapping ones too, is masked as the union of their spans: taking only the
+    # leftmost match would leave the rest of a secret that overlaps another one readable.
+    spans: list[list[int]] = []
+    for end, length in sorted(automaton.iter(text), key=lambda hit: hit[0] - hit[1]):
+        start = end - length + 1
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end + 1)
+        else:
+            spans.append([start, end + 1])
+    if not spans:
+        return text
+    pieces, cursor = [], 0
+    for start, stop in spans:
+        pieces += [text[cursor:start], _MASK]
+        cursor = stop
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 def redact(text: str) -> str:
     """Return ``text`` with every registered secret and every token-shaped string masked."""
-    pattern = _pattern
-    if pattern is not None:
-        text = pattern.sub(_MASK, text)
+    automaton = _current_automaton()
+    if automaton is not None:
+        text = _mask_registered(text, automaton)
     return _SHAPES.sub(lambda m: (m.group(1) or "") + _MASK, text)
 
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bookrelay.config.keyfile import key_file_problem
 from bookrelay.config.models import NEEDS_ABS_CREDENTIALS, Config, SyncOverride, SyncSettings
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact, register_secret
@@ -99,10 +100,9 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
     source = _Source(file_name, {}, {}, {})
     target = chosen or DEFAULT_PATH
     if target.is_file():
-        try:
-            text = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, [ConfigProblem(file_name, None, "", f"cannot be read: {exc.__class__.__name__}")]
+        text, problems = _read_config_text(target, file_name)
+        if text is None:
+            return None, problems
         parsed, problems = _parse_yaml(text, file_name)
         if parsed is None:
             return None, problems
@@ -116,6 +116,7 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
     config: Config | None = None
     try:
         config = Config.model_validate(source.data)
+        problems += _key_file_checks(source, config)
     except ValidationError as exc:
         problems += [_problem(source, err) for err in exc.errors(include_input=False, include_url=False)]
     if source.data.get("users") in (None, []):
@@ -125,21 +126,96 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
     return (config if not unique else None), unique
 
 
+# Bounds on the file itself (README, "Configuration reference"): an install with 10,000 users writes
+# about 1.2 MB, and aliases in a hand-written file repeat a handful of values, never thousands.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_ALIAS_EXPANSION = 10_000
+MAX_DEPTH = 32  # the deepest real key is 5 levels down; deeper nesting is refused before recursion is
+# libyaml, when PyYAML was built with it, composes about ten times faster than the pure-Python parser.
+_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Expansion:
+    """Counts the values that aliases repeat while the composed nodes are walked into data.
+
+    Composing keeps an alias as a second reference to its anchor's node, so a "billion laughs" document
+    composes small; only walking it expands it. Every visit of a node seen before, and of everything
+    below it, is a repeat, and the walk stops at the first one past the bound, naming its line."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: set[int] = set()
+        self.repeated = 0
+        self.entry: Key = ()
+        self.path: set[int] = set()  # the mappings and lists being walked, outermost first
+
+    def visit(self, node: yaml.Node, key: Key, inside_alias: bool) -> bool:
+        """Count ``node``; whether it is reached through an alias. Raises _TooLarge past the bound."""
+        first = id(node) not in self.seen
+        self.seen.add(id(node))
+        if not inside_alias and not first:
+            self.entry = key  # where the alias is used: what the message names
+        repeat = inside_alias or not first
+        if repeat:
+            self.repeated += 1
+            if self.repeated > self.limit:
+                raise _TooLarge(
+                    self.entry,
+                    f"YAML aliases here repeat more than {self.limit:,} values in all (an alias bomb?): "
+                    "write the values out instead",
+                )
+        return repeat
+
+    def enter(self, node: yaml.Node, key: Key) -> None:
+        """Step into a mapping or list; a node inside itself (``&a [*a]``) or too deep is refused."""
+        if id(node) in self.path:
+            raise _TooLarge(key, "an alias here refers to a value that contains it")
+        if len(self.path) >= MAX_DEPTH:
+            raise _TooLarge(key, f"nested more than {MAX_DEPTH} levels deep")
+        self.path.add(id(node))
+
+
+class _TooLarge(Exception):
+    def __init__(self, key: Key, message: str) -> None:
+        super().__init__(message)
+        self.key, self.message = key, message
+
+
+def _read_config_text(target: Path, file_name: str) -> tuple[str | None, list[ConfigProblem]]:
+    """The file's text, or the problem that stops it being read (unreadable, not UTF-8, too large)."""
+    try:
+        size = target.stat().st_size
+        if size > MAX_FILE_BYTES:
+            limit = f"{MAX_FILE_BYTES // (1024 * 1024)} MiB"
+            return None, [
+                ConfigProblem(file_name, None, "", f"is {size:,} bytes, more than the {limit} allowed")
+            ]
+        return target.read_text(encoding="utf-8"), []
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [ConfigProblem(file_name, None, "", f"cannot be read: {exc.__class__.__name__}")]
+
+
 def _parse_yaml(text: str, file_name: str) -> tuple[_Source | None, list[ConfigProblem]]:
-    loader = yaml.SafeLoader(text)
+    loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()
         source = _Source(file_name, {}, {}, {})
         problems: list[ConfigProblem] = []
         if node is None:
             return source, []
-        data = _construct(loader, node, (), source, problems)
+        data = _construct(loader, node, (), source, problems, _Expansion(MAX_ALIAS_EXPANSION))
+    except _TooLarge as exc:
+        # The line of the key the alias stands under (a node's own mark is its anchor's line).
+        named = next((exc.key[:n] for n in range(len(exc.key), 0, -1) if isinstance(exc.key[n - 1], str)), ())
+        return None, [ConfigProblem(file_name, source.lines.get(named), _dotted(exc.key), exc.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable'}"
         return None, [ConfigProblem(file_name, line, "", message)]
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        # The C parser raises plain errors for some broken input (a NUL byte, say); deep nesting
+        # beyond Python's own stack ends here too.
         return None, [ConfigProblem(file_name, None, "", f"YAML error: {exc.__class__.__name__}")]
     finally:
         loader.dispose()
@@ -150,26 +226,40 @@ def _parse_yaml(text: str, file_name: str) -> tuple[_Source | None, list[ConfigP
 
 
 def _construct(
-    loader: yaml.SafeLoader, node: yaml.Node, key: Key, source: _Source, problems: list[ConfigProblem]
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    key: Key,
+    source: _Source,
+    problems: list[ConfigProblem],
+    expansion: _Expansion,
+    inside_alias: bool = False,
 ) -> Any:
+    inside_alias = expansion.visit(node, key, inside_alias)
     source.lines.setdefault(key, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            name = loader.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if not isinstance(name, str):
-                problems.append(ConfigProblem(source.file, line, _dotted(key), "keys must be text"))
-                continue
-            if name in result:
-                problems.append(ConfigProblem(source.file, line, _dotted((*key, name)), "duplicate key"))
-                continue
-            source.lines[(*key, name)] = line
-            result[name] = _construct(loader, value_node, (*key, name), source, problems)
-        return result
+    if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        return loader.construct_object(node, deep=True)
+    expansion.enter(node, key)
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, (*key, i), source, problems) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+        items = [
+            _construct(loader, item, (*key, i), source, problems, expansion, inside_alias)
+            for i, item in enumerate(node.value)
+        ]
+        expansion.path.discard(id(node))
+        return items
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        name = loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+        if not isinstance(name, str):
+            problems.append(ConfigProblem(source.file, line, _dotted(key), "keys must be text"))
+            continue
+        if name in result:
+            problems.append(ConfigProblem(source.file, line, _dotted((*key, name)), "duplicate key"))
+            continue
+        source.lines[(*key, name)] = line
+        result[name] = _construct(loader, value_node, (*key, name), source, problems, expansion, inside_alias)
+    expansion.path.discard(id(node))
+    return result
 
 
 def _overlay_env(source: _Source, env: Mapping[str, str]) -> None:
@@ -300,6 +390,18 @@ def _per_user_checks(source: _Source) -> list[ConfigProblem]:
             if all(err["loc"] == () for err in exc.errors()):
                 problems += [_at(source, ("users", i, "sync"), _message(err)) for err in exc.errors()]
     return problems
+
+
+def _key_file_checks(source: _Source, config: Config) -> list[ConfigProblem]:
+    """The key file's problems, when the key comes from a file (no secret_key in the file or env)."""
+    glob = config.global_
+    if glob.secret_key is not None:
+        return []
+    key = ("global", "secret_key_file")
+    problem = key_file_problem(
+        glob.secret_key_file, written_out=key in source.lines or key in source.env_names
+    )
+    return [_at(source, key, problem)] if problem else []
 
 
 def _problem(source: _Source, err: Any) -> ConfigProblem:

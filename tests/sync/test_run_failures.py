@@ -1,0 +1,29 @@
+"""An unexpected error inside a run is recorded as a failed run, never "ok" (S3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bookrelay.store.facade import Store
+from bookrelay.store.models import RunStatus
+from bookrelay.sync.progress import ProgressJob
+from tests.sync.harness import Runner, World
+
+
+async def test_S3_an_unexpected_error_in_a_progress_run_records_the_run_failed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = World()
+    item = world.item("Project Hail Mary", "Andy Weir", duration=58_000.0, asin="B08G9PRS1K")
+    world.listen(item, current=29_000.0, duration=58_000.0)
+    runner = Runner.start(world, store)
+
+    def overflow(self: ProgressJob, *args: object, **kwargs: object) -> object:
+        raise OverflowError("date value out of range")  # what an unmatched TTL of 10^8 hours caused
+
+    monkeypatch.setattr(ProgressJob, "_links", overflow)
+    with pytest.raises(OverflowError):
+        await runner.sync()
+    (run,) = store.runs.recent(1, user_id="alice", job="progress")
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None and "OverflowError: date value out of range" in run.error
