@@ -6,9 +6,11 @@ loaded; :func:`redact` replaces each registered value, and a logging filter appl
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
+from typing import Any
 
 import ahocorasick
 
@@ -79,11 +81,20 @@ def _mask_registered(text: str, automaton: ahocorasick.Automaton) -> str:
     return "".join(pieces)
 
 
+# A query parameter whose name says it carries a credential (`?api_key=…`, `&token=…`, an OAuth `code`):
+# its value is masked even when nobody registered it, since a client may send a wrong or foreign key.
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&;][\w.-]*(?:key|token|secret|passw|auth|session|signature|credential|\bcode)[\w.-]*=)[^&;#\s\"']+"
+)
+
+
 def redact(text: str) -> str:
-    """Return ``text`` with every registered secret and every token-shaped string masked."""
+    """Return ``text`` with every registered secret, every token-shaped string and the value of every
+    credential-named query parameter masked."""
     automaton = _current_automaton()
     if automaton is not None:
         text = _mask_registered(text, automaton)
+    text = _QUERY_SECRET.sub(lambda m: m.group(1) + _MASK, text)
     return _SHAPES.sub(lambda m: (m.group(1) or "") + _MASK, text)
 
 
@@ -91,6 +102,10 @@ class RedactingFilter(logging.Filter):
     """A logging filter that masks secrets in the message and its arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            # uvicorn's access formatter reads the request line from the arguments: mask each one.
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+            return True
         message = record.getMessage()
         record.msg = redact(message)
         record.args = None
@@ -105,3 +120,15 @@ def install_log_redaction(logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own logging configuration with the redacting filter on both of its handlers, so that
+    neither the access log (the request line with its query) nor the error log shows a secret."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact"] = {"()": RedactingFilter}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact"]
+    return config

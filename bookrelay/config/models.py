@@ -6,6 +6,7 @@ Secrets are :class:`pydantic.SecretStr` so that ``str``/``repr`` never show them
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -72,7 +73,17 @@ def _check_database_url(value: str) -> str:
     return value
 
 
+def _check_proxy_address(value: str) -> str:
+    if value.strip() == "*":
+        return "*"
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise ValueError("is not an IP address or network (like 10.0.0.0/8), or *") from None
+
+
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+ProxyAddress = Annotated[str, AfterValidator(_check_proxy_address)]
 TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
 DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 RespectedStatus = Literal["paused", "did_not_finish", "ignored"]
@@ -271,6 +282,11 @@ class ServerSettings(_Section):
     api_key: SecretStr | None = None  # env BOOKRELAY_API_KEY; sent as X-Api-Key (or X-API-Secret)
     password: SecretStr | None = None  # env BOOKRELAY_WEB_PASSWORD; web sign-in besides the API key
     session_secret: SecretStr | None = None  # signs the session cookie; random per process when unset
+    # auto: the session cookie is Secure when the page came over HTTPS, directly or as a trusted proxy
+    # says with X-Forwarded-Proto; always: for a proxy that terminates TLS and says nothing.
+    secure_cookie: Literal["auto", "always", "never"] = "auto"
+    # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks; "*" for any).
+    trusted_proxies: tuple[ProxyAddress, ...] = ("127.0.0.1",)
 
 
 AudibleLocale = Literal["us", "uk", "de", "fr", "ca", "it", "au", "in", "jp", "es", "br"]
