@@ -6,20 +6,16 @@ Secrets are :class:`pydantic.SecretStr` so that ``str``/``repr`` never show them
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from bookrelay.config.bounds import (
-    MAX_INTERVAL_SECONDS,
     AudibleDailyCap,
     AudibleIntervalMinutes,
     Burst,
@@ -36,6 +32,7 @@ from bookrelay.config.bounds import (
     TtlHours,
     Workers,
 )
+from bookrelay.config.fields import DatabaseUrl, HttpUrl, ProxyAddress, ScheduleSpec, TimeZoneName
 from bookrelay.config.keyfile import NOT_A_FERNET_KEY, is_fernet_key
 from bookrelay.errors import ConfigError
 
@@ -44,48 +41,6 @@ _BEARER = re.compile(r"(?i)^bearer(?:\s+|$)")
 NEEDS_ABS_CREDENTIALS = "needs api_key, or both username and password"
 
 
-def _check_http_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    return value.strip().rstrip("/")
-
-
-def _check_time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("is not a known IANA time zone name (like Europe/Berlin)") from None
-    return value
-
-
-def _check_database_url(value: str) -> str:
-    try:
-        url = make_url(value)
-    except ArgumentError:
-        raise ValueError("is not a database URL (sqlite:///path or postgresql://user@host/db)") from None
-    backend = url.get_backend_name()
-    if backend not in {"sqlite", "postgresql"}:
-        raise ValueError("must be a sqlite:/// or postgresql:// URL")
-    if backend == "postgresql" and url.get_driver_name() not in {"psycopg", "psycopg2"}:
-        # Only psycopg 3 is installed; a plain postgresql:// URL is mapped to it.
-        raise ValueError("a postgresql URL may only name the psycopg driver")
-    return value
-
-
-def _check_proxy_address(value: str) -> str:
-    if value.strip() == "*":
-        return "*"
-    try:
-        return str(ipaddress.ip_network(value.strip(), strict=False))
-    except ValueError:
-        raise ValueError("is not an IP address or network (like 10.0.0.0/8), or *") from None
-
-
-HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
-ProxyAddress = Annotated[str, AfterValidator(_check_proxy_address)]
-TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
-DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 RespectedStatus = Literal["paused", "did_not_finish", "ignored"]
 UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 DirectionName = Literal["to_hardcover", "from_hardcover", "both", "off"]
@@ -214,31 +169,6 @@ class RreadingGlassesSettings(_Section):
 JobName = Literal["progress", "wanted", "enrich", "scrobble"]
 NotifyEvent = Literal["failed_run", "new_conflicts", "added_to_bookshelf", "finished_book"]
 DEFAULT_SCHEDULE = "0 3 * * *"
-_INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def _check_schedule(value: str) -> str:
-    """A cron expression (5 fields), ``every <n><s|m|h|d>`` or ``off``; see bookrelay.service.scheduler."""
-    text = " ".join(value.split())
-    if text == "off":
-        return text
-    match = _INTERVAL.match(text)
-    if match:
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        if not 0 < seconds <= MAX_INTERVAL_SECONDS:
-            raise ValueError("an interval must be longer than 0 and at most 366 days")
-        return text
-    from bookrelay.service.cron import cron_trigger  # imported late: only a configured schedule needs it
-
-    try:
-        cron_trigger(text)
-    except ValueError as exc:
-        raise ValueError(f"is not a cron expression (like '0 3 * * *'), 'every 2h' or 'off': {exc}") from None
-    return text
-
-
-ScheduleSpec = Annotated[str, AfterValidator(_check_schedule)]
 
 
 class ScheduleSettings(_Section):
