@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
 from bookrelay.sync.progress import ProgressJob
+from bookrelay.sync.scrobble.job import ScrobbleJob
 from tests.sync.harness import Runner, World
+from tests.sync.scrobble_world import Scrobbler, audiobook, scrobble_world
 
 
 async def test_S3_an_unexpected_error_in_a_progress_run_records_the_run_failed(
@@ -27,3 +31,23 @@ async def test_S3_an_unexpected_error_in_a_progress_run_records_the_run_failed(
     (run,) = store.runs.recent(1, user_id="alice", job="progress")
     assert run.status is RunStatus.FAILED
     assert run.error is not None and "OverflowError: date value out of range" in run.error
+
+
+async def test_S3_an_unexpected_error_in_a_scrobble_run_records_the_run_failed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = scrobble_world()
+    _, item = audiobook(world, "Dune", "Frank Herbert", "B002V1OF70")
+    world.listen(item, current=7_200.0, duration=36_000.0)
+    scrobbler = Scrobbler.start(world, store, lists="from_hardcover")
+
+    async def broken_step(self: ScrobbleJob, report: object, name: str, step: Any) -> Any:
+        step.close()  # the step's coroutine is never awaited
+        raise ValueError(f"no sense in step {name}")
+
+    monkeypatch.setattr(ScrobbleJob, "_step", broken_step)
+    with pytest.raises(ValueError, match="no sense in step"):
+        await scrobbler.scrobble()
+    (run,) = store.runs.recent(1, user_id="alice", job="scrobble")
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None and "ValueError: no sense in step" in run.error
