@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from bookrelay.app import wanted as wanted_wiring
+from bookrelay.config import Config
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
 from bookrelay.sync.progress import ProgressJob
@@ -51,3 +53,24 @@ async def test_S3_an_unexpected_error_in_a_scrobble_run_records_the_run_failed(
     (run,) = store.runs.recent(1, user_id="alice", job="scrobble")
     assert run.status is RunStatus.FAILED
     assert run.error is not None and "ValueError: no sense in step" in run.error
+
+
+async def test_S3_an_unexpected_error_in_a_wanted_run_records_the_run_failed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = Config.model_validate(
+        {
+            "global": {"bookshelf": {"url": "http://bookshelf.invalid", "api_key": "shelf-key-0001"}},
+            "users": [{"id": "alice", "hardcover": {"token": "hc_pat_wanted_alice"}}],
+        }
+    )
+
+    async def broken(**_: object) -> object:
+        raise KeyError("a field the ledger never had")
+
+    monkeypatch.setattr(wanted_wiring, "run_wanted", broken)
+    with pytest.raises(KeyError):
+        await wanted_wiring.wanted_for_user(config, "alice", store)
+    (run,) = store.runs.recent(1, user_id="alice", job="wanted")
+    assert run.status is RunStatus.FAILED  # was left "running" for ever
+    assert run.error is not None and "KeyError" in run.error and "a field the ledger never had" in run.error
