@@ -122,6 +122,15 @@ def kind_of(error: BaseException) -> str | None:
     return None
 
 
+def unexpected_error_text(error: BaseException) -> str:
+    """What a run records when an error outside this tree stops it: the run failed, never "ok"."""
+    from bookrelay.redact import redact  # late: redact loads its matcher, errors.py is imported everywhere
+
+    detail = redact(str(error))[:200]
+    named = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    return f"stopped by an unexpected error ({named}); see the log"
+
+
 def exit_code_for(error: BaseException) -> int:
     """The process exit code for an error; 1 for anything unexpected."""
     return error.exit_code if isinstance(error, BookrelayError) else 1

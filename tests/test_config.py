@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import textwrap
 from pathlib import Path
@@ -29,6 +30,10 @@ users:
       libraries: {include: [Audiobooks], exclude: []}
     sync: {min_progress: 0.1}
 """
+
+
+# A value of a Fernet key's shape (32 bytes, url-safe base64): any other is refused by the loader.
+FERNET_SHAPED = base64.urlsafe_b64encode(b"fernet-ish-ffff6666-0123456789ab").decode()
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -176,7 +181,7 @@ def test_S1_secrets_never_in_str_repr_or_redacted_dict(tmp_path: Path) -> None:
         write(tmp_path, GOOD),
         env={
             "DATABASE_URL": "postgresql://bookrelay:db-pass-eeee5555@127.0.0.1:5432/br",
-            "BOOKRELAY_SECRET_KEY": "fernet-ish-ffff6666",
+            "BOOKRELAY_SECRET_KEY": FERNET_SHAPED,
         },
     )
     redacted = config.redacted_dict()
@@ -186,7 +191,7 @@ def test_S1_secrets_never_in_str_repr_or_redacted_dict(tmp_path: Path) -> None:
         "abs-key-alice-3333",
         "bookshelf-key-1111",
         "db-pass-eeee5555",
-        "fernet-ish-ffff6666",
+        FERNET_SHAPED,
     ):
         assert secret not in shown
     assert redacted["users"][0]["hardcover"]["token"] == "***"
@@ -253,7 +258,7 @@ def test_env_username_and_password_instead_of_an_api_key() -> None:
         ("BOOKSHELF_URL", "http://shelf:1", lambda c: c.global_.bookshelf.url),
         ("BOOKSHELF_API_KEY", "shelf-key-1", lambda c: c.global_.bookshelf.api_key.get_secret_value()),
         ("RREADING_GLASSES_URL", "http://rg:2", lambda c: c.global_.rreading_glasses.url),
-        ("BOOKRELAY_SECRET_KEY", "k" * 44, lambda c: c.global_.secret_key.get_secret_value()),
+        ("BOOKRELAY_SECRET_KEY", FERNET_SHAPED, lambda c: c.global_.secret_key.get_secret_value()),
     ],
 )
 def test_global_env_variables_override(tmp_path: Path, name: str, value: str, read: object) -> None:

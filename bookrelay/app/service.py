@@ -25,6 +25,7 @@ from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module
+from bookrelay.redact import uvicorn_log_config
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Run, RunStatus
 
@@ -264,6 +265,14 @@ def serve(path: Path | None, host: str | None = None, port: int | None = None) -
     app = build_web_app(config, store, runner=runner, scheduler=scheduler, lifespan=lifespan)
     settings = config.global_.server
     try:
-        uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+        uvicorn.run(
+            app,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            log_config=uvicorn_log_config(),  # S1: no key in the access log, whatever a client sends
+            proxy_headers=True,
+            forwarded_allow_ips=",".join(settings.trusted_proxies),
+        )
     finally:
         store.close()

@@ -14,7 +14,7 @@ from bookrelay.connectors.bookshelf.api import BookshelfApi
 from bookrelay.connectors.bookshelf.session import BookshelfSession
 from bookrelay.connectors.rreading_glasses.api import RrgApi
 from bookrelay.connectors.rreading_glasses.session import RrgSession
-from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.errors import BookrelayError, ConfigError, unexpected_error_text
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus, Wanted
 from bookrelay.sync.wanted import WantedReport, WantedSettings, run_wanted
@@ -76,6 +76,9 @@ async def wanted_for_user(
         )
     except BookrelayError as exc:
         store.runs.finish(run.id, RunStatus.FAILED, None, 0, str(exc))
+        raise
+    except Exception as exc:  # a bug or an unforeseen case: recorded as a failed run, then raised
+        store.runs.finish(run.id, RunStatus.FAILED, None, 0, unexpected_error_text(exc))
         raise
     finally:
         await clients.aclose()

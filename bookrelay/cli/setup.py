@@ -158,6 +158,9 @@ def init(
             raise typer.Exit(1)
     text, env_text = render(answers, secrets_to_env)
     write_private(output, text, overwrite=force)
+    # The written config keeps its store and key in ./data beside it; made now, so that config check
+    # (which refuses a key file in a folder that does not exist) accepts the file as written.
+    (output.parent / "data").mkdir(mode=0o700, parents=True, exist_ok=True)
     if secrets_to_env is not None and env_text is not None:
         write_private(secrets_to_env, env_text, overwrite=force)
         console.print(

@@ -1,26 +1,26 @@
 """Reads the YAML file and the environment into a :class:`Config`, reporting every problem with
 its file, line and dotted key.
 
-The YAML is composed into nodes (not loaded straight to data) so that each key keeps the line it
-was written on; the environment is laid over the data before validation, and remembers which
-variable set what, so that a problem in an env value names the variable instead of a line.
+The file is read into data with the line of every key by :mod:`bookrelay.config.source`; the
+environment is laid over the data before validation, and remembers which variable set what, so
+that a problem in an env value names the variable instead of a line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bookrelay.config.jobs import job_problems
+from bookrelay.config.keyfile import key_file_problem
 from bookrelay.config.models import (
     NEEDS_ABS_CREDENTIALS,
     Config,
@@ -28,13 +28,13 @@ from bookrelay.config.models import (
     SyncSettings,
     resolve_database_url,
 )
+from bookrelay.config.source import ENVIRONMENT, ConfigProblem, Key, parse_yaml, read_config_text
+from bookrelay.config.source import Source as _Source
+from bookrelay.config.source import dotted as _dotted
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact, register_secret
 
 DEFAULT_PATH = Path("bookrelay.yaml")
-ENVIRONMENT = "<environment>"
-
-Key = tuple[str | int, ...]
 
 # (path inside global, env names in order of preference)
 _GLOBAL_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
@@ -58,36 +58,11 @@ _USER_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
 _SECRET_LEAVES = {"token", "api_key", "password", "secret_key", "session_secret", "urls"}  # urls: Apprise
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigProblem:
-    """One thing wrong with the configuration; ``line`` is 1-based, ``None`` for env values."""
-
-    file: str | None
-    line: int | None
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        place = self.file or ENVIRONMENT
-        if self.line is not None:
-            place = f"{place}:{self.line}"
-        return f"{place}: {self.key or '(top level)'}: {self.message}"
-
-
-@dataclass
-class _Source:
-    """The raw data plus where each key came from."""
-
-    file: str | None
-    data: dict[str, Any]
-    lines: dict[Key, int]
-    env_names: dict[Key, str]
-
-
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """The validated configuration from ``path`` (else $BOOKRELAY_CONFIG, else ./bookrelay.yaml)
     and the environment; raises ConfigError listing every problem."""
-    config, problems = _load(path, os.environ if env is None else env)
+    with _collector_paused():
+        config, problems = _load(path, os.environ if env is None else env)
     if problems or config is None:
         listing = "\n".join(f"  {p}" for p in problems)
         raise ConfigError(redact(f"the configuration has {len(problems)} problem(s):\n{listing}"))
@@ -96,7 +71,23 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
 
 def check_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> list[ConfigProblem]:
     """Every problem of the configuration (empty when it is valid)."""
-    return _load(path, os.environ if env is None else env)[1]
+    with _collector_paused():
+        return _load(path, os.environ if env is None else env)[1]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading allocates a few objects per line and frees none of them until it ends; with thousands of
+    users the cycle collector's passes over them cost more than the loading itself (10,000 users:
+    2.4 s of CPU with it, 0.9 s without), and there are no cycles for it to find (a recursive alias is
+    refused), so it waits until the load is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, list[ConfigProblem]]:
@@ -107,11 +98,10 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
     source = _Source(file_name, {}, {}, {})
     target = chosen or DEFAULT_PATH
     if target.is_file():
-        try:
-            text = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, [ConfigProblem(file_name, None, "", f"cannot be read: {exc.__class__.__name__}")]
-        parsed, problems = _parse_yaml(text, file_name)
+        text, problems = read_config_text(target, file_name)
+        if text is None:
+            return None, problems
+        parsed, problems = parse_yaml(text, file_name)
         if parsed is None:
             return None, problems
         source = parsed
@@ -125,6 +115,7 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
     config: Config | None = None
     try:
         config = Config.model_validate(source.data)
+        problems += _key_file_checks(source, config)
     except ValidationError as exc:
         problems += [_problem(source, err) for err in exc.errors(include_input=False, include_url=False)]
     if config is not None:
@@ -182,7 +173,7 @@ def zone_in_force(path: Path | None = None, env: Mapping[str, str] | None = None
         return environ["TIMEZONE"].strip(), "$TIMEZONE"
     if chosen.is_file():
         with contextlib.suppress(OSError, UnicodeDecodeError):
-            parsed, _ = _parse_yaml(chosen.read_text(encoding="utf-8"), str(chosen))
+            parsed, _ = parse_yaml(chosen.read_text(encoding="utf-8"), str(chosen))
             glob = parsed.data.get("global") if parsed is not None else None
             zone = glob.get("timezone") if isinstance(glob, dict) else None
             if isinstance(zone, str) and parsed is not None:
@@ -190,53 +181,6 @@ def zone_in_force(path: Path | None = None, env: Mapping[str, str] | None = None
     if "TZ" in environ:
         return environ["TZ"].strip().removeprefix(":"), "$TZ (the file sets no global.timezone)"
     return "UTC", "default (no global.timezone, $TIMEZONE or $TZ)"
-
-
-def _parse_yaml(text: str, file_name: str) -> tuple[_Source | None, list[ConfigProblem]]:
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        source = _Source(file_name, {}, {}, {})
-        problems: list[ConfigProblem] = []
-        if node is None:
-            return source, []
-        data = _construct(loader, node, (), source, problems)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable'}"
-        return None, [ConfigProblem(file_name, line, "", message)]
-    except yaml.YAMLError as exc:
-        return None, [ConfigProblem(file_name, None, "", f"YAML error: {exc.__class__.__name__}")]
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        return None, [ConfigProblem(file_name, node.start_mark.line + 1, "", "the file must be a mapping")]
-    source.data = data
-    return source, problems
-
-
-def _construct(
-    loader: yaml.SafeLoader, node: yaml.Node, key: Key, source: _Source, problems: list[ConfigProblem]
-) -> Any:
-    source.lines.setdefault(key, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            name = loader.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if not isinstance(name, str):
-                problems.append(ConfigProblem(source.file, line, _dotted(key), "keys must be text"))
-                continue
-            if name in result:
-                problems.append(ConfigProblem(source.file, line, _dotted((*key, name)), "duplicate key"))
-                continue
-            source.lines[(*key, name)] = line
-            result[name] = _construct(loader, value_node, (*key, name), source, problems)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, (*key, i), source, problems) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
 
 
 def _overlay_env(source: _Source, env: Mapping[str, str]) -> None:
@@ -376,6 +320,27 @@ def _job_checks(source: _Source, config: Config) -> list[ConfigProblem]:
     return [_at(source, problem.key, problem.message) for problem in job_problems(config)]
 
 
+def _key_file_checks(source: _Source, config: Config) -> list[ConfigProblem]:
+    """The key file's problems, when the key comes from a file (no secret_key in the file or env)."""
+    glob = config.global_
+    if glob.secret_key is not None:
+        return []
+    key = ("global", "secret_key_file")
+    written_out = key in source.lines or key in source.env_names
+    if written_out and glob.secret_key_file.expanduser().parent == _store_folder(config):
+        written_out = False  # beside the SQLite store, whose folder bookrelay makes: no typing error
+    problem = key_file_problem(glob.secret_key_file, written_out=written_out)
+    return [_at(source, key, problem)] if problem else []
+
+
+def _store_folder(config: Config) -> Path | None:
+    """The folder of the SQLite store (made on first use), or ``None`` for another database."""
+    url = make_url(config.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).parent
+
+
 def _problem(source: _Source, err: Any) -> ConfigProblem:
     return _at(source, _key_in_data(source.data, err["loc"]), _message(err))
 
@@ -416,10 +381,3 @@ def _at(source: _Source, key: Key, message: str) -> ConfigProblem:
         if prefix in source.lines:
             return ConfigProblem(source.file, source.lines[prefix], _dotted(key), message)
     return ConfigProblem(source.file, None, _dotted(key), message)
-
-
-def _dotted(key: Key) -> str:
-    text = ""
-    for part in key:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text

@@ -10,13 +10,30 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
+from bookrelay.config.bounds import (
+    AudibleDailyCap,
+    AudibleIntervalMinutes,
+    Burst,
+    ChangeSeconds,
+    ChunkSize,
+    Daily,
+    DebounceSeconds,
+    FinishFraction,
+    Fraction,
+    PerMinute,
+    PollSeconds,
+    Port,
+    ProfileId,
+    TtlHours,
+    Workers,
+)
+from bookrelay.config.fields import DatabaseUrl, HttpUrl, ProxyAddress, ScheduleSpec, TimeZoneName
+from bookrelay.config.keyfile import NOT_A_FERNET_KEY, is_fernet_key
 from bookrelay.errors import ConfigError
 
 MASK = "***"
@@ -24,38 +41,6 @@ _BEARER = re.compile(r"(?i)^bearer(?:\s+|$)")
 NEEDS_ABS_CREDENTIALS = "needs api_key, or both username and password"
 
 
-def _check_http_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    return value.strip().rstrip("/")
-
-
-def _check_time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("is not a known IANA time zone name (like Europe/Berlin)") from None
-    return value
-
-
-def _check_database_url(value: str) -> str:
-    try:
-        url = make_url(value)
-    except ArgumentError:
-        raise ValueError("is not a database URL (sqlite:///path or postgresql://user@host/db)") from None
-    backend = url.get_backend_name()
-    if backend not in {"sqlite", "postgresql"}:
-        raise ValueError("must be a sqlite:/// or postgresql:// URL")
-    if backend == "postgresql" and url.get_driver_name() not in {"psycopg", "psycopg2"}:
-        # Only psycopg 3 is installed; a plain postgresql:// URL is mapped to it.
-        raise ValueError("a postgresql URL may only name the psycopg driver")
-    return value
-
-
-HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
-TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
-DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 RespectedStatus = Literal["paused", "did_not_finish", "ignored"]
 UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 DirectionName = Literal["to_hardcover", "from_hardcover", "both", "off"]
@@ -63,25 +48,26 @@ ConflictRuleName = Literal["newer", "hardcover", "local"]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: `.inf`, `1e400` and `.nan` are numbers to YAML, never sensible settings.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class SyncSettings(_Section):
     """Thresholds of the progress rules (P3, P4, P5, P6, P8) and of matching (M4)."""
 
-    min_progress: float = Field(0.05, ge=0, le=1)
-    min_change: float = Field(0.01, ge=0, le=1)
-    min_change_seconds: float = Field(60, ge=0)
-    finish_at: float = Field(0.95, gt=0, le=1)
+    min_progress: Fraction = 0.05
+    min_change: Fraction = 0.01
+    min_change_seconds: ChangeSeconds = 60
+    finish_at: FinishFraction = 0.95
     allow_backwards: bool = False
     respect_statuses: tuple[RespectedStatus, ...] = ("paused", "did_not_finish", "ignored")
-    unmatched_ttl_hours: float = Field(168, ge=0)
-    fuzzy_link_score: float = Field(0.85, ge=0, le=1)
-    fuzzy_conflict_score: float = Field(0.6, ge=0, le=1)
+    unmatched_ttl_hours: TtlHours = 168
+    fuzzy_link_score: Fraction = 0.85
+    fuzzy_conflict_score: Fraction = 0.6
     # Items matched, planned, written and recorded together: bounds a run's memory on large libraries.
     # Hardcover takes 100 values per ``_in`` filter, so a chunk's identifier batches are nearly full; the
     # batches split across chunks cost about 0.5 % more units on a 10,000-item first sync than one chunk.
-    chunk_size: int = Field(100, ge=1, le=100_000)
+    chunk_size: ChunkSize = 100
 
     @model_validator(mode="after")
     def _ordered(self) -> SyncSettings:
@@ -95,15 +81,15 @@ class SyncSettings(_Section):
 class SyncOverride(_Section):
     """A user's overrides of :class:`SyncSettings`; ``None`` keeps the global value."""
 
-    min_progress: float | None = Field(None, ge=0, le=1)
-    min_change: float | None = Field(None, ge=0, le=1)
-    min_change_seconds: float | None = Field(None, ge=0)
-    finish_at: float | None = Field(None, gt=0, le=1)
+    min_progress: Fraction | None = None
+    min_change: Fraction | None = None
+    min_change_seconds: ChangeSeconds | None = None
+    finish_at: FinishFraction | None = None
     allow_backwards: bool | None = None
     respect_statuses: tuple[RespectedStatus, ...] | None = None
-    unmatched_ttl_hours: float | None = Field(None, ge=0)
-    fuzzy_link_score: float | None = Field(None, ge=0, le=1)
-    fuzzy_conflict_score: float | None = Field(None, ge=0, le=1)
+    unmatched_ttl_hours: TtlHours | None = None
+    fuzzy_link_score: Fraction | None = None
+    fuzzy_conflict_score: Fraction | None = None
 
 
 class JobsSettings(_Section):
@@ -120,9 +106,9 @@ class HardcoverSettings(_Section):
     """Where Hardcover is, its per-token budget (N1) and how users authenticate (pat or oauth)."""
 
     url: HttpUrl = "https://api.hardcover.app/v1/graphql"
-    per_minute: int = Field(60, gt=0)
-    burst: int = Field(10, gt=0)
-    daily: int = Field(5000, gt=0)
+    per_minute: PerMinute = 60
+    burst: Burst = 10
+    daily: Daily = 5000
     auth: Literal["pat", "oauth"] = "pat"
     oauth_client_id: str | None = None
     oauth_url: HttpUrl = "https://api.hardcover.app"
@@ -169,8 +155,8 @@ class BookshelfSettings(_Section):
     url: HttpUrl = "http://bookshelf:8787"
     api_key: SecretStr | None = None
     root_folder: str | None = None
-    quality_profile: int | str | None = None
-    metadata_profile: int | str | None = None
+    quality_profile: ProfileId | str | None = None
+    metadata_profile: ProfileId | str | None = None
     search_on_add: bool = True
     unmonitor_removed: bool = False  # books that leave Want to Read unread are unmonitored
 
@@ -184,29 +170,6 @@ class RreadingGlassesSettings(_Section):
 JobName = Literal["progress", "wanted", "enrich", "scrobble"]
 NotifyEvent = Literal["failed_run", "new_conflicts", "added_to_bookshelf", "finished_book"]
 DEFAULT_SCHEDULE = "0 3 * * *"
-_INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
-
-
-def _check_schedule(value: str) -> str:
-    """A cron expression (5 fields), ``every <n><s|m|h|d>`` or ``off``; see bookrelay.service.scheduler."""
-    text = " ".join(value.split())
-    if text == "off":
-        return text
-    match = _INTERVAL.match(text)
-    if match:
-        if int(match.group(1)) <= 0:
-            raise ValueError("an interval must be longer than 0")
-        return text
-    from bookrelay.service.cron import cron_trigger  # imported late: only a configured schedule needs it
-
-    try:
-        cron_trigger(text)
-    except ValueError as exc:
-        raise ValueError(f"is not a cron expression (like '0 3 * * *'), 'every 2h' or 'off': {exc}") from None
-    return text
-
-
-ScheduleSpec = Annotated[str, AfterValidator(_check_schedule)]
 
 
 class ScheduleSettings(_Section):
@@ -231,8 +194,8 @@ class RealtimeSettings(_Section):
     """The real-time trigger of ``serve``: Audiobookshelf socket.io events, or polling with an API key."""
 
     enabled: bool = True
-    debounce_seconds: float = Field(60, ge=0)
-    poll_seconds: float = Field(300, ge=10)
+    debounce_seconds: DebounceSeconds = 60
+    poll_seconds: PollSeconds = 300
 
 
 class NotifySettings(_Section):
@@ -246,10 +209,15 @@ class ServerSettings(_Section):
     """``bookrelay serve``: where it listens and how the API and web page are signed in to (S2)."""
 
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
+    port: Port = 8080
     api_key: SecretStr | None = None  # env BOOKRELAY_API_KEY; sent as X-Api-Key (or X-API-Secret)
     password: SecretStr | None = None  # env BOOKRELAY_WEB_PASSWORD; web sign-in besides the API key
     session_secret: SecretStr | None = None  # signs the session cookie; random per process when unset
+    # auto: the session cookie is Secure when the page came over HTTPS, directly or as a trusted proxy
+    # says with X-Forwarded-Proto; always: for a proxy that terminates TLS and says nothing.
+    secure_cookie: Literal["auto", "always", "never"] = "auto"
+    # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks; "*" for any).
+    trusted_proxies: tuple[ProxyAddress, ...] = ("127.0.0.1",)
 
 
 AudibleLocale = Literal["us", "uk", "de", "fr", "ca", "it", "au", "in", "jp", "es", "br"]
@@ -260,8 +228,8 @@ class AudibleSettings(_Section):
     bookrelay keeps per user, enforced by the store across processes."""
 
     url: HttpUrl | None = None
-    min_interval_minutes: float = Field(15, ge=0)
-    daily_cap: int = Field(600, ge=1)
+    min_interval_minutes: AudibleIntervalMinutes = 15
+    daily_cap: AudibleDailyCap = 600
 
 
 class GlobalSettings(_Section):
@@ -272,7 +240,7 @@ class GlobalSettings(_Section):
     database: DatabaseUrl = Field("sqlite:///./data/bookrelay.db", repr=False)
     secret_key_file: Path = Path("./data/secret.key")
     secret_key: SecretStr | None = None  # normally from BOOKRELAY_SECRET_KEY
-    workers: int = Field(3, ge=1, le=64)
+    workers: Workers = 3
     # inprocess: `serve` runs jobs itself; postgres: jobs go to the procrastinate queue (docs/scale-out.md)
     queue: Literal["inprocess", "postgres"] = "inprocess"
     jobs: JobsSettings = JobsSettings()
@@ -286,6 +254,14 @@ class GlobalSettings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     realtime: RealtimeSettings = RealtimeSettings()
     notify: NotifySettings = NotifySettings()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked here so that `config check` refuses a key that the store would refuse later.
+        if value is not None and not is_fernet_key(value.get_secret_value().strip()):
+            raise ValueError(NOT_A_FERNET_KEY)
+        return value
 
 
 class HardcoverAccount(_Section):

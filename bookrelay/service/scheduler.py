@@ -117,6 +117,9 @@ class SchedulerService:
     _running: dict[asyncio.Task[Any], int | None] = field(default_factory=dict, init=False)
     _driver: asyncio.Task[None] | None = field(default=None, init=False)
     _stopping: bool = field(default=False, init=False)
+    _waiting: dict[str, int] = field(
+        default_factory=dict, init=False
+    )  # triggered runs not yet begun, by user
 
     def __post_init__(self) -> None:
         now = self.clock.now()
@@ -164,8 +167,22 @@ class SchedulerService:
             )
         run_id = int(reserve(user_id, job, dry_run=dry_run))
         chosen = frozenset(items) if items is not None else None
-        self._spawn(self.run(user_id, job, dry_run=dry_run, items=chosen, run_id=run_id))
+        self._waiting[user_id] = self._waiting.get(user_id, 0) + 1
+        task = self._spawn(self.run(user_id, job, dry_run=dry_run, items=chosen, run_id=run_id))
+        task.add_done_callback(lambda _task: self._settled(user_id))
         return run_id
+
+    def busy(self, user_id: str) -> bool:
+        """Whether a run of the user is going, or triggered and waiting for the one before it."""
+        lock = self._locks.get(user_id)
+        return (lock is not None and lock.locked()) or self._waiting.get(user_id, 0) > 0
+
+    def _settled(self, user_id: str) -> None:
+        left = self._waiting.get(user_id, 0) - 1
+        if left > 0:
+            self._waiting[user_id] = left
+        else:
+            self._waiting.pop(user_id, None)
 
     async def run(
         self,

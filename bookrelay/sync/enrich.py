@@ -22,7 +22,7 @@ from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.domain.enrichment import FieldValue, holds_identifier, missing_fields, propose_values
 from bookrelay.domain.models import Book, SourceItem, SourceProgress
-from bookrelay.errors import BookrelayError, NotFound
+from bookrelay.errors import BookrelayError, NotFound, unexpected_error_text
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
 from bookrelay.store.repositories.enrich import APPLIED, FAILED, PENDING, UNDONE
@@ -147,6 +147,9 @@ class EnrichJob:
                 await self._apply(run.id, candidates, report)
         except BookrelayError as exc:
             report.error = str(exc)
+        except Exception as exc:  # a bug or an unforeseen case: recorded as a failed run, then raised
+            self.store.runs.finish(run.id, RunStatus.FAILED, None, 0, unexpected_error_text(exc))
+            raise
         report.units_spent = self.session.budget.units_spent
         report.units_left_today = self.session.budget.daily_remaining
         status = RunStatus.FAILED if report.error else (RunStatus.PARTIAL if report.failed else RunStatus.OK)

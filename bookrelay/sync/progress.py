@@ -22,7 +22,7 @@ from bookrelay.domain.models import Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
 from bookrelay.domain.sources import BookReport, merge_by_book
-from bookrelay.errors import BookrelayError, kind_of
+from bookrelay.errors import BookrelayError, kind_of, unexpected_error_text
 from bookrelay.store.facade import Store
 from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
 from bookrelay.store.repositories import LinkState
@@ -95,6 +95,9 @@ class ProgressJob:
             await self._run(report, dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan or dry_run)
         except BookrelayError as exc:  # auth, quota and the like stop this user's run (N4)
             report.error, report.error_kind = str(exc), kind_of(exc)
+        except Exception as exc:  # a bug or an unforeseen case: the run failed, the caller still sees it
+            report.error = unexpected_error_text(exc)
+            raise
         finally:
             report.units_spent = session.budget.units_spent - units_before
             report.requests = session.budget.requests_sent - requests_before

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 from bookrelay.config import Config
 from bookrelay.domain.models import Book, SearchHit
-from bookrelay.errors import AlreadyRunning, ConfigError
+from bookrelay.errors import AlreadyRunning, NotFound
 from bookrelay.store.facade import Store
+from bookrelay.web.security import SessionRegistry, SignInThrottle
 
 
 class Runner(Protocol):
@@ -141,6 +142,8 @@ class WebContext:
     queue_status: Callable[[], Any] | None = None
     now: Callable[[], datetime] = _utc_now
     book_cache: dict[int, Book] = field(default_factory=dict)
+    sessions: SessionRegistry = field(default_factory=SessionRegistry)
+    sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     def user_ids(self) -> list[str]:
         """Users of the configuration, then any other user the store knows, without repeats."""
@@ -149,16 +152,23 @@ class WebContext:
         return ids
 
     def require_user(self, user_id: str, place: str = "user_id") -> str:
-        """``user_id`` when the configuration or the store knows it; ConfigError naming ``place``."""
+        """``user_id`` when the configuration or the store knows it; NotFound (404) naming ``place``."""
         if user_id not in self.user_ids():
-            raise ConfigError(f"no user {user_id!r}", place=place)
+            raise NotFound(f"{place}: no user {user_id!r}")
         return user_id
 
     async def trigger(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
-        """Start a job for a configured user now; the run id. The scheduler runs it when there is one."""
+        """Start a job for a configured user now; the run id. The scheduler runs it when there is one;
+        RunInProgress (409) while a run of the user is going or waiting to start."""
         if user_id not in {u.id for u in self.config.users}:
-            raise ConfigError(f"no user {user_id!r} in the configuration", place="body.user_id")
+            raise NotFound(f"body.user_id: no user {user_id!r} in the configuration")
         if self.scheduler is not None:
+            # A scheduler queues a trigger behind the user's current run; the API says so instead (409).
+            busy = getattr(self.scheduler, "busy", None)
+            if busy is not None and busy(user_id):
+                raise RunInProgress(
+                    f"a run of user {user_id!r} is in progress; try again when it has finished"
+                )
             return int(await maybe_await(self.scheduler.trigger(user_id, job, dry_run=dry_run)))
         return await self.launcher.start(user_id, job, dry_run=dry_run)
 

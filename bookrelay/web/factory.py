@@ -38,11 +38,13 @@ from bookrelay.web.context import (
     Scheduler,
     WebContext,
 )
+from bookrelay.web.headers import SecurityHeaders
 from bookrelay.web.schemas import ErrorBody, ErrorDetail, Health
-from bookrelay.web.security import SignInRequired, secret_matches
+from bookrelay.web.security import SESSION_SECONDS, SignInRequired, secret_matches
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "bookrelay_session"
 
 
 def create_app(
@@ -91,10 +93,13 @@ def create_app(
         SessionMiddleware,
         # A random secret signs out everyone on restart, which is safe; set one to keep sessions.
         secret_key=session_secret.get_secret_value() if session_secret else secrets.token_urlsafe(32),
-        session_cookie="bookrelay_session",
+        session_cookie=SESSION_COOKIE,
         same_site="strict",
-        max_age=14 * 24 * 3600,
+        max_age=SESSION_SECONDS,
     )
+    # Added after the session middleware, so it wraps it and sees the session cookie it sets.
+    server = config.global_.server
+    app.add_middleware(SecurityHeaders, cookie_name=SESSION_COOKIE, secure_cookie=server.secure_cookie)
     # One handler for every kind; BookrelayError is listed so that it is handled inside the routing
     # layer (Exception alone would reach it only from the outermost middleware, after a re-raise).
     for error_type in (BookrelayError, StarletteHTTPException, RequestValidationError, Exception):

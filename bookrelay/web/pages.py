@@ -25,9 +25,11 @@ from bookrelay.web.security import (
     CSRF_FIELD,
     check_csrf,
     csrf_token,
+    end_session,
     require_page_session,
     sign_in_secret_ok,
     signed_in,
+    start_session,
 )
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -104,22 +106,33 @@ def login_page(request: Request, next: str | None = None) -> Response:
 def login(
     request: Request, secret: Annotated[str, Form(max_length=4096)], csrf: Csrf = None, next: str = Form("/")
 ) -> Response:
-    """Sign in with the API key or the password; a wrong one shows the form again (401)."""
+    """Sign in with the API key or the password; a wrong one shows the form again (401), and past the
+    throttle's limit every try is refused (429 with Retry-After) until it has room again."""
     check_csrf(request, csrf)
+    throttle = _ctx(request).sign_in_throttle
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(address)
+    if wait:
+        page = render(
+            request, "login.html", status_code=429, next=_safe_next(next), configured=True, wait=wait
+        )
+        page.headers["Retry-After"] = str(wait)
+        return page
     if not sign_in_secret_ok(_ctx(request).config, secret):
+        throttle.failed(address)
         return render(
             request, "login.html", status_code=401, next=_safe_next(next), configured=True, failed=True
         )
-    request.session.clear()
-    request.session["signed_in"] = True
+    throttle.succeeded(address)
+    start_session(request)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: Csrf = None) -> Response:
-    """Forget the session."""
+    """End the session, on the server too."""
     check_csrf(request, csrf)
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/login", status_code=303)
 
 

@@ -86,7 +86,7 @@ def test_relative_store_and_key_paths_are_relative_to_the_config_files_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "home" / "books"
-    home.mkdir(parents=True)
+    (home / "keys").mkdir(parents=True)  # a key folder named in the file must exist (S3)
     path = home / "bookrelay.yaml"
     path.write_text(CONFIG, encoding="utf-8")
     elsewhere = tmp_path / "elsewhere"
@@ -103,7 +103,7 @@ def test_relative_store_and_key_paths_are_relative_to_the_config_files_folder(
 
 def test_an_environment_database_path_stays_relative_to_the_working_folder(tmp_path: Path) -> None:
     path = tmp_path / "conf" / "bookrelay.yaml"
-    path.parent.mkdir()
+    (path.parent / "keys").mkdir(parents=True)
     path.write_text(CONFIG, encoding="utf-8")
     config = load_config(path, env={"DATABASE_PATH": "here.db"})
     assert config.database_url == f"sqlite:///{tmp_path / 'here.db'}"
@@ -112,6 +112,7 @@ def test_an_environment_database_path_stays_relative_to_the_working_folder(tmp_p
 def test_P10_the_files_time_zone_wins_over_the_containers_TZ(tmp_path: Path) -> None:
     path = tmp_path / "bookrelay.yaml"
     path.write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "keys").mkdir()
     assert str(load_config(path, env={"TZ": "America/Chicago"}).timezone_for("alice")) == "Europe/Berlin"
     assert zone_in_force(path, {"TZ": "America/Chicago"}) == ("Europe/Berlin", f"{path}:2")
     # $TIMEZONE is bookrelay's own variable: it still overrides the file, and says so.
@@ -130,6 +131,7 @@ def test_P10_config_check_says_which_zone_is_in_force_and_from_where(
 ) -> None:
     path = tmp_path / "bookrelay.yaml"
     path.write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "keys").mkdir()
     monkeypatch.setenv("TZ", "America/Chicago")
     result = runner.invoke(app, ["config", "check", "-c", str(path)])
     assert result.exit_code == 0, result.output

@@ -11,11 +11,11 @@ import uvicorn
 
 
 @contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """Yield ``http://127.0.0.1:PORT`` while ``app`` is served there; stop the server afterwards."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="wsproto")
-    )
+async def served(app: Any, **options: Any) -> AsyncIterator[str]:
+    """Yield ``http://127.0.0.1:PORT`` while ``app`` is served there; stop the server afterwards.
+    ``options`` go to ``uvicorn.Config`` (a ``log_config``, say)."""
+    settings: dict[str, Any] = {"log_level": "warning", "lifespan": "off", "ws": "wsproto", **options}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, **settings))
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(10):

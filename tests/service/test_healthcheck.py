@@ -64,8 +64,8 @@ def test_serve_listens_on_BOOKRELAY_PORT(monkeypatch: pytest.MonkeyPatch) -> Non
     def fake_serve(config: object, host: object, port: object) -> None:
         seen.update(host=host, port=port)
 
-    monkeypatch.setattr("bookrelay.app.serve", fake_serve)
-    monkeypatch.setattr("bookrelay.app.sync_interval", lambda: None)
+    monkeypatch.setattr("bookrelay.cli.serve.serve_app", fake_serve)
+    monkeypatch.setattr("bookrelay.cli.serve.sync_interval", lambda: None)
     monkeypatch.setenv("BOOKRELAY_PORT", "9123")
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 0, result.output

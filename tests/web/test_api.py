@@ -91,10 +91,10 @@ async def test_trigger_answers_202_with_the_run_id_and_the_run_shows_its_events(
     assert (await web.client.get("/api/v1/runs/999999", headers=web.key)).status_code == 404
 
 
-async def test_trigger_for_an_unknown_user_is_422_naming_the_field_and_runs_nothing(web: Web) -> None:
+async def test_trigger_for_an_unknown_user_is_404_naming_the_field_and_runs_nothing(web: Web) -> None:
     answer = await web.client.post("/api/v1/runs", json={"user_id": "mallory"}, headers=web.key)
-    assert answer.status_code == 422
-    assert answer.json()["details"][0]["field"] == "body.user_id"
+    assert answer.status_code == 404 and answer.json()["error"] == "NotFound"
+    assert answer.json()["message"] == "body.user_id: no user 'mallory' in the configuration"
     bad = await web.client.post("/api/v1/runs", json={"user_id": "alice", "job": "nap"}, headers=web.key)
     assert bad.status_code == 422 and bad.json()["details"][0]["field"] == "body.job"
     assert web.runner.calls == [] and web.store.runs.recent(5) == []
@@ -166,7 +166,8 @@ async def test_status_counts_units_left_today_and_what_is_being_read(web: Web) -
     assert status["hardcover_units_left_today"] == 5000 - 40
     assert [(r["source_item_id"], r["progress"]) for r in status["currently_reading"]] == [("item-1", 0.4)]
     assert status["jobs"][0]["next_run"] is None
-    assert (await web.client.get("/api/v1/users/nobody/status", headers=web.key)).status_code == 422
+    unknown = await web.client.get("/api/v1/users/nobody/status", headers=web.key)
+    assert unknown.status_code == 404 and unknown.json()["message"] == "user_id: no user 'nobody'"
 
 
 async def test_history_and_statistics_per_user(web: Web) -> None:
@@ -242,12 +243,15 @@ async def test_S3_bad_credential_payloads_are_422_and_change_nothing(web: Web) -
         ("/api/v1/users/alice/credentials/gmail/token", {"value": "x"}),
         ("/api/v1/users/alice/credentials/hardcover/token", {"value": ""}),
         ("/api/v1/users/alice/credentials/hardcover/token", {"secret": "x"}),
-        ("/api/v1/users/nobody/credentials/hardcover/token", {"value": "x"}),
     ]:
         answer = await web.client.put(path, json=body, headers=web.key)
         assert answer.status_code == 422, path
         assert answer.json()["details"][0]["field"]
-    assert web.store.credentials.names("alice") == []
+    unknown = await web.client.put(
+        "/api/v1/users/nobody/credentials/hardcover/token", json={"value": "x"}, headers=web.key
+    )
+    assert unknown.status_code == 404 and "no user 'nobody'" in unknown.json()["message"]
+    assert web.store.credentials.names("alice") == [] and web.store.credentials.names("nobody") == []
 
 
 async def test_conflict_show_has_candidates_with_score_parts_and_book_details(web: Web) -> None:
@@ -382,13 +386,15 @@ async def test_S3_bad_link_payloads_are_422_naming_the_field_and_change_nothing(
         ({"user_id": "alice", "item_id": "x", "book_id": 0}, "body.book_id"),
         ({"user_id": "alice", "item_id": "x\x00y", "book_id": 1}, "body.item_id"),
         ({"user_id": "alice", "item_id": "x", "book_id": 1, "source": "kindle"}, "body.source"),
-        ({"user_id": "mallory", "item_id": "x", "book_id": 1}, "body.user_id"),
         ({"user_id": "alice", "book_id": 1}, "body.item_id"),
     ]
     for body, field in cases:
         answer = await web.client.post("/api/v1/links/pin", json=body, headers=web.key)
         assert answer.status_code == 422, body
         assert field in [d["field"] for d in answer.json()["details"]], answer.json()
+    stranger = {"user_id": "mallory", "item_id": "x", "book_id": 1}
+    unknown = await web.client.post("/api/v1/links/pin", json=stranger, headers=web.key)
+    assert unknown.status_code == 404 and unknown.json()["message"] == "body.user_id: no user 'mallory'"
     blank = await web.client.get(
         "/api/v1/links/search", params={"user_id": "alice", "q": "   "}, headers=web.key
     )

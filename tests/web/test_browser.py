@@ -123,6 +123,11 @@ def test_browser_signs_in_settles_a_conflict_pins_a_link_and_triggers_a_sync(
         try:
             page = browser.new_page()
             page.set_default_timeout(15_000)
+            # S2: the pages' Content-Security-Policy must fit them: Chromium reports any refusal here.
+            refused: list[str] = []
+            page.on(
+                "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+            )
             expect = playwright_api.expect
 
             # Sign in: the dashboard redirects to the sign-in page first (S2).
@@ -176,5 +181,6 @@ def test_browser_signs_in_settles_a_conflict_pins_a_link_and_triggers_a_sync(
             page.locator("nav").get_by_role("link", name="Statistics", exact=True).click()
             expect(page.locator("svg.chart").first).to_be_visible()
             _shot(page, "stats")
+            assert refused == [], refused
         finally:
             browser.close()

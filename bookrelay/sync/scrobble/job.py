@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted, kind_of
+from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted, kind_of, unexpected_error_text
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
 from bookrelay.sync.scrobble.lists import ListsReport, ListSync
@@ -90,6 +90,9 @@ class ScrobbleJob:
         except (AuthError, QuotaExhausted) as exc:
             report.errors.append(f"stopped: {exc}")
             report.stopped_kind = kind_of(exc)
+        except Exception as exc:  # a bug or an unforeseen case: the run failed, the caller still sees it
+            report.errors.append(f"stopped: {unexpected_error_text(exc)}")
+            raise
         finally:
             status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
                 report.status

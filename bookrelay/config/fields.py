@@ -1,0 +1,86 @@
+"""Text settings that must mean something: service addresses, time zones, database URLs, proxy
+addresses and schedules, each a pydantic type that checks its value and says what was expected."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bookrelay.config.bounds import MAX_INTERVAL_SECONDS
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    return value.strip().rstrip("/")
+
+
+def _check_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not a known IANA time zone name (like Europe/Berlin)") from None
+    return value
+
+
+def _check_database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("is not a database URL (sqlite:///path or postgresql://user@host/db)") from None
+    backend = url.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    if backend == "postgresql" and url.get_driver_name() not in {"psycopg", "psycopg2"}:
+        # Only psycopg 3 is installed; a plain postgresql:// URL is mapped to it.
+        raise ValueError("a postgresql URL may only name the psycopg driver")
+    return value
+
+
+def _check_proxy_address(value: str) -> str:
+    if value.strip() == "*":
+        return "*"
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise ValueError("is not an IP address or network (like 10.0.0.0/8), or *") from None
+
+
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+ProxyAddress = Annotated[str, AfterValidator(_check_proxy_address)]
+TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
+DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
+
+_INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _check_schedule(value: str) -> str:
+    """A cron expression (5 fields), ``every <n><s|m|h|d>`` or ``off``; see bookrelay.service.scheduler."""
+    text = " ".join(value.split())
+    if text == "off":
+        return text
+    match = _INTERVAL.match(text)
+    if match:
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if not 0 < seconds <= MAX_INTERVAL_SECONDS:
+            raise ValueError("an interval must be longer than 0 and at most 366 days")
+        return text
+    from bookrelay.service.cron import cron_trigger  # imported late: only a configured schedule needs it
+
+    try:
+        cron_trigger(text)
+    except ValueError as exc:
+        raise ValueError(f"is not a cron expression (like '0 3 * * *'), 'every 2h' or 'off': {exc}") from None
+    return text
+
+
+ScheduleSpec = Annotated[str, AfterValidator(_check_schedule)]
