@@ -78,6 +78,9 @@ class SyncSettings(_Section):
     unmatched_ttl_hours: float = Field(168, ge=0)
     fuzzy_link_score: float = Field(0.85, ge=0, le=1)
     fuzzy_conflict_score: float = Field(0.6, ge=0, le=1)
+    # M5: an audiobook whose book has no audio edition with a length gets page progress on a paged
+    # edition (seed 001's "converts percentage to page number"), or a conflict when asked.
+    no_audio_edition: Literal["pages", "conflict"] = "pages"
     # Items matched, planned, written and recorded together: bounds a run's memory on large libraries.
     # Hardcover takes 100 values per ``_in`` filter, so a chunk's identifier batches are nearly full; the
     # batches split across chunks cost about 0.5 % more units on a 10,000-item first sync than one chunk.
@@ -104,6 +107,7 @@ class SyncOverride(_Section):
     unmatched_ttl_hours: float | None = Field(None, ge=0)
     fuzzy_link_score: float | None = Field(None, ge=0, le=1)
     fuzzy_conflict_score: float | None = Field(None, ge=0, le=1)
+    no_audio_edition: Literal["pages", "conflict"] | None = None
 
 
 class JobsSettings(_Section):

@@ -39,7 +39,8 @@ class TargetState:
     """Hardcover's side of a linked item: book, chosen edition, the user's entry (reads newest first).
 
     ``edition_id`` stands in for ``edition`` when only the id of a kept edition is known;
-    ``edition_conflict`` is the M5 reason when no progress-capable edition exists.
+    ``edition_conflict`` is the M5 reason when no progress-capable edition exists, and
+    ``candidates`` the book(s) that conflict shows (at least the one an identifier named).
     """
 
     book_id: int
@@ -47,6 +48,7 @@ class TargetState:
     user_book: UserBook | None
     edition_id: int | None = None
     edition_conflict: str | None = None
+    candidates: tuple[CandidateRef, ...] = ()
 
     @property
     def target_edition_id(self) -> int | None:
@@ -289,7 +291,7 @@ def plan_progress(
     """The actions that bring Hardcover in line with the source's progress for one linked item (P3-P11)."""
     if target.target_edition_id is None:
         reason = target.edition_conflict or "no edition that can show progress"
-        return [OpenConflict(item.item_id, f"M5: {reason}")]
+        return [OpenConflict(item.item_id, f"M5: {reason}", target.candidates)]
     user_book = target.user_book
     if user_book is not None and user_book.status in settings.respect_statuses:
         return [

@@ -157,11 +157,11 @@ class ProgressJob:
             ]
             if keep_plan:
                 report.plan += [
-                    PlannedItem(r.item_id, r.entry.item.title, tuple(a))
+                    PlannedItem(r.item_id, r.entry.item.title, tuple(a), r.note)
                     for r, a in zip(chunk, plans, strict=True)
                 ]
             if dry_run:
-                self._count(report, chunk, plans, written=set())
+                self._count(report, chunk, plans, written=None)
                 continue
             written = await self._apply(chunk, plans, shelf, report, done=start, total=len(resolutions))
             self._count(report, chunk, plans, written)
@@ -275,6 +275,7 @@ class ProgressJob:
             user_book=user_book,
             edition_id=resolution.edition_id,
             edition_conflict=resolution.edition_conflict,
+            candidates=resolution.candidates,
         )
         last = None
         if (
@@ -348,8 +349,9 @@ class ProgressJob:
         report: ProgressReport,
         resolutions: list[Resolution],
         plans: list[list[Action]],
-        written: dict[str, ItemWrites] | set[str],
+        written: dict[str, ItemWrites] | None,
     ) -> None:
+        """Count each item's outcome; ``written`` is None for a dry run, which counts what it would write."""
         for resolution, actions in zip(resolutions, plans, strict=True):
             item = resolution.entry.item
             if resolution.outcome is Outcome.LINKED and resolution.method is not None:
@@ -364,7 +366,15 @@ class ProgressJob:
                     report.unmatched.append((item.item_id, item.title, resolution.reason))
                 elif isinstance(action, Skip):
                     report.skipped += 1
-            outcome = written.get(item.item_id) if isinstance(written, dict) else None
+            if written is None:
+                if any(isinstance(action, WRITES) for action in actions):
+                    report.written += 1  # "written (would be)": the same items a real run would write
+                    if resolution.note:
+                        report.item_notes.append((item.item_id, item.title, resolution.note))
+                continue
+            outcome = written.get(item.item_id)
+            if outcome is not None and outcome.ok and resolution.note:
+                report.item_notes.append((item.item_id, item.title, resolution.note))
             if outcome is not None:
                 if outcome.ok:
                     report.written += 1
@@ -472,7 +482,9 @@ def _compact(resolution: Resolution) -> Resolution:
         )
         if edition is not None
         else None,
-        candidates=resolution.candidates if resolution.outcome is Outcome.CONFLICT else (),
+        candidates=resolution.candidates
+        if resolution.outcome is Outcome.CONFLICT or resolution.edition_conflict
+        else (),
         # Only a conflict's or an unmatched item's reason is shown; a link's (the edition's) is not.
         reason="" if resolution.outcome is Outcome.LINKED else resolution.reason,
     )

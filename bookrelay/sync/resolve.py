@@ -15,7 +15,8 @@ from enum import StrEnum
 
 from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
 from bookrelay.domain.actions import CandidateRef
-from bookrelay.domain.editions import choose_edition
+from bookrelay.domain.authors import split_authors
+from bookrelay.domain.editions import NoAudioEdition, choose_edition
 from bookrelay.domain.identifiers import Identifiers, identifiers_hash, identifiers_of, metadata_hash
 from bookrelay.domain.matching import (
     MatchDecision,
@@ -28,7 +29,7 @@ from bookrelay.domain.matching import (
     score_candidate,
 )
 from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit, UserBook
-from bookrelay.domain.titles import title_forms
+from bookrelay.domain.titles import strip_edition_words, title_forms
 from bookrelay.store.models import CacheKind, LinkMethod, LinkStatus
 from bookrelay.store.repositories import LinkState, LookupCacheRepo
 from bookrelay.sync.sources import SourceEntry
@@ -61,6 +62,7 @@ class Resolution:
     reason: str = ""
     candidates: tuple[CandidateRef, ...] = ()
     retry_after: datetime | None = None  # unmatched: not searched again before this (M4)
+    note: str | None = None  # said on the item's report line (M5: page progress instead of audio)
 
     @property
     def item_id(self) -> str:
@@ -143,6 +145,7 @@ def title_variants(entry: SourceEntry) -> list[str]:
     if sep:
         variants.extend([head.strip(), tail.strip()])
     variants.append(_TRAILING_NOTE.sub("", title))
+    variants.append(strip_edition_words(title))
     variants.append(_SERIES_PREFIX.sub("", title))
     return [v for v in dict.fromkeys(variants) if len(v) >= 2]
 
@@ -152,7 +155,8 @@ def search_query(entry: SourceEntry) -> str:
     item = entry.item
     forms = [f.main for f in title_forms(item.title, item.subtitle, [s.name for s in item.series]) if f.main]
     title = min(forms, key=len) if forms else item.title
-    author = item.authors[0] if item.authors else ""
+    authors = split_authors(item.authors)
+    author = authors[0] if authors else ""
     return f"{title} {author}".strip()
 
 
@@ -167,6 +171,7 @@ class Resolver:
         weights: MatchWeights | None = None,
         thresholds: MatchThresholds | None = None,
         unmatched_ttl: timedelta = timedelta(hours=168),
+        no_audio_edition: NoAudioEdition = "pages",
         now: Callable[[], datetime],
     ) -> None:
         self.api = api
@@ -174,6 +179,7 @@ class Resolver:
         self.weights = weights or MatchWeights()
         self.thresholds = thresholds or MatchThresholds()
         self.unmatched_ttl = unmatched_ttl
+        self.no_audio_edition = no_audio_edition
         self.now = now
 
     async def resolve(
@@ -447,7 +453,18 @@ class Resolver:
         if on_shelf is not None and on_shelf.edition is not None:
             editions.append(on_shelf.edition)
         existing = existing_edition_id(on_shelf) or pinned_edition
-        choice = choose_edition(entry.item, editions, hit_edition=hit_edition, existing_edition_id=existing)
+        choice = choose_edition(
+            entry.item,
+            editions,
+            hit_edition=hit_edition,
+            existing_edition_id=existing,
+            no_audio_edition=self.no_audio_edition,
+        )
+        candidates: tuple[CandidateRef, ...] = ()
+        if choice.conflict is not None:
+            # M5: the conflict names the book the identifier (or the match) found, so that the user can
+            # settle it with one command.
+            candidates = (_linked_candidate(entry, book, book_id, method, score, self.weights),)
         return Resolution(
             entry,
             Outcome.LINKED,
@@ -458,7 +475,24 @@ class Resolver:
             edition_conflict=choice.conflict,
             score=score,
             reason=choice.reason,
+            candidates=candidates,
+            note=choice.note,
         )
+
+
+def _linked_candidate(
+    entry: SourceEntry,
+    book: Book | None,
+    book_id: int,
+    method: LinkMethod,
+    score: MatchScore | None,
+    weights: MatchWeights,
+) -> CandidateRef:
+    """The book an item was linked to, as a conflict candidate (its score is computed when missing)."""
+    if book is None:
+        return CandidateRef(book_id, f"book {book_id}", 1.0, f"named by the {method.value} link")
+    ref = candidate_ref(book, score or score_candidate(entry.item, book, weights))
+    return replace(ref, explanation=f"named by the {method.value} link; {ref.explanation}")
 
 
 def _ids(edition: Edition) -> tuple[str | None, ...]:
