@@ -88,11 +88,13 @@ class ProgressJob:
         report.run_id = run.id
         session = self.hardcover.session
         units_before, requests_before = session.budget.units_spent, session.budget.requests_sent
+        self.hardcover.shapes.reset()  # one warning per odd field per run (S3)
         try:
             await self._run(report, dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan or dry_run)
         except BookrelayError as exc:  # auth, quota and the like stop this user's run (N4)
             report.error, report.error_kind = str(exc), kind_of(exc)
         finally:
+            report.notes.extend(self.hardcover.shapes.notes())
             report.units_spent = session.budget.units_spent - units_before
             report.requests = session.budget.requests_sent - requests_before
             report.units_left_today = session.budget.daily_remaining
@@ -263,6 +265,8 @@ class ProgressJob:
 
     def _plan(self, resolution: Resolution, shelf: Shelf, link: LinkState | None) -> list[Action]:
         item_id = resolution.item_id
+        if resolution.outcome is Outcome.FAILED:
+            return [Skip(item_id, f"failed: {resolution.reason}")]
         if resolution.outcome is Outcome.CONFLICT:
             return [OpenConflict(item_id, resolution.reason, resolution.candidates)]
         if resolution.outcome is Outcome.UNMATCHED:
@@ -354,6 +358,9 @@ class ProgressJob:
         """Count each item's outcome; ``written`` is None for a dry run, which counts what it would write."""
         for resolution, actions in zip(resolutions, plans, strict=True):
             item = resolution.entry.item
+            if resolution.outcome is Outcome.FAILED:  # this item only; the run goes on (S3)
+                report.failed.append((item.item_id, item.title, resolution.reason))
+                continue
             if resolution.outcome is Outcome.LINKED and resolution.method is not None:
                 report.linked[resolution.method.value] += 1
             for action in actions:
@@ -399,7 +406,7 @@ class ProgressJob:
             item_id = entry.item.item_id
             source = entry.item.source.value
             outcome = written.get(item_id)
-            if outcome is not None and not outcome.ok:
+            if (outcome is not None and not outcome.ok) or resolution.outcome is Outcome.FAILED:
                 continue  # not settled: the next run tries again after re-reading Hardcover
             fraction = source_fraction(entry.progress, entry.item.duration_seconds)
             if resolution.outcome is Outcome.UNMATCHED:

@@ -45,6 +45,7 @@ class Outcome(StrEnum):
     LINKED = "linked"
     CONFLICT = "conflict"
     UNMATCHED = "unmatched"
+    FAILED = "failed"  # Hardcover's answer for this item's book was malformed (S3): retried next run
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +223,9 @@ class Resolver:
             if found is None:
                 continue
             method, book_id, edition_id, score = found
+            if (odd := self._set_aside(entry, book_id)) is not None:
+                done[entry.item.item_id] = odd
+                continue
             on_shelf = shelf.by_book.get(book_id)
             book = known_books.get(book_id) or (on_shelf.book if on_shelf else None)
             if on_shelf is None and book_id not in known_books:
@@ -236,6 +240,16 @@ class Resolver:
         if to_match:
             await self._match(to_match, shelf, done)
         return [done[e.item.item_id] for e in entries]
+
+    def _set_aside(
+        self, entry: SourceEntry, book_id: int | None, identifier: str | None = None
+    ) -> Resolution | None:
+        """A failure when Hardcover's row for this book (or identifier) was malformed and set aside (S3)."""
+        shapes = self.api.shapes
+        row = shapes.for_book(book_id) or (shapes.for_identifier(identifier) if identifier else None)
+        if row is None:
+            return None
+        return Resolution(entry, Outcome.FAILED, book_id=book_id, reason=row.message)
 
     def _still_unmatched(self, entry: SourceEntry, link: LinkState) -> bool:
         if link.status != LinkStatus.UNMATCHED or link.unmatched_until is None:
@@ -378,6 +392,8 @@ class Resolver:
         for method, value in _identifier_order(identifiers_of(entry.item)):
             matching = list(by_identifier.get(value.upper(), ()))
             if not matching:
+                if (odd := self._set_aside(entry, None, value)) is not None:
+                    return odd  # the identifier named a row Hardcover sent malformed
                 continue
             # ASIN is one column for Kindle and Audible ids: an audio edition first.
             matching.sort(key=lambda e: (e.reading_format is not ReadingFormat.AUDIO, -e.users_count))
@@ -411,6 +427,13 @@ class Resolver:
         all_ids = sorted({i for ids in candidate_ids.values() for i in ids})
         books = {b.id: b for b in await self.api.books_by_ids(all_ids)} if all_ids else {}
         for entry in entries:
+            odd = next(
+                (r for i in candidate_ids.get(entry.item.item_id, []) if (r := self._set_aside(entry, i))),
+                None,
+            )
+            if odd is not None:  # a candidate we could not read might be the right book: never guess past it
+                done[entry.item.item_id] = odd
+                continue
             candidates = [books[i] for i in candidate_ids.get(entry.item.item_id, []) if i in books]
             decision = self._fuzzy_link(entry, candidates, shelf)
             if isinstance(decision, Resolution):
@@ -449,6 +472,8 @@ class Resolver:
         pinned_edition: int | None = None,
         score: MatchScore | None,
     ) -> Resolution:
+        if (odd := self._set_aside(entry, book_id)) is not None:
+            return odd
         editions = list(book.editions) if book is not None else []
         if on_shelf is not None and on_shelf.edition is not None:
             editions.append(on_shelf.edition)
