@@ -21,14 +21,16 @@ from bookrelay.connectors.hardcover.mapper import (
 from bookrelay.connectors.hardcover.shape_log import ShapeLog
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=6,
 )
 
 
 def _is_integer(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and float(value).is_integer()
+    return not isinstance(value, bool) and (
+        isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    )
 
 
 NOT_AN_INTEGER = JSON.filter(lambda v: v is not None and not _is_integer(v))
@@ -165,3 +167,16 @@ def test_S3_search_hits_keep_their_candidates_whatever_a_scoring_field_holds(odd
     [row] = shapes.set_aside
     assert "hits[1].document.id" in row.message and row.book_id is None
     assert any("names no book" in note for note in shapes.notes())
+
+
+@pytest.mark.parametrize("odd", [float("inf"), float("-inf"), float("nan")])
+def test_S3_non_finite_numbers_are_malformed_not_a_crash(odd: float) -> None:
+    shapes = ShapeLog()
+    books = map_books(
+        [book_row(1, release_year=odd), book_row(2, editions=[edition_row(20, 2, pages=odd)])],
+        "books",
+        shapes,
+    )
+    assert [b.id for b in books] == [1, 2] and books[0].release_year is None
+    row = shapes.for_book(2)
+    assert row is not None and "books[1].editions[0].pages" in row.message

@@ -5,6 +5,7 @@ a malformed row aside in a :class:`ShapeLog` instead of refusing the whole answe
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -46,7 +47,11 @@ def int_field(obj: Mapping[str, Any], key: str, place: str, *, required: bool = 
         if required:
             raise bad(f"{place}.{key}", "missing")
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+    # Python's json reads "Infinity" and "NaN" too: a float must be finite before int() sees it.
+    whole = isinstance(value, int) or (
+        isinstance(value, float) and math.isfinite(value) and value.is_integer()
+    )
+    if isinstance(value, bool) or not whole:
         raise bad(f"{place}.{key}", f"expected an integer, got {value!r}")
     return int(value)
 
@@ -67,9 +72,12 @@ def float_field(obj: Mapping[str, Any], key: str, place: str) -> float | None:
         raise bad(f"{place}.{key}", f"expected a number, got {value!r}")
     try:
         # Hasura may serialise `numeric` as a string.
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise bad(f"{place}.{key}", f"expected a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise bad(f"{place}.{key}", f"expected a finite number, got {value!r}")
+    return number
 
 
 def str_field(obj: Mapping[str, Any], key: str, place: str) -> str | None:
