@@ -318,23 +318,14 @@ def _edition_traps(lib: _Library) -> None:
         target, length = (first, seconds) if k % 2 else (other, lib.edition_of(other)["audio_seconds"])
         keys: dict[str, Any] = {"isbn": isbn} if k % 3 else {}
         lib.item("several_audio_editions", title, authors, book, target, duration=length, **keys)
-    for _ in range(lib.per_trap):  # the only audio edition has no length: a conflict (M5), no write
+    for _ in range(lib.per_trap):  # the only audio edition has no length: page progress in print (M5)
         book_id = lib.b.book(next(lib.titles), [person(rng)], year=2020)
         title = lib.b.books[-1]["title"]
         authors = [a for a, i in lib.b.authors.items() if i in lib.b.books[-1]["author_ids"]]
         asin = make_asin(lib.number(), "A")
         lib.b.edition(book_id, AUDIO, asin=asin)
-        lib.b.edition(book_id, PRINT, isbn_13=make_isbn13(lib.number(), "9780"), pages=300)
-        lib.item(
-            "audio_without_length",
-            title,
-            authors,
-            book_id,
-            None,
-            duration=40_000,
-            should_link=False,
-            asin=asin,
-        )
+        paged = lib.b.edition(book_id, PRINT, isbn_13=make_isbn13(lib.number(), "9780"), pages=300)
+        lib.item("audio_without_length", title, authors, book_id, paged, duration=40_000, asin=asin)
 
 
 def _title_traps(lib: _Library) -> None:
@@ -408,11 +399,101 @@ def _lookalike_traps(lib: _Library) -> None:
         lib.item("absent", title, [person(rng)], None, None, duration=36_000)
 
 
+EDITION_WORDS = (
+    " [Unabridged Audiobook]",
+    " (Dramatized Adaptation)",
+    " (Full Cast)",
+    " - Unabridged",
+    ": A Novel (Unabridged)",
+    " (Unabridged) [Full Cast]",
+    " - Unabridged Audiobook",
+    " [Dramatized Adaptation, Full Cast]",
+)
+JOINERS = (" & ", " and ", "; ", ", ")
+
+
+def _other_first(rng: random.Random, name: str) -> str:
+    """Another person of the same surname: a given name that is not ``name``'s."""
+    first, last = name.split(" ", 1)
+    return f"{rng.choice([f for f in FIRST if f != first])} {last}"
+
+
+def _metadata_traps(lib: _Library) -> None:
+    """Real-world metadata: joined author strings, "Last, First", edition words around titles, and the
+    look-alikes that must stay unlinked however they are written (M4)."""
+    rng = lib.rng
+    for k in range(lib.per_trap):  # "A & B" as one author string, on the item's side or Hardcover's
+        pair = [person(rng), person(rng)]
+        joined = JOINERS[k % 4].join(pair)
+        if k % 4 == 3:
+            book, edition, title, _, seconds = lib.book(authors=[joined])
+            lib.item("joined_authors", title, pair, book, edition, duration=seconds)
+        else:
+            book, edition, title, _, seconds = lib.book(authors=pair)
+            lib.item("joined_authors", title, [joined], book, edition, duration=seconds)
+    for k in range(lib.per_trap):  # "Last, First" and a surname with a particle: one person, not two
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        if k % 2:
+            shown, full = f"{last}, {first}", f"{first} {last}"
+        else:
+            shown, full = f"Le {last}, {first} K.", f"{first} K. Le {last}"
+        book, edition, title, _, seconds = lib.book(authors=[full])
+        lib.item("last_first_author", title, [shown], book, edition, duration=seconds)
+    for k in range(lib.per_trap):  # edition and format words in brackets or after a dash, combined
+        book, edition, title, authors, seconds = lib.book()
+        shown = title + EDITION_WORDS[k % len(EDITION_WORDS)]
+        lib.item("edition_words", shown, authors, book, edition, duration=seconds)
+    for _ in range(lib.per_trap):  # the same title by two people who only share the surnames
+        pair = [person(rng), person(rng)]
+        _, _, title, _, seconds = lib.book(authors=pair)
+        others = " and ".join(_other_first(rng, name) for name in pair)
+        lib.item("lookalike_joined_authors", title, [others], None, None, duration=seconds)
+    for k in range(lib.per_trap):  # edition words around a volume Hardcover lacks, or another title
+        words = EDITION_WORDS[k % len(EDITION_WORDS)]
+        if k % 2:
+            name = f"{COMICS[k % len(COMICS)]} {rng.choice(PLACES)} {lib.number()}"
+            author = [person(rng)]
+            for v in range(1, 4):
+                lib.book(f"{name}, Vol. {v}", author, series=(name, v))
+            ref = [{"name": name, "sequence": "5"}]
+            lib.item(
+                "lookalike_edition_words",
+                f"{name}, Vol. 5{words}",
+                author,
+                None,
+                None,
+                duration=40_000,
+                series=ref,
+            )
+        else:
+            _, _, title, authors, seconds = lib.book()
+            head = title.split()
+            similar = " ".join([*head[:-1], rng.choice([n for n in NOUNS if n != head[-1]])])
+            lib.item("lookalike_edition_words", similar + words, authors, None, None, duration=seconds)
+    for _ in range(lib.per_trap):  # no audio edition with a length and no pages: still a conflict (M5)
+        book_id = lib.b.book(next(lib.titles), [person(rng)], year=2021)
+        title = lib.b.books[-1]["title"]
+        authors = [a for a, i in lib.b.authors.items() if i in lib.b.books[-1]["author_ids"]]
+        asin = make_asin(lib.number(), "A")
+        lib.b.edition(book_id, AUDIO, asin=asin)
+        lib.item(
+            "no_edition_with_a_length",
+            title,
+            authors,
+            book_id,
+            None,
+            duration=40_000,
+            should_link=False,
+            asin=asin,
+        )
+
+
 def matching_dataset(*, per_trap: int = 16, seed: int = 0) -> MatchingDataset:
-    """About ``per_trap`` labelled items for each of 23 traps (368 at the default), with their catalogue."""
+    """About ``per_trap`` labelled items for each of 29 traps (464 at the default), with their catalogue."""
     lib = _Library(FixtureBuilder(), random.Random(seed), per_trap)
     _identifier_traps(lib)
     _edition_traps(lib)
     _title_traps(lib)
     _lookalike_traps(lib)
+    _metadata_traps(lib)
     return MatchingDataset(lib.b.fixture(limits=UNLIMITED), tuple(lib.labels))

@@ -19,5 +19,6 @@ def build_resolver(clients: UserClients, store: Store, sync: SyncSettings) -> Re
         store.lookup_cache,
         thresholds=MatchThresholds(link=sync.fuzzy_link_score, conflict=sync.fuzzy_conflict_score),
         unmatched_ttl=timedelta(hours=sync.unmatched_ttl_hours),
+        no_audio_edition=sync.no_audio_edition,
         now=lambda: datetime.now(UTC),
     )

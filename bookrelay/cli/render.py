@@ -54,6 +54,11 @@ def render_summary(console: Console, report: ProgressReport) -> None:
         console.print(f"[bold red]stopped:[/] {report.error}", soft_wrap=True)
     for note in report.notes:  # a source skipped this run (Audible's limits), with when it is allowed again
         console.print(f"note: {note}", soft_wrap=True, markup=False)
+    if report.item_notes:
+        noted = Table("item", "title", "note", title="written with a note")
+        for item, title, note in report.item_notes:
+            noted.add_row(item, title, note)
+        console.print(noted)
     attention = [("conflict", *c) for c in report.conflicts] + [("unmatched", *u) for u in report.unmatched]
     attention += [("failed", *f) for f in report.failed]
     if attention:

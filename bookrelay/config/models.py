@@ -64,6 +64,9 @@ class SyncSettings(_Section):
     unmatched_ttl_hours: TtlHours = 168
     fuzzy_link_score: Fraction = 0.85
     fuzzy_conflict_score: Fraction = 0.6
+    # M5: an audiobook whose book has no audio edition with a length gets page progress on a paged
+    # edition (seed 001's "converts percentage to page number"), or a conflict when asked.
+    no_audio_edition: Literal["pages", "conflict"] = "pages"
     # Items matched, planned, written and recorded together: bounds a run's memory on large libraries.
     # Hardcover takes 100 values per ``_in`` filter, so a chunk's identifier batches are nearly full; the
     # batches split across chunks cost about 0.5 % more units on a 10,000-item first sync than one chunk.
@@ -90,6 +93,7 @@ class SyncOverride(_Section):
     unmatched_ttl_hours: TtlHours | None = None
     fuzzy_link_score: Fraction | None = None
     fuzzy_conflict_score: Fraction | None = None
+    no_audio_edition: Literal["pages", "conflict"] | None = None
 
 
 class JobsSettings(_Section):

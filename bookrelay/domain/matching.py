@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bookrelay.domain import titles
+from bookrelay.domain import authors, titles
 from bookrelay.domain.models import Book, MediaKind, ReadingFormat, SourceItem
 
 AUTHOR_MATCH = 0.88  # an author name this similar is the same person
@@ -143,9 +143,11 @@ def _title_part(item: SourceItem, book: Book) -> tuple[ScorePart, bool, bool]:
 
 
 def _author_part(item: SourceItem, book: Book) -> ScorePart | None:
-    if not item.authors or not book.authors:
+    # "A & B" kept as one string by a source or a catalogue names two people, on either side.
+    mine, theirs = authors.split_authors(item.authors), authors.split_authors(book.authors)
+    if not mine or not theirs:
         return None
-    best = [max(titles.author_similarity(a, b) for b in book.authors) for a in item.authors]
+    best = [max(authors.author_similarity(a, b) for b in theirs) for a in mine]
     matched = sum(1 for value in best if value >= AUTHOR_MATCH)
     if matched == len(best):
         return ScorePart("author", 1.0, 1.0, "all item authors among the candidate's")

@@ -39,7 +39,8 @@ class TargetState:
     """Hardcover's side of a linked item: book, chosen edition, the user's entry (reads newest first).
 
     ``edition_id`` stands in for ``edition`` when only the id of a kept edition is known;
-    ``edition_conflict`` is the M5 reason when no progress-capable edition exists.
+    ``edition_conflict`` is the M5 reason when no progress-capable edition exists, and
+    ``candidates`` the book(s) that conflict shows (at least the one an identifier named).
     ``own_reads`` are reads that an interrupted write of ours made Hardcover create (dated "today" by
     Hardcover, so every date on them is ours to correct); ``own_finishes`` are reads that existed
     before and that Hardcover finished because of our status write (their finish date is ours) (P11).
@@ -52,6 +53,7 @@ class TargetState:
     edition_conflict: str | None = None
     own_reads: frozenset[int] = frozenset()
     own_finishes: frozenset[int] = frozenset()
+    candidates: tuple[CandidateRef, ...] = ()
 
     @property
     def target_edition_id(self) -> int | None:
@@ -315,7 +317,7 @@ def plan_progress(
     """The actions that bring Hardcover in line with the source's progress for one linked item (P3-P11)."""
     if target.target_edition_id is None:
         reason = target.edition_conflict or "no edition that can show progress"
-        return [OpenConflict(item.item_id, f"M5: {reason}")]
+        return [OpenConflict(item.item_id, f"M5: {reason}", target.candidates)]
     user_book = target.user_book
     if user_book is not None and user_book.status in settings.respect_statuses:
         return [

@@ -1,9 +1,9 @@
-"""Title and author normalisation for fuzzy matching (rule M4).
+"""Title normalisation for fuzzy matching (rule M4); authors are ``authors.py``'s.
 
 Catalogues disagree on what is not the title: subtitles on one side only, series names and numbers
-wrapped around the title, edition suffixes ("Unabridged", "A Novel"), accents, leading articles and
-the spacing of author initials. This module peels those off into comparable forms; the volume number
-found on the way is kept, because two books that differ only by it are different books.
+wrapped around the title, edition and format words ("Unabridged", "[Full Cast]", "- A Novel"), accents
+and leading articles. This module peels those off into comparable forms; the volume number found on the
+way is kept, because two books that differ only by it are different books.
 """
 
 from __future__ import annotations
@@ -24,14 +24,19 @@ _VOL_WORD = r"(?:book|bk\.?|vol(?:ume)?\.?|part|pt\.?|no\.?|number|tome|band|epi
 _VOL_MARK = rf"(?:{_VOL_WORD}\s*|#\s*)"
 _SEP = r"\s*[:\-\u2013\u2014]\s*"
 
+# Edition and format words: never part of a title. Any run of them ("Unabridged Audiobook",
+# "Unabridged, Full Cast") in brackets or after a dash or colon is peeled off.
 _SUFFIX = (
-    r"(?:unabridged|abridged|un-?abridged|dramati[sz]ed(?:\s+adaptation)?|full[\s-]cast(?:\s+\w+)?"
+    r"(?:unabridged|abridged|un-?abridged|dramati[sz]ed(?:\s+adaptation)?|dramati[sz]ation|adaptation"
+    r"|full[\s-]cast(?:\s+(?:dramati[sz]ation|production|recording|edition|audio\s*drama))?"
     r"|a\s+novel|a\s+novella|a\s+thriller|a\s+memoir|audio\s*book|audio\s+edition|audio\s+drama"
+    r"|audible\s+(?:audio\s+edition|original|edition)|digital\s+audio|mp3|cd"
     r"|radio\s+drama|graphic\s*audio|original\s+recording|(?:special|anniversary|collector'?s)\s+edition"
-    r"|(?:un)?abridged\s+edition|\d+(?:st|nd|rd|th)\s+anniversary\s+edition)"
+    r"|(?:un)?abridged\s+edition|\d+(?:st|nd|rd|th)\s+anniversary\s+edition|edition|version|retail)"
 )
-_SUFFIX_GROUP = re.compile(rf"\s*[(\[]\s*{_SUFFIX}\s*[)\]]\s*", re.IGNORECASE)
-_SUFFIX_TAIL = re.compile(rf"\s*[:,\-\u2013\u2014]\s*{_SUFFIX}\s*$", re.IGNORECASE)
+_SUFFIX_RUN = rf"{_SUFFIX}(?:\s*(?:[,/+&]|\band\b)?\s*{_SUFFIX})*"
+_SUFFIX_GROUP = re.compile(rf"\s*[(\[]\s*{_SUFFIX_RUN}\s*[)\]]\s*", re.IGNORECASE)
+_SUFFIX_TAIL = re.compile(rf"\s*[:,\-\u2013\u2014]\s*{_SUFFIX_RUN}\s*$", re.IGNORECASE)
 # "Killing Floor: A Jack Reacher Novel", "… - An Expanse Novel"
 _SERIES_NOVEL_TAIL = re.compile(
     r"\s*[:,\-\u2013\u2014]\s*(?:a|an)\s+.{2,60}?\s+(?:novel|novella|story|mystery|thriller|adventure)\s*$",
@@ -113,9 +118,19 @@ def _strip_suffixes(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
-        text = _SUFFIX_GROUP.sub(" ", text).strip()
-        text = _SUFFIX_TAIL.sub("", text).strip()
+        stripped = _SUFFIX_GROUP.sub(" ", text).strip()
+        stripped = _SUFFIX_TAIL.sub("", stripped).strip()
+        # A title made of edition words only ("Abridged", "Edition") is a title, not a suffix.
+        if not _NON_WORD.sub("", stripped):
+            return text
+        text = stripped
     return text
+
+
+def strip_edition_words(title: str) -> str:
+    """The title without edition and format words in brackets or after a dash or colon (M4):
+    "Dune (Unabridged) [Full Cast]" → "Dune", "Dune - Unabridged Audiobook" → "Dune"."""
+    return _strip_suffixes(title.strip())
 
 
 def _unwrap_series(text: str, known: Sequence[str]) -> list[tuple[str, str | None, str | None]]:
@@ -215,8 +230,6 @@ _MINOR_WORDS = frozenset(
     }
 )
 WORD_SAME = 85  # rapidfuzz ratio at which two words are the same word (plurals, spelling, typos)
-SURNAME_SAME = 80
-SURNAMES_DIFFER = 0.5
 
 
 def _content_words(text: str) -> set[str]:
@@ -272,66 +285,3 @@ def volumes_disagree(a: Sequence[Volume], b: Sequence[Volume]) -> bool:
         if x.series is None or y.series is None or fuzz.ratio(x.series, y.series) >= 85
     ]
     return bool(comparable) and not any(x.number == y.number for x, y in comparable)
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorName:
-    """A folded author name: the whole key, the surname and the initials of the given names."""
-
-    key: str
-    surname: str
-    initials: str
-
-
-def author_name(raw: str) -> AuthorName:
-    """Normalise one author ("Tolkien, J.R.R." == "J. R. R. Tolkien" == "JRR Tolkien")."""
-    text = raw.strip()
-    if text.count(",") == 1:
-        last, first = (p.strip() for p in text.split(","))
-        # "Martin Luther King, Jr." is not "Last, First".
-        if first and fold(first) not in {"jr", "sr", "ii", "iii", "phd"}:
-            text = f"{first} {last}"
-    # Initials written with dots and no spaces ("J.R.R.") become separate letters before folding,
-    # and so do capitals run together ("JRR"), unless the whole name is shouted.
-    if text != text.upper():
-        text = re.sub(r"\b([A-Z]{2,3})\b", lambda m: " ".join(m.group(1)), text)
-    tokens = fold(text.replace(".", ". ")).split()
-    merged: list[str] = []
-    initials: list[str] = []
-    run = ""
-    for token in tokens:
-        if len(token) == 1:
-            run += token
-            continue
-        if run:
-            merged.append(run)
-            initials.append(run)
-            run = ""
-        merged.append(token)
-        initials.append(token[0])
-    if run:
-        merged.append(run)
-        initials.append(run)
-    if not merged:
-        return AuthorName("", "", "")
-    surname = merged[-1]
-    return AuthorName(" ".join(merged), surname, "".join(initials[:-1]))
-
-
-def author_similarity(a: str, b: str) -> float:
-    """0..1 similarity of two author names; initials against spelled-out given names count as near-equal."""
-    x, y = author_name(a), author_name(b)
-    if not x.key or not y.key:
-        return 0.0
-    if x.key == y.key:
-        return 1.0
-    # "JRR Tolkien" (initials run) vs "John Ronald Reuel Tolkien": same surname and initials.
-    if x.surname == y.surname and x.initials and x.initials == y.initials:
-        return 0.95
-    similarity = max(fuzz.ratio(x.key, y.key), fuzz.token_sort_ratio(x.key, y.key)) / 100.0
-    # "Silas Nakamura" and "Silas Okafor" share a given name, not a person: the surnames decide.
-    if len(x.surname) > 1 and len(y.surname) > 1 and fuzz.ratio(x.surname, y.surname) < SURNAME_SAME:
-        surnames_swapped = x.surname in y.key.split() and y.surname in x.key.split()
-        if not surnames_swapped:
-            return min(similarity, SURNAMES_DIFFER)
-    return similarity

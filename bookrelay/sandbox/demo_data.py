@@ -500,15 +500,16 @@ def _build_demo() -> tuple[FixtureBuilder, dict[str, DemoCase]]:
     tress = b.book("Tress of the Emerald Sea", ["Brandon Sanderson"], year=2023)
     tress_asin = make_asin(next(n))
     b.edition(tress, AUDIO, asin=tress_asin)
-    b.edition(tress, PRINT, isbn_13=make_isbn13(next(n)), pages=480)
+    tress_print = b.edition(tress, PRINT, isbn_13=make_isbn13(next(n)), pages=480)
     b.item("Tress of the Emerald Sea", ["Brandon Sanderson"], duration=62_000, asin=tress_asin)
     b.listen("Tress of the Emerald Sea", 0.3, started="2026-11-03", updated="2026-11-08")
     case(
         "Tress of the Emerald Sea",
-        "M5 audio edition without a length (→ conflict)",
+        "M5 audio edition without a length (→ page progress on the print edition)",
         "linked",
-        "OpenConflict",
+        "AddToShelf",
         tress,
+        tress_print,
     )
 
     mce = b.book("A Memory Called Empire", ["Arkady Martine"], year=2019, series=("Teixcalaan", 1))

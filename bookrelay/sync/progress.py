@@ -91,6 +91,7 @@ class ProgressJob:
         report.run_id = run.id
         session = self.hardcover.session
         units_before, requests_before = session.budget.units_spent, session.budget.requests_sent
+        self.hardcover.shapes.reset()  # one warning per odd field per run (S3)
         try:
             await self._run(report, dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan or dry_run)
         except BookrelayError as exc:  # auth, quota and the like stop this user's run (N4)
@@ -99,6 +100,7 @@ class ProgressJob:
             report.error = unexpected_error_text(exc)
             raise
         finally:
+            report.notes.extend(self.hardcover.shapes.notes())
             report.units_spent = session.budget.units_spent - units_before
             report.requests = session.budget.requests_sent - requests_before
             report.units_left_today = session.budget.daily_remaining
@@ -164,11 +166,11 @@ class ProgressJob:
             ]
             if keep_plan:
                 report.plan += [
-                    PlannedItem(r.item_id, r.entry.item.title, tuple(a))
+                    PlannedItem(r.item_id, r.entry.item.title, tuple(a), r.note)
                     for r, a in zip(chunk, plans, strict=True)
                 ]
             if dry_run:
-                self._count(report, chunk, plans, written=set())
+                self._count(report, chunk, plans, written=None)
                 continue
             written = await self._apply(chunk, plans, shelf, report, done=start, total=len(resolutions))
             self._count(report, chunk, plans, written)
@@ -271,6 +273,8 @@ class ProgressJob:
 
     def _plan(self, resolution: Resolution, shelf: Shelf, link: LinkState | None) -> list[Action]:
         item_id = resolution.item_id
+        if resolution.outcome is Outcome.FAILED:
+            return [Skip(item_id, f"failed: {resolution.reason}")]
         if resolution.outcome is Outcome.CONFLICT:
             return [OpenConflict(item_id, resolution.reason, resolution.candidates)]
         if resolution.outcome is Outcome.UNMATCHED:
@@ -286,6 +290,7 @@ class ProgressJob:
             edition_conflict=resolution.edition_conflict,
             own_reads=created,
             own_finishes=finished,
+            candidates=resolution.candidates,
         )
         last = None
         if (
@@ -363,10 +368,14 @@ class ProgressJob:
         report: ProgressReport,
         resolutions: list[Resolution],
         plans: list[list[Action]],
-        written: dict[str, ItemWrites] | set[str],
+        written: dict[str, ItemWrites] | None,
     ) -> None:
+        """Count each item's outcome; ``written`` is None for a dry run, which counts what it would write."""
         for resolution, actions in zip(resolutions, plans, strict=True):
             item = resolution.entry.item
+            if resolution.outcome is Outcome.FAILED:  # this item only; the run goes on (S3)
+                report.failed.append((item.item_id, item.title, resolution.reason))
+                continue
             if resolution.outcome is Outcome.LINKED and resolution.method is not None:
                 report.linked[resolution.method.value] += 1
             for action in actions:
@@ -379,7 +388,15 @@ class ProgressJob:
                     report.unmatched.append((item.item_id, item.title, resolution.reason))
                 elif isinstance(action, Skip):
                     report.skipped += 1
-            outcome = written.get(item.item_id) if isinstance(written, dict) else None
+            if written is None:
+                if any(isinstance(action, WRITES) for action in actions):
+                    report.written += 1  # "written (would be)": the same items a real run would write
+                    if resolution.note:
+                        report.item_notes.append((item.item_id, item.title, resolution.note))
+                continue
+            outcome = written.get(item.item_id)
+            if outcome is not None and outcome.ok and resolution.note:
+                report.item_notes.append((item.item_id, item.title, resolution.note))
             if outcome is not None:
                 if outcome.ok:
                     report.written += 1
@@ -419,7 +436,9 @@ def _compact(resolution: Resolution) -> Resolution:
         )
         if edition is not None
         else None,
-        candidates=resolution.candidates if resolution.outcome is Outcome.CONFLICT else (),
+        candidates=resolution.candidates
+        if resolution.outcome is Outcome.CONFLICT or resolution.edition_conflict
+        else (),
         # Only a conflict's or an unmatched item's reason is shown; a link's (the edition's) is not.
         reason="" if resolution.outcome is Outcome.LINKED else resolution.reason,
     )

@@ -45,7 +45,7 @@ def record_items(
         item_id = entry.item.item_id
         source = entry.item.source.value
         outcome = written.get(item_id)
-        if outcome is not None and not outcome.ok:
+        if (outcome is not None and not outcome.ok) or resolution.outcome is Outcome.FAILED:
             continue  # not settled: the next run tries again after re-reading Hardcover
         settled.append(item_id)
         fraction = source_fraction(entry.progress, entry.item.duration_seconds)

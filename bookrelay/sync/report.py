@@ -16,10 +16,11 @@ class PlannedItem:
     item_id: str
     title: str
     actions: tuple[Action, ...]
+    note: str | None = None  # how the edition was chosen, when people should know (M5's page fallback)
 
     def describe(self) -> list[str]:
-        """One line per action, in words."""
-        return [describe_action(a) for a in self.actions]
+        """One line per action, in words, then the item's note."""
+        return [describe_action(a) for a in self.actions] + ([self.note] if self.note else [])
 
 
 def describe_action(action: Action) -> str:
@@ -61,6 +62,8 @@ class ProgressReport:
     plan: list[PlannedItem] = field(default_factory=list)  # a dry run's, or a real run's when asked
     finished: list[str] = field(default_factory=list)  # titles this run marked finished on Hardcover
     notes: list[str] = field(default_factory=list)  # a source skipped this run, and why
+    # (item, title, note) of items written in a way people should know of: M5's page progress.
+    item_notes: list[tuple[str, str, str]] = field(default_factory=list)
     error: str | None = None
     # The error class that stopped the run (AuthError, QuotaExhausted, …): the queue's retry rule reads it.
     error_kind: str | None = None
@@ -93,5 +96,6 @@ class ProgressReport:
             "hardcover_units_left_today": self.units_left_today,
             "hardcover_requests": self.requests,
             "notes": list(self.notes),
+            "item_notes": [list(n) for n in self.item_notes],
             "error": self.error,
         }

@@ -15,7 +15,8 @@ from enum import StrEnum
 
 from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
 from bookrelay.domain.actions import CandidateRef
-from bookrelay.domain.editions import choose_edition
+from bookrelay.domain.authors import split_authors
+from bookrelay.domain.editions import NoAudioEdition, choose_edition
 from bookrelay.domain.identifiers import Identifiers, identifiers_hash, identifiers_of, metadata_hash
 from bookrelay.domain.matching import (
     MatchDecision,
@@ -28,7 +29,7 @@ from bookrelay.domain.matching import (
     score_candidate,
 )
 from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit, UserBook
-from bookrelay.domain.titles import title_forms
+from bookrelay.domain.titles import strip_edition_words, title_forms
 from bookrelay.store.models import CacheKind, LinkMethod, LinkStatus
 from bookrelay.store.repositories import LinkState, LookupCacheRepo
 from bookrelay.sync.sources import SourceEntry
@@ -44,6 +45,7 @@ class Outcome(StrEnum):
     LINKED = "linked"
     CONFLICT = "conflict"
     UNMATCHED = "unmatched"
+    FAILED = "failed"  # Hardcover's answer for this item's book was malformed (S3): retried next run
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class Resolution:
     reason: str = ""
     candidates: tuple[CandidateRef, ...] = ()
     retry_after: datetime | None = None  # unmatched: not searched again before this (M4)
+    note: str | None = None  # said on the item's report line (M5: page progress instead of audio)
 
     @property
     def item_id(self) -> str:
@@ -143,6 +146,7 @@ def title_variants(entry: SourceEntry) -> list[str]:
     if sep:
         variants.extend([head.strip(), tail.strip()])
     variants.append(_TRAILING_NOTE.sub("", title))
+    variants.append(strip_edition_words(title))
     variants.append(_SERIES_PREFIX.sub("", title))
     return [v for v in dict.fromkeys(variants) if len(v) >= 2]
 
@@ -152,7 +156,8 @@ def search_query(entry: SourceEntry) -> str:
     item = entry.item
     forms = [f.main for f in title_forms(item.title, item.subtitle, [s.name for s in item.series]) if f.main]
     title = min(forms, key=len) if forms else item.title
-    author = item.authors[0] if item.authors else ""
+    authors = split_authors(item.authors)
+    author = authors[0] if authors else ""
     return f"{title} {author}".strip()
 
 
@@ -167,6 +172,7 @@ class Resolver:
         weights: MatchWeights | None = None,
         thresholds: MatchThresholds | None = None,
         unmatched_ttl: timedelta = timedelta(hours=168),
+        no_audio_edition: NoAudioEdition = "pages",
         now: Callable[[], datetime],
     ) -> None:
         self.api = api
@@ -174,6 +180,7 @@ class Resolver:
         self.weights = weights or MatchWeights()
         self.thresholds = thresholds or MatchThresholds()
         self.unmatched_ttl = unmatched_ttl
+        self.no_audio_edition = no_audio_edition
         self.now = now
 
     async def resolve(
@@ -216,6 +223,9 @@ class Resolver:
             if found is None:
                 continue
             method, book_id, edition_id, score = found
+            if (odd := self._set_aside(entry, book_id)) is not None:
+                done[entry.item.item_id] = odd
+                continue
             on_shelf = shelf.by_book.get(book_id)
             book = known_books.get(book_id) or (on_shelf.book if on_shelf else None)
             if on_shelf is None and book_id not in known_books:
@@ -230,6 +240,16 @@ class Resolver:
         if to_match:
             await self._match(to_match, shelf, done)
         return [done[e.item.item_id] for e in entries]
+
+    def _set_aside(
+        self, entry: SourceEntry, book_id: int | None, identifier: str | None = None
+    ) -> Resolution | None:
+        """A failure when Hardcover's row for this book (or identifier) was malformed and set aside (S3)."""
+        shapes = self.api.shapes
+        row = shapes.for_book(book_id) or (shapes.for_identifier(identifier) if identifier else None)
+        if row is None:
+            return None
+        return Resolution(entry, Outcome.FAILED, book_id=book_id, reason=row.message)
 
     def _still_unmatched(self, entry: SourceEntry, link: LinkState) -> bool:
         if link.status != LinkStatus.UNMATCHED or link.unmatched_until is None:
@@ -372,6 +392,8 @@ class Resolver:
         for method, value in _identifier_order(identifiers_of(entry.item)):
             matching = list(by_identifier.get(value.upper(), ()))
             if not matching:
+                if (odd := self._set_aside(entry, None, value)) is not None:
+                    return odd  # the identifier named a row Hardcover sent malformed
                 continue
             # ASIN is one column for Kindle and Audible ids: an audio edition first.
             matching.sort(key=lambda e: (e.reading_format is not ReadingFormat.AUDIO, -e.users_count))
@@ -405,6 +427,13 @@ class Resolver:
         all_ids = sorted({i for ids in candidate_ids.values() for i in ids})
         books = {b.id: b for b in await self.api.books_by_ids(all_ids)} if all_ids else {}
         for entry in entries:
+            odd = next(
+                (r for i in candidate_ids.get(entry.item.item_id, []) if (r := self._set_aside(entry, i))),
+                None,
+            )
+            if odd is not None:  # a candidate we could not read might be the right book: never guess past it
+                done[entry.item.item_id] = odd
+                continue
             candidates = [books[i] for i in candidate_ids.get(entry.item.item_id, []) if i in books]
             decision = self._fuzzy_link(entry, candidates, shelf)
             if isinstance(decision, Resolution):
@@ -443,11 +472,24 @@ class Resolver:
         pinned_edition: int | None = None,
         score: MatchScore | None,
     ) -> Resolution:
+        if (odd := self._set_aside(entry, book_id)) is not None:
+            return odd
         editions = list(book.editions) if book is not None else []
         if on_shelf is not None and on_shelf.edition is not None:
             editions.append(on_shelf.edition)
         existing = existing_edition_id(on_shelf) or pinned_edition
-        choice = choose_edition(entry.item, editions, hit_edition=hit_edition, existing_edition_id=existing)
+        choice = choose_edition(
+            entry.item,
+            editions,
+            hit_edition=hit_edition,
+            existing_edition_id=existing,
+            no_audio_edition=self.no_audio_edition,
+        )
+        candidates: tuple[CandidateRef, ...] = ()
+        if choice.conflict is not None:
+            # M5: the conflict names the book the identifier (or the match) found, so that the user can
+            # settle it with one command.
+            candidates = (_linked_candidate(entry, book, book_id, method, score, self.weights),)
         return Resolution(
             entry,
             Outcome.LINKED,
@@ -458,7 +500,24 @@ class Resolver:
             edition_conflict=choice.conflict,
             score=score,
             reason=choice.reason,
+            candidates=candidates,
+            note=choice.note,
         )
+
+
+def _linked_candidate(
+    entry: SourceEntry,
+    book: Book | None,
+    book_id: int,
+    method: LinkMethod,
+    score: MatchScore | None,
+    weights: MatchWeights,
+) -> CandidateRef:
+    """The book an item was linked to, as a conflict candidate (its score is computed when missing)."""
+    if book is None:
+        return CandidateRef(book_id, f"book {book_id}", 1.0, f"named by the {method.value} link")
+    ref = candidate_ref(book, score or score_candidate(entry.item, book, weights))
+    return replace(ref, explanation=f"named by the {method.value} link; {ref.explanation}")
 
 
 def _ids(edition: Edition) -> tuple[str | None, ...]:

@@ -261,7 +261,10 @@ def statistics(ctx: WebContext, user_id: str, *, days: int = 30) -> Statistics:
         runs=len(runs),
         failed_runs=sum(1 for r in runs if r.status == RunStatus.FAILED),
         partial_runs=sum(1 for r in runs if r.status == RunStatus.PARTIAL),
-        items_written=sum(int((r.summary or {}).get("written") or 0) for r in runs),
+        # A dry run's summary counts what it would write; nothing was written.
+        items_written=sum(
+            int((r.summary or {}).get("written") or 0) for r in runs if not (r.summary or {}).get("dry_run")
+        ),
         books_finished=int(sum(p.value for p in finished)),
         last_activity=last_activity,
         recent_runs=[RunOut.model_validate(r) for r in runs[:10]],

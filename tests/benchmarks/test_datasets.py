@@ -27,6 +27,7 @@ from benchmarks.progress_budget import (
 )
 from benchmarks.sandbox_process import SandboxProcess
 from bookrelay.domain.identifiers import normalize_asin, normalize_isbn
+from bookrelay.domain.titles import strip_edition_words
 from bookrelay.sandbox.demo_data import DEMO_ABS_KEY
 from bookrelay.sync.report import ProgressReport
 
@@ -116,6 +117,15 @@ def test_matching_traps_are_what_their_names_say() -> None:
     assert str(first["lower_case_asin"]["asin"]).islower()
     assert "-" in str(first["hyphenated_isbn"]["isbn"])
     assert normalize_isbn(str(first["isbn_in_asin_field"]["asin"])) is not None
+    # point 5 of the matching details: one author string naming two people, edition words on the title
+    joined = first["joined_authors"]["authors"]
+    assert len(joined) == 1 and any(j in str(joined[0]) for j in (" & ", " and ", "; ", ", "))
+    assert "," in str(first["last_first_author"]["authors"][0])
+    assert strip_edition_words(str(first["edition_words"]["title"])) != first["edition_words"]["title"]
+    assert (
+        strip_edition_words(str(first["lookalike_edition_words"]["title"]))
+        != (first["lookalike_edition_words"]["title"])
+    )
 
 
 def _report(unmatched: list[str], conflicts: list[str]) -> ProgressReport:

@@ -482,6 +482,22 @@ def test_mapper_splits_joined_names_and_parses_series() -> None:
     assert item.series == (SeriesRef("Discworld", "2.5"), SeriesRef("Standalone"))
 
 
+@pytest.mark.parametrize(
+    ("joined", "people"),
+    [
+        ("Smith, John", ("Smith, John",)),
+        ("Le Guin, Ursula K.", ("Le Guin, Ursula K.",)),
+        ("Kevin J. Anderson, Rebecca Moesta", ("Kevin J. Anderson", "Rebecca Moesta")),
+        ("Douglas Preston & Lincoln Child", ("Douglas Preston", "Lincoln Child")),
+    ],
+)
+def test_M4_a_minified_author_name_is_read_as_people_not_cut_at_commas(
+    joined: str, people: tuple[str, ...]
+) -> None:
+    item = map_item(minified(authorName=joined))
+    assert item is not None and item.authors == people
+
+
 def test_mapper_defaults_for_missing_fields() -> None:
     item = map_item({"id": "x", "media": {"metadata": {"title": "Only A Title"}}})
     assert item is not None

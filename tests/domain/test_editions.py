@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bookrelay.domain.editions import NO_AUDIO_EDITION, NO_TEXT_EDITION, choose_edition
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bookrelay.domain.editions import (
+    NO_AUDIO_EDITION,
+    NO_EDITION_AT_ALL,
+    NO_TEXT_EDITION,
+    choose_edition,
+    is_audio_capable,
+)
 from bookrelay.domain.models import Edition, MediaKind, ReadingFormat, Source, SourceItem
 
 AUDIO_SHORT = Edition(
@@ -65,8 +74,10 @@ def test_M5_print_isbn_on_audio_item_goes_to_the_audio_edition() -> None:
     assert choice.edition_id == AUDIO_LONG.id
 
 
-def test_M5_no_audio_seconds_is_a_conflict_not_a_text_edition() -> None:
-    choice = choose_edition(_item(), (AUDIO_NO_LENGTH, HARDCOVER, KINDLE), hit_edition=HARDCOVER)
+def test_M5_no_audio_seconds_is_a_conflict_not_a_text_edition_when_the_setting_asks() -> None:
+    choice = choose_edition(
+        _item(), (AUDIO_NO_LENGTH, HARDCOVER, KINDLE), hit_edition=HARDCOVER, no_audio_edition="conflict"
+    )
     assert not choice.ok
     assert choice.edition_id is None
     assert choice.conflict == NO_AUDIO_EDITION
@@ -97,3 +108,63 @@ def test_M5_text_item_never_goes_on_an_audio_edition() -> None:
     choice = choose_edition(_item(MediaKind.EBOOK), (AUDIO_SHORT, AUDIO_LONG), hit_edition=AUDIO_SHORT)
     assert not choice.ok
     assert choice.conflict == NO_TEXT_EDITION
+
+
+def test_M5_no_audio_edition_puts_page_progress_on_the_edition_the_identifier_named() -> None:
+    choice = choose_edition(_item(), (AUDIO_NO_LENGTH, HARDCOVER, KINDLE, PAPERBACK), hit_edition=HARDCOVER)
+    assert choice.ok
+    assert choice.edition_id == HARDCOVER.id
+    assert choice.note == "no audio edition: page progress on edition 4, print, 480 pages"
+
+
+def test_M5_no_audio_edition_without_a_paged_hit_takes_the_most_read_paged_edition() -> None:
+    named_audio = Edition(id=8, book_id=10, asin="B0AUDIO001", reading_format=ReadingFormat.AUDIO)
+    titled = Edition(
+        id=9, book_id=10, title="Dune", pages=600, edition_format="Mass Market Paperback", users_count=9_000
+    )
+    choice = choose_edition(
+        _item(), (named_audio, AUDIO_NO_LENGTH, KINDLE, PAPERBACK, titled), hit_edition=named_audio
+    )
+    assert choice.edition_id == titled.id
+    assert choice.note == "no audio edition: page progress on Dune, Mass Market Paperback, 600 pages"
+
+
+def test_M5_no_audio_edition_and_no_pages_is_a_conflict() -> None:
+    choice = choose_edition(_item(), (AUDIO_NO_LENGTH,))
+    assert not choice.ok
+    assert choice.conflict == NO_EDITION_AT_ALL
+
+
+def test_M5_an_audio_edition_with_a_length_still_wins_over_pages() -> None:
+    choice = choose_edition(_item(), (AUDIO_SHORT, HARDCOVER, PAPERBACK), hit_edition=HARDCOVER)
+    assert choice.edition_id == AUDIO_SHORT.id
+    assert choice.note is None
+
+
+_EDITIONS = st.builds(
+    Edition,
+    id=st.integers(1, 50),
+    book_id=st.just(10),
+    pages=st.one_of(st.none(), st.integers(0, 900)),
+    audio_seconds=st.one_of(st.none(), st.integers(0, 90_000)),
+    reading_format=st.one_of(st.none(), st.sampled_from(list(ReadingFormat))),
+    users_count=st.integers(0, 1_000),
+)
+
+
+@given(st.lists(_EDITIONS, max_size=6, unique_by=lambda e: e.id), st.sampled_from(["pages", "conflict"]))
+def test_M5_an_audiobook_never_lands_on_an_edition_without_a_length(
+    editions: list[Edition], mode: str
+) -> None:
+    choice = choose_edition(_item(), editions, no_audio_edition=mode)  # type: ignore[arg-type]
+    if not choice.ok:
+        assert choice.conflict
+        return
+    assert choice.edition is not None
+    if is_audio_capable(choice.edition):
+        return
+    # The page fallback only when no audio edition has a length, only with the setting, only with pages.
+    assert mode == "pages"
+    assert not any(is_audio_capable(e) for e in editions)
+    assert choice.edition.pages and choice.edition.reading_format is not ReadingFormat.AUDIO
+    assert choice.note and choice.note.startswith("no audio edition: page progress on")

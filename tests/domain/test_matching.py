@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bookrelay.domain.authors import author_similarity
 from bookrelay.domain.matching import (
     MatchKind,
     MatchThresholds,
@@ -13,7 +14,7 @@ from bookrelay.domain.matching import (
     score_candidate,
 )
 from bookrelay.domain.models import Book, Edition, MediaKind, ReadingFormat, SeriesRef, Source, SourceItem
-from bookrelay.domain.titles import author_similarity, title_forms, volumes_disagree, volumes_of
+from bookrelay.domain.titles import title_forms, volumes_disagree, volumes_of
 
 COREY = "James S. A. Corey"
 EXPANSE_1 = Book(

@@ -203,6 +203,16 @@ async def test_history_and_statistics_per_user(web: Web) -> None:
     assert (await web.client.get("/api/v1/users/bob/statistics", headers=web.key)).json()["runs"] == 0
 
 
+async def test_statistics_do_not_count_what_a_dry_run_would_have_written(web: Web) -> None:
+    store = web.store
+    real = store.runs.start("alice", "progress")
+    store.runs.finish(real.id, RunStatus.OK, {"written": 3, "dry_run": False}, units=5)
+    dry = store.runs.start("alice", "progress", dry_run=True)
+    store.runs.finish(dry.id, RunStatus.OK, {"written": 27, "dry_run": True}, units=2)
+    stats = (await web.client.get("/api/v1/users/alice/statistics", headers=web.key)).json()
+    assert (stats["runs"], stats["items_written"]) == (2, 3)
+
+
 async def test_users_and_credentials_are_stored_encrypted_and_never_returned(web: Web) -> None:
     secret = "abs-secret-value-123456"
     put = await web.client.put(

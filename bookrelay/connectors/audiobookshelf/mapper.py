@@ -16,6 +16,7 @@ from typing import Any
 
 from bookrelay.connectors.audiobookshelf.session import SERVICE
 from bookrelay.connectors.audiobookshelf.types import AbsLibraryItem, AbsMediaProgress
+from bookrelay.domain.authors import split_authors
 from bookrelay.domain.models import MediaKind, SeriesRef, Source, SourceItem, SourceProgress
 from bookrelay.errors import BadResponse
 
@@ -56,6 +57,15 @@ def _names_from(values: Any, joined: Any) -> tuple[str, ...]:
     if isinstance(joined, str):
         return tuple(part.strip() for part in joined.split(", ") if part.strip())
     return ()
+
+
+def _authors(metadata: dict[str, Any]) -> tuple[str, ...]:
+    """Authors from ``authors[]``, else from the minified ``authorName``: ABS joins names with ", ", so
+    the string is read as people by M4's rule ("Smith, John" is one, "A B, C D" two), not cut at commas."""
+    joined = metadata.get("authorName")
+    if (isinstance(metadata.get("authors"), list) and metadata["authors"]) or not isinstance(joined, str):
+        return _names_from(metadata.get("authors"), joined)
+    return split_authors([joined]) if joined.strip() else ()
 
 
 def _series(metadata: dict[str, Any]) -> tuple[SeriesRef, ...]:
@@ -138,7 +148,7 @@ def map_item(item: AbsLibraryItem | dict[str, Any]) -> SourceItem | None:
         source=Source.AUDIOBOOKSHELF,
         item_id=item_id,
         title=title,
-        authors=_names_from(metadata.get("authors"), metadata.get("authorName")),
+        authors=_authors(metadata),
         subtitle=_text(metadata.get("subtitle")),
         narrators=_names_from(metadata.get("narrators"), metadata.get("narratorName")),
         series=_series(metadata),

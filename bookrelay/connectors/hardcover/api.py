@@ -17,6 +17,7 @@ from bookrelay.connectors.hardcover import mapper
 from bookrelay.connectors.hardcover.answers import result_error
 from bookrelay.connectors.hardcover.documents import WriteKind
 from bookrelay.connectors.hardcover.session import HardcoverSession, UnreadableWriteAnswer
+from bookrelay.connectors.hardcover.shape_log import ShapeLog
 from bookrelay.domain.models import Book, Edition, HardcoverUser, Read, SearchHit, Status, UserBook
 from bookrelay.errors import BadResponse, BookrelayError
 
@@ -151,6 +152,8 @@ class HardcoverApi:
 
     def __init__(self, session: HardcoverSession) -> None:
         self.session = session
+        # Odd fields forgiven and malformed rows set aside in read answers (S3); a job resets it per run.
+        self.shapes = ShapeLog()
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -172,9 +175,10 @@ class HardcoverApi:
             if status_ids is not None:
                 variables["statuses"] = status_ids
             data = await self.session.execute(document, variables)
-            page = mapper.map_user_books(data["user_books"], f"user_books(offset={offset})")
+            page = mapper.map_user_books(data["user_books"], f"user_books(offset={offset})", self.shapes)
             entries.extend(page)
-            if len(page) < page_size:
+            # Count the rows sent, not those mapped: a row set aside (S3) does not end the paging.
+            if len(data["user_books"]) < page_size:
                 return entries
             offset += page_size
 
@@ -191,7 +195,7 @@ class HardcoverApi:
             data = await self.session.execute(
                 docs.USER_BOOKS_FOR_BOOKS, {"userId": user_id, "bookIds": list(chunk)}
             )
-            entries.extend(mapper.map_user_books(data["user_books"], "user_books"))
+            entries.extend(mapper.map_user_books(data["user_books"], "user_books", self.shapes))
         return entries
 
     async def editions_by_identifiers(
@@ -221,7 +225,9 @@ class HardcoverApi:
             data = await self.session.execute(docs.editions_document(len(group)), variables)
             for i in range(len(group)):
                 alias = docs.batch_alias(i)
-                editions, books = mapper.map_editions_with_books(data[alias], f"editions[{alias}]")
+                editions, books = mapper.map_editions_with_books(
+                    data[alias], f"editions[{alias}]", self.shapes
+                )
                 hits.editions.extend(e for e in editions if e.id not in seen)
                 seen.update(e.id for e in editions)
                 hits.books.update({b.id: b for b in books if b.id not in hits.books})
@@ -258,8 +264,7 @@ class HardcoverApi:
                 rows = data[alias] if isinstance(data[alias], list) else None
                 if rows is None:
                     raise BadResponse(f"books[{alias}]: expected a list", service=SERVICE)
-                for j, row in enumerate(rows):
-                    book = mapper.map_book(row, f"books[{alias}][{j}]")
+                for book in mapper.map_books(rows, f"books[{alias}]", self.shapes):
                     found.setdefault(book.id, book)
         return found
 
@@ -268,7 +273,7 @@ class HardcoverApi:
         if not query.strip():
             raise ValueError("search_books: empty query")
         data = await self.session.execute(docs.SEARCH_BOOKS, {"query": query, "perPage": per_page})
-        return mapper.map_search(data["search"])
+        return mapper.map_search(data["search"], shapes=self.shapes)
 
     # -- writes -----------------------------------------------------------------------------------
 
