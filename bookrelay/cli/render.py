@@ -10,16 +10,34 @@ from bookrelay.sync.report import ProgressReport
 
 def render_plan(console: Console, report: ProgressReport) -> None:
     """The plan, one row per action: what a real run applies (and a dry run only prints)."""
-    table = Table("title", "item", "action", title=f"plan for {report.user_id}", show_lines=False)
+    table = Table("book", "what", title=f"plan for {report.user_id}", show_lines=False)
     for planned in report.plan:
-        for i, line in enumerate(planned.describe()):
-            # Ids are long UUIDs; their start is enough to find the item in `bookrelay conflicts`.
-            table.add_row(planned.title if i == 0 else "", planned.item_id[:8] if i == 0 else "", line)
+        book = f"{planned.title} — {', '.join(planned.authors)}" if planned.authors else planned.title
+        for i, line in enumerate(planned.explain()):
+            table.add_row(book if i == 0 else "", line)
     console.print(table)
 
 
+def render_changes(console: Console, report: ProgressReport, *, limit: int = 50) -> None:
+    """What the run changed, book by book: written (before → after), held, failed, not placed."""
+    if not report.changes:
+        return
+    shown = report.changes[:limit]
+    table = Table("", "book", "what", title="what changed" + (" (would change)" if report.dry_run else ""))
+    for change in shown:
+        table.add_row(change.kind, change.book, change.words)
+    console.print(table)
+    if len(report.changes) > limit:
+        console.print(
+            f"… and {len(report.changes) - limit} more: see the run page or `bookrelay status --run "
+            f"{report.run_id}`",
+            markup=False,
+        )
+
+
 def render_summary(console: Console, report: ProgressReport) -> None:
-    """The per-user summary: items, links by method, writes, holds, conflicts, budget."""
+    """What changed, then the per-user summary: items, links by method, writes, holds, conflicts, budget."""
+    render_changes(console, report)
     table = Table(
         show_header=False, title=f"progress · {report.user_id}" + (" (dry run)" if report.dry_run else "")
     )
@@ -54,10 +72,12 @@ def render_summary(console: Console, report: ProgressReport) -> None:
         console.print(f"[bold red]stopped:[/] {report.error}", soft_wrap=True)
     for note in report.notes:  # a source skipped this run (Audible's limits), with when it is allowed again
         console.print(f"note: {note}", soft_wrap=True, markup=False)
+    # Items settled in an earlier run that still wait for the user (this run's are in "what changed").
+    changed = {c.item_id for c in report.changes}
     attention = [("conflict", *c) for c in report.conflicts] + [("unmatched", *u) for u in report.unmatched]
-    attention += [("failed", *f) for f in report.failed]
+    attention = [a for a in attention if a[1] not in changed]
     if attention:
-        needs = Table("state", "item", "title", "why", title="needs your attention")
-        for state, item, title, why in attention:
-            needs.add_row(state, item, title, why)
+        needs = Table("state", "book", "why", title="still waiting for you")
+        for state, _item, title, why in attention:
+            needs.add_row(state, title, why)
         console.print(needs)

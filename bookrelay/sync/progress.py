@@ -18,16 +18,16 @@ from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.domain.actions import WRITES, Action, CandidateRef, Hold, MarkFinished, OpenConflict, Skip
 from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
 from bookrelay.domain.matching import MatchScore
-from bookrelay.domain.models import Edition, UserBook
+from bookrelay.domain.models import Book, Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
 from bookrelay.domain.sources import BookReport, merge_by_book
 from bookrelay.errors import BookrelayError, kind_of
 from bookrelay.store.facade import Store
 from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
-from bookrelay.store.repositories import LinkState
+from bookrelay.store.repositories import BookFacts, LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
-from bookrelay.sync.report import PlannedItem, ProgressReport
+from bookrelay.sync.report import PlannedItem, ProgressReport, changes_of, item_facts
 from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
 
@@ -99,6 +99,8 @@ class ProgressJob:
             status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
                 report.status
             ]
+            # What changed, item by item, for the run page and `bookrelay status` (one insert for all).
+            self.store.runs.add_events(run.id, [change.event() for change in report.changes])
             self.store.runs.finish(run.id, status, report.summary(), report.units_spent, report.error)
         return report
 
@@ -126,6 +128,7 @@ class ProgressJob:
         for start in range(0, len(entries), self.chunk_size):
             window = entries[start : start + self.chunk_size]
             stored = self._links(window)
+            self.store.labels.remember(self.user_id, (item_facts(e.item) for e in window))
             selected = self._select(window, stored, report, force=force or report.recovered_writes > 0)
             todo += selected
             links.update(
@@ -157,14 +160,14 @@ class ProgressJob:
             ]
             if keep_plan:
                 report.plan += [
-                    PlannedItem(r.item_id, r.entry.item.title, tuple(a))
+                    PlannedItem(r.item_id, r.entry.item.title, tuple(a), r.entry.item.authors)
                     for r, a in zip(chunk, plans, strict=True)
                 ]
             if dry_run:
-                self._count(report, chunk, plans, written=set())
+                self._count(report, chunk, plans, set(), shelf)
                 continue
             written = await self._apply(chunk, plans, shelf, report, done=start, total=len(resolutions))
-            self._count(report, chunk, plans, written)
+            self._count(report, chunk, plans, written, shelf)
             self._record(chunk, plans, written)
 
     def _links(self, entries: Sequence[SourceEntry]) -> dict[str, LinkState]:
@@ -349,9 +352,22 @@ class ProgressJob:
         resolutions: list[Resolution],
         plans: list[list[Action]],
         written: dict[str, ItemWrites] | set[str],
+        shelf: Shelf,
     ) -> None:
         for resolution, actions in zip(resolutions, plans, strict=True):
             item = resolution.entry.item
+            outcome_of = written.get(item.item_id) if isinstance(written, dict) else None
+            for change in changes_of(
+                item,
+                actions,
+                before=shelf.by_book.get(resolution.book_id) if resolution.book_id else None,
+                fraction=source_fraction(resolution.entry.progress, item.duration_seconds),
+                unmatched=resolution.reason if resolution.outcome is Outcome.UNMATCHED else None,
+                written=None if outcome_of is None else outcome_of.ok,
+                error=outcome_of.error if outcome_of is not None else None,
+                dry_run=report.dry_run,
+            ):
+                report.note(change)
             if resolution.outcome is Outcome.LINKED and resolution.method is not None:
                 report.linked[resolution.method.value] += 1
             for action in actions:
@@ -441,6 +457,14 @@ class ProgressJob:
                     changes["last_progress_seconds"] = outcome.read.progress_seconds
                     changes["last_written_at"] = now
             self.store.links.upsert(self.user_id, source, item_id, **changes)  # type: ignore[arg-type]
+            if resolution.book is not None:  # names the book on every page without asking Hardcover
+                book = resolution.book
+                self.store.labels.set_book(
+                    self.user_id,
+                    source,
+                    item_id,
+                    BookFacts(book.id, book.title, book.authors, book.image_url),
+                )
             self.store.history.record(
                 self.user_id,
                 source,
@@ -473,6 +497,7 @@ def _compact(resolution: Resolution) -> Resolution:
         if edition is not None
         else None,
         candidates=resolution.candidates if resolution.outcome is Outcome.CONFLICT else (),
+        book=Book(b.id, b.title, b.authors, image_url=b.image_url) if (b := resolution.book) else None,
         # Only a conflict's or an unmatched item's reason is shown; a link's (the edition's) is not.
         reason="" if resolution.outcome is Outcome.LINKED else resolution.reason,
     )

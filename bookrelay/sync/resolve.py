@@ -61,6 +61,7 @@ class Resolution:
     reason: str = ""
     candidates: tuple[CandidateRef, ...] = ()
     retry_after: datetime | None = None  # unmatched: not searched again before this (M4)
+    book: Book | None = None  # the linked book, for its title, authors and cover on the front ends
 
     @property
     def item_id(self) -> str:
@@ -458,6 +459,7 @@ class Resolver:
             edition_conflict=choice.conflict,
             score=score,
             reason=choice.reason,
+            book=book,
         )
 
 

@@ -273,7 +273,8 @@ def test_sync_prints_a_real_runs_plan_only_with_verbose(tmp_path: Path) -> None:
         verbose = runner.invoke(
             app, ["sync", "--config", str(_demo_reader_config(tmp_path / "b", base)), "--verbose"]
         )
-        assert "plan for demo" in verbose.stdout and "MarkFinished" in verbose.stdout
+        assert "plan for demo" in verbose.stdout and "mark as Read" in verbose.stdout
+        assert "mark as Read" not in quiet.stdout and "MarkFinished" not in verbose.stdout
         assert quiet.exit_code == verbose.exit_code
 
 
