@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,8 +20,12 @@ from bookrelay.cli import service as service_commands
 from bookrelay.cli import setup as setup_commands
 from bookrelay.cli import wanted as wanted_commands
 from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.logs import setup_logging
 from bookrelay.cli.options import ConfigOption
-from bookrelay.redact import install_log_redaction
+from bookrelay.cli.render import render_run_changes
+
+if TYPE_CHECKING:
+    from bookrelay.store.models import Run
 
 console = Console(highlight=False)
 
@@ -64,13 +67,15 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Log each item's decision (bookrelay's own, not the libraries')."
+        ),
+    ] = False,
 ) -> None:
     """bookrelay: progress, wanted, enrich and scrobble jobs around Hardcover."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    install_log_redaction()
+    setup_logging(verbose=verbose)
 
 
 @config_app.command("check")
@@ -117,14 +122,27 @@ def db_upgrade(config: ConfigOption = None) -> None:
 def status(
     config: ConfigOption = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to show.")] = 20,
+    run_id: Annotated[
+        int | None, typer.Option("--run", min=1, help="Show what this run changed, book by book.")
+    ] = None,
 ) -> None:
-    """Show the last runs recorded in the store."""
-    from bookrelay.app import recent_runs
+    """Show the last runs, then what the newest run changed: each book written, held, failed.
 
-    runs = recent_runs(config, limit)
-    if not runs:
-        console.print("no runs yet")
-        return
+    Example: bookrelay status --run 12"""
+    from bookrelay.app import recent_runs, run_changes
+
+    if run_id is None:
+        runs = recent_runs(config, limit)
+        if not runs:
+            console.print("no runs yet")
+            return
+        _print_runs(runs)
+    run, changes = run_changes(config, run_id)
+    if run is not None:
+        render_run_changes(console, run, changes, limit=None if run_id else 20)
+
+
+def _print_runs(runs: list[Run]) -> None:
     table = Table(
         "run", "user", "job", "started", "finished", "status", "units", "dry-run", title="last runs"
     )

@@ -120,7 +120,7 @@ def explain_action(action: Action) -> str:
     """An action as a person reads it: "held: Hardcover is ahead … [P5]", "mark as Read, finished …"."""
     if isinstance(action, Hold):
         words, rule = split_rule(action.reason, action.rule)
-        return with_rule(f"held: {words}", rule)
+        return with_rule(f"held: {_status_names(words)}", rule)
     if isinstance(action, Skip):
         words, rule = split_rule(action.reason)
         return with_rule(f"nothing to write: {words}", rule)
@@ -141,6 +141,13 @@ def explain_action(action: Action) -> str:
     if isinstance(action, MarkFinished):
         return f"mark as Read{_on(action.finished_at, 'finished')}"
     return describe_action(action)
+
+
+def _status_names(text: str) -> str:
+    # The rules name statuses as the code does (DID_NOT_FINISH); people read Hardcover's words.
+    for status, words in STATUS_WORDS.items():
+        text = text.replace(status.name, words)
+    return text
 
 
 def shelf_words(entry: UserBook | None) -> str:

@@ -155,11 +155,23 @@ class ConflictOut(BaseModel):
     candidate_count: int
 
 
+class ItemOut(BaseModel):
+    """The user's own item as its source describes it, shown beside each candidate of a conflict."""
+
+    title: str
+    authors: list[str] = []
+    narrators: list[str] = []
+    duration_seconds: float | None = None
+    identifiers: dict[str, str] = {}
+
+
 class ConflictDetail(ConflictOut):
-    """A conflict with its candidates; ``details_error`` says why book details are missing."""
+    """A conflict with its candidates; ``details_error`` says why book details are missing; ``item`` is
+    the user's own item (None when the sync has not stored it yet)."""
 
     candidates: list[CandidateOut]
     details_error: str | None = None
+    item: ItemOut | None = None
 
 
 class ResolveRequest(_Request):
@@ -267,6 +279,9 @@ class ReadingItem(BaseModel):
     hardcover_book_id: int | None
     progress: float
     observed_at: datetime
+    title: str | None = None  # the item's, from its label; None before the sync stored one
+    authors: list[str] = []
+    image_url: str | None = None  # the Hardcover book's cover
 
 
 class UserStatus(BaseModel):

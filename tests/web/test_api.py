@@ -202,6 +202,17 @@ async def test_history_and_statistics_per_user(web: Web) -> None:
     assert (await web.client.get("/api/v1/users/bob/statistics", headers=web.key)).json()["runs"] == 0
 
 
+async def test_books_finished_per_month_counts_finishes_written_to_hardcover(web: Web) -> None:
+    """A finish a source reported but the sync did not write (held, dry run) is not a book finished."""
+    for item, written in (("item-written", True), ("item-held", False)):
+        web.store.history.record(
+            "alice", "abs", item, 1.0, is_finished=True, observed_at=NOW - timedelta(days=1), written=written
+        )
+    stats = (await web.client.get("/api/v1/users/alice/statistics", headers=web.key)).json()
+    assert stats["books_finished"] == 1
+    assert stats["finished_per_month"] == [{"period": f"{NOW - timedelta(days=1):%Y-%m}", "value": 1.0}]
+
+
 async def test_users_and_credentials_are_stored_encrypted_and_never_returned(web: Web) -> None:
     secret = "abs-secret-value-123456"
     put = await web.client.put(

@@ -147,7 +147,7 @@ def test_browser_signs_in_settles_a_conflict_pins_a_link_and_triggers_a_sync(
             first.get_by_label("Edition").select_option(index=1)
             _shot(page, "conflicts")
             first.get_by_role("button", name="Use this book").click()
-            expect(page.get_by_role("status")).to_contain_text("linked to Hardcover book")
+            expect(page.get_by_role("status")).to_contain_text("linked to “Dune” (Hardcover book")
             (settled,) = store.conflicts.list(None, user_id="alice")
             assert settled.status == ConflictStatus.RESOLVED
             link = store.links.get("alice", "abs", "item-dune")

@@ -93,7 +93,7 @@ async def test_conflict_page_escapes_titles_and_settles_with_an_edition(web: Web
     assert answer.status_code == 303
     link = web.store.links.get("alice", "abs", "item-9")
     assert link is not None and link.pinned and link.hardcover_edition_id == 1001
-    assert "linked to Hardcover book 101" in (await web.client.get("/conflicts")).text
+    assert "linked to “Dune” (Hardcover book 101)" in (await web.client.get("/conflicts")).text
 
 
 async def test_links_page_searches_pins_toggles_and_unpins(web: Web) -> None:
