@@ -172,7 +172,11 @@ def get_conflict(path: Path | None, conflict_id: int) -> Conflict:
 def resolve_conflict(path: Path | None, conflict_id: int, book_id: int, edition_id: int | None) -> Conflict:
     """Settle a conflict by linking its item to a book (a pinned link: M1)."""
     with open_store(load_settings(path)) as store:
-        return store.conflicts.resolve(conflict_id, book_id, edition_id)
+        conflict = store.conflicts.resolve(conflict_id, book_id, edition_id)
+        store.labels.name_from_candidates(
+            conflict.user_id, conflict.source, conflict.source_item_id, book_id, conflict.candidates or []
+        )
+        return conflict
 
 
 def ignore_conflict(path: Path | None, conflict_id: int) -> Conflict:

@@ -217,7 +217,11 @@ def resolve(
     """Settle a conflict for a book (and edition): a pinned link (M1)."""
     check_csrf(request, csrf)
     edition = _optional_id(edition_id, "edition_id")
-    conflict = _ctx(request).store.conflicts.resolve(conflict_id, book_id, edition)
+    store = _ctx(request).store
+    conflict = store.conflicts.resolve(conflict_id, book_id, edition)
+    store.labels.name_from_candidates(
+        conflict.user_id, conflict.source, conflict.source_item_id, book_id, conflict.candidates or []
+    )
     chosen = _chosen_title(conflict)
     target = f"“{chosen}” (Hardcover book {book_id})" if chosen else f"Hardcover book {book_id}"
     return _back(request, "/conflicts", f"“{conflict.title}” linked to {target}")

@@ -129,6 +129,18 @@ class ItemLabelRepo(Repo):
             row.updated_at = self._now()
             session.flush()
 
+    def name_from_candidates(
+        self, user_id: str, source: str, item_id: str, book_id: int, candidates: Iterable[object]
+    ) -> None:
+        """Name the book a conflict was settled for from its stored candidate, before any sync ran."""
+        for c in candidates:
+            if isinstance(c, dict) and c.get("book_id") == book_id:
+                facts = BookFacts(
+                    book_id, str(c.get("title") or ""), tuple(c.get("authors") or ()), c.get("image_url")
+                )
+                self.set_book(user_id, source, item_id, facts)
+                return
+
     def for_items(self, user_id: str, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Label]:
         """The labels of these (source, item id) pairs that are known."""
         found: dict[tuple[str, str], Label] = {}
