@@ -92,7 +92,7 @@ def render_run_changes(console: Console, run: Run, changes: list[RunEvent], *, l
     """What a stored run changed, book by book (``bookrelay status``)."""
     title = f"what run {run.id} ({run.job} for {run.user_id}, {run.started_at:%Y-%m-%d %H:%M}) changed"
     if not changes:
-        console.print(f"{title}: no book was written, held or left for you", markup=False)
+        console.print(f"{title}: no book was written, held or left for you", markup=False, soft_wrap=True)
         return
     table = Table("", "book", "what", title=title)
     for event in changes[:limit]:
