@@ -198,10 +198,13 @@ def link(
     config: ConfigOption = None,
 ) -> None:
     """Pin an item to a Hardcover book (and edition): never re-matched (M1)."""
-    from bookrelay.app import pin_link
+    from bookrelay.app import item_labels, pin_link
 
     pinned = pin_link(config, user, source, item, book, edition)
-    console.print(f"pinned {pinned.source}:{pinned.source_item_id} → book {pinned.hardcover_book_id}")
+    key = (pinned.user_id, pinned.source, pinned.source_item_id)
+    label = item_labels(config, [key]).get(key)
+    named = label.byline if label else f"{pinned.source}:{pinned.source_item_id}"
+    console.print(f"pinned {named} → book {pinned.hardcover_book_id}", markup=False)
 
 
 @handle_errors

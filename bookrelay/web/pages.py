@@ -296,8 +296,11 @@ def pin(
     """Pin an item to a book (M1)."""
     check_csrf(request, csrf)
     uid = _link_form_user(request, user_id)
-    _ctx(request).store.links.pin(uid, source, item_id, book_id, _optional_id(edition_id, "edition_id"))
-    return _back(request, f"/links?user={quote(uid)}", f"{item_id} pinned to Hardcover book {book_id}")
+    store = _ctx(request).store
+    store.links.pin(uid, source, item_id, book_id, _optional_id(edition_id, "edition_id"))
+    label = store.labels.for_items(uid, [(source, item_id)]).get((source, item_id))
+    named = f"“{label.title}”" if label else item_id
+    return _back(request, f"/links?user={quote(uid)}", f"{named} pinned to Hardcover book {book_id}")
 
 
 @guarded.post("/links/unpin")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bookrelay.store.models import ItemLabel
-from bookrelay.store.repositories._base import Repo, ensure_user, upsert
+from bookrelay.store.repositories._base import Repo, ensure_user
 
 # SQLite keeps at most 999 bound values in one statement on old builds: ask for keys in slices.
 _KEYS_PER_QUERY = 400
+_KEY = ("user_id", "source", "source_item_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +91,14 @@ class ItemLabelRepo(Repo):
         if not wanted:
             return 0
         now = self._now()
-        written = 0
         with self._db.transaction() as session:
             ensure_user(session, user_id, now)
             current = self._hashes(session, user_id, list(wanted))
-            for key, facts in wanted.items():
-                if key in current and current[key] == facts.metadata_hash:
-                    continue
-                values = {
+            rows = [
+                {
+                    "user_id": user_id,
+                    "source": facts.source,
+                    "source_item_id": facts.item_id,
                     "title": facts.title,
                     "authors": list(facts.authors),
                     "narrators": list(facts.narrators),
@@ -105,10 +107,14 @@ class ItemLabelRepo(Repo):
                     "metadata_hash": facts.metadata_hash,
                     "updated_at": now,
                 }
-                row = {"user_id": user_id, "source": facts.source, "source_item_id": facts.item_id}
-                upsert(session, ItemLabel, {**row, **values}, ["user_id", "source", "source_item_id"], values)
-                written += 1
-        return written
+                for key, facts in wanted.items()
+                if key not in current or current[key] != facts.metadata_hash
+            ]
+            # Many rows per statement rather than one statement per item: a first sync of a large
+            # library meets every item at once (1,000 labels: 1.7 s one by one).
+            if rows:
+                _upsert_many(session, rows)
+        return len(rows)
 
     def set_book(self, user_id: str, source: str, item_id: str, book: BookFacts | None) -> None:
         """Name the Hardcover book an item is linked to (None: not linked any more); no row, no change."""
@@ -178,3 +184,14 @@ class ItemLabelRepo(Repo):
             )
             hashes.update(((s, i), h) for s, i, h in rows)
         return hashes
+
+
+def _upsert_many(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
+    """Insert the rows; a row whose (user, source, item) exists replaces that row's item columns."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(ItemLabel)
+    changed = {c: statement.excluded[c] for c in rows[0] if c not in _KEY}
+    # One compiled statement run for many rows (executemany): a multi-VALUES statement would be compiled
+    # anew for every slice, which costs more than the inserts themselves.
+    session.execute(statement.on_conflict_do_update(index_elements=list(_KEY), set_=changed), list(rows))
