@@ -200,6 +200,12 @@ class LinkOut(BaseModel):
     last_progress: float | None
     last_written_at: datetime | None
     updated_at: datetime
+    # How a person knows the item and its book (from the stored label; empty before the sync met the item).
+    title: str | None = None
+    authors: list[str] = []
+    hardcover_title: str | None = None
+    hardcover_authors: list[str] = []
+    image_url: str | None = None
 
 
 class LinkRef(_Request):
