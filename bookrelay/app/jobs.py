@@ -37,9 +37,10 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None) ->
     ) -> RunResult:
         user = config.user(user_id)
         clients = build_user_clients(config, user, transport=transport)
+        beat = Heartbeat()
         try:
             # Off a terminal a long run says how far it has come: a log line per phase and every ~30 s.
-            ticks = progress_ticks(config, user_id, clients, Heartbeat())
+            ticks = progress_ticks(config, user_id, clients, beat)
             job = build_progress_job(config, user, clients, store, on_progress=ticks, transport=transport)
             if items is not None:
                 collect_all = job.collect
@@ -59,6 +60,7 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None) ->
             report = ProgressReport(user_id, dry_run=dry_run)
             report.error, report.error_kind = str(exc), kind_of(exc)
         finally:
+            beat.close()
             await clients.aclose()
         return from_progress(report)
 

@@ -56,8 +56,11 @@ def progress_ticks(
     budget = clients.hardcover.session.budget
     start, pace = budget.units_spent, config.global_.hardcover.per_minute
 
+    def spent() -> int:
+        return budget.units_spent - start
+
     def tick(phase: str, done: int, total: int) -> None:
-        sink(Tick(user_id, phase, done, total, budget.units_spent - start, pace))
+        sink(Tick(user_id, phase, done, total, spent(), pace, spent))
 
     return tick
 

@@ -33,8 +33,12 @@ def test_sync_bar_on_a_terminal_shows_items_units_and_time_left() -> None:
         assert not isinstance(on_tick, Heartbeat)
         on_tick(Tick("alice", "matching", 0, 400))
         on_tick(Tick("alice", "matching", 40, 400, units=48, per_minute=60))
+        spent = [48]
+        on_tick(Tick("alice", "writing", 40, 400, units=48, spent=lambda: spent[0]))
+        spent[0] = 99  # units spent while the budget paces the writes, before the next tick
     text = out.getvalue()
-    assert "alice: matching" in text and "40/400" in text and "48 units" in text and "left" in text
+    assert "alice: matching" in text and "40/400" in text and "items" in text and "left" in text
+    assert "99 units" in text  # the bar reads the budget afresh at each refresh
 
 
 def test_sync_off_a_terminal_logs_instead_of_drawing() -> None:

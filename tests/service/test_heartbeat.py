@@ -5,6 +5,7 @@ showing bookrelay's own decisions per item rather than the libraries' requests."
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -26,7 +27,7 @@ class Clock:
 
 def test_heartbeat_logs_each_phase_and_then_every_30_seconds(caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
-    beat = Heartbeat(monotonic=clock)
+    beat = Heartbeat(monotonic=clock, timer=False)
     caplog.set_level(logging.INFO, logger="bookrelay.progress")
     beat(Tick("alice", "collecting", 0, 1))
     beat(Tick("alice", "matching", 0, 400))
@@ -43,6 +44,25 @@ def test_heartbeat_logs_each_phase_and_then_every_30_seconds(caplog: pytest.LogC
         "writing",
     ]
     assert lines[2] == "alice: matching 30/400 items, 15 Hardcover units spent, about 6 min left"
+
+
+def test_heartbeat_repeats_the_latest_tick_while_a_long_chunk_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One chunk of writes can take minutes at the budget's pace: lines keep coming, with the units spent."""
+    caplog.set_level(logging.INFO, logger="bookrelay.progress")
+    spent = [10]
+    beat = Heartbeat(every=0.05)
+    beat(Tick("alice", "writing", 0, 100, units=10, spent=lambda: spent[0]))
+    spent[0] = 25
+    deadline = time.monotonic() + 5
+    while len(caplog.records) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)  # waiting for the timer thread, not pacing the code under test
+    beat.close()
+    count = len(caplog.records)
+    time.sleep(0.2)
+    assert 3 <= count == len(caplog.records)  # the lines came by themselves, and stop at close
+    assert "writing 0/100 items, 25 Hardcover units spent" in caplog.records[-1].getMessage()
 
 
 def test_time_left_follows_the_budget_when_it_is_slower_than_the_run_so_far() -> None:
