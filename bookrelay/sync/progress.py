@@ -99,10 +99,18 @@ class ProgressJob:
             status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
                 report.status
             ]
-            # What changed, item by item, for the run page and `bookrelay status` (one insert for all).
-            self.store.runs.add_events(run.id, [change.event() for change in report.changes])
+            self._record_changes(run.id, report)
             self.store.runs.finish(run.id, status, report.summary(), report.units_spent, report.error)
         return report
+
+    def _record_changes(self, run_id: int, report: ProgressReport) -> None:
+        """What changed, item by item, for the run page and `bookrelay status` (one insert for all); stored
+        before the run shows as finished (a page showing it done shows its changes too), and a failure here
+        loses the list, never the run's own record."""
+        try:
+            self.store.runs.add_events(run_id, [change.event() for change in report.changes])
+        except BookrelayError as exc:
+            log.warning("the list of what run %s changed was not stored: %s", run_id, exc)
 
     def _tick(self, phase: str, done: int, total: int) -> None:
         if self.on_progress is not None:
