@@ -234,6 +234,7 @@ def test_browser_signs_in_settles_a_conflict_pins_a_link_and_triggers_a_sync(
             reading = page.locator("section", has=page.get_by_role("heading", name="Currently reading"))
             expect(reading.locator("tr", has_text="Hyperion")).to_contain_text("Dan Simmons")
             expect(reading).not_to_contain_text(listened_id)
+            expect(page.locator("section", has_text="Jobs")).to_contain_text("1 written · 1 held")
             _shot(page, "dashboard")
 
             page.locator("nav").get_by_role("link", name="Statistics", exact=True).click()
