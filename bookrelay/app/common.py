@@ -26,7 +26,7 @@ from bookrelay.errors import ConfigError
 from bookrelay.store.crypto import load_or_create_key
 from bookrelay.store.db import create_engine_for, current_revision, upgrade
 from bookrelay.store.facade import Store
-from bookrelay.store.models import Run
+from bookrelay.store.models import Run, RunEvent
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -135,6 +135,20 @@ def recent_runs(path: Path | None, limit: int) -> list[Run]:
         return store.runs.recent(limit)
     finally:
         store.close()
+
+
+def run_changes(path: Path | None, run_id: int | None) -> tuple[Run | None, list[RunEvent]]:
+    """One run (the newest that changed a book when ``run_id`` is None) and its item events: each book
+    it wrote, held, failed or could not place; (None, []) when there is no such run."""
+    config = load_settings(path)
+    with open_store(config) as store:
+        candidates = [store.runs.get_with_events(run_id)[0]] if run_id is not None else store.runs.recent(20)
+        for run in candidates:
+            _, events = store.runs.get_with_events(run.id)
+            changes = [e for e in events if isinstance(e.data, dict) and "title" in e.data]
+            if changes or run_id is not None:
+                return run, changes
+    return None, []
 
 
 def _single_user(config: Config, user_id: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bookrelay.app.clients import build_user_clients
-from bookrelay.app.progress import build_progress_job
+from bookrelay.app.progress import build_progress_job, progress_ticks
 from bookrelay.app.scrobble import run_scrobble
 from bookrelay.app.wanted import wanted_for_user
 from bookrelay.config import Config
@@ -29,6 +29,7 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, ho
     """The progress job as a service job function; ``items`` narrows Audiobookshelf to those items."""
     import dataclasses
 
+    from bookrelay.service.heartbeat import Heartbeat
     from bookrelay.service.results import RunResult, from_progress
 
     async def progress(
@@ -36,8 +37,13 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, ho
     ) -> RunResult:
         user = config.user(user_id)
         clients = build_user_clients(config, user, transport=transport)
+        beat = Heartbeat()
         try:
-            job = build_progress_job(config, user, clients, store, transport=transport, holder=holder)
+            # Off a terminal a long run says how far it has come: a log line per phase and every ~30 s.
+            ticks = progress_ticks(config, user_id, clients, beat)
+            job = build_progress_job(
+                config, user, clients, store, on_progress=ticks, transport=transport, holder=holder
+            )
             if items is not None:
                 collect_all = job.collect
 
@@ -56,6 +62,7 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, ho
             report = ProgressReport(user_id, dry_run=dry_run)
             report.error, report.error_kind = str(exc), kind_of(exc)
         finally:
+            beat.close()
             await clients.aclose()
         return from_progress(report)
 

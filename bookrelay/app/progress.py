@@ -17,8 +17,10 @@ from bookrelay.config import Config, UserConfig
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
 from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.service.heartbeat import Tick
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Conflict, ConflictStatus, Link
+from bookrelay.store.repositories import Label
 from bookrelay.sync.pins import check_pin
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
@@ -47,6 +49,22 @@ def progress_settings(config: Config, user: UserConfig, *, force: bool = False) 
         force=force,
         respect_statuses=frozenset(_STATUS_NAMES[name] for name in sync.respect_statuses),
     )
+
+
+def progress_ticks(
+    config: Config, user_id: str, clients: UserClients, sink: Callable[[Tick], None]
+) -> ProgressCallback:
+    """The job's (phase, done, total) callback as :class:`Tick`s with the units this run has spent."""
+    budget = clients.hardcover.session.budget
+    start, pace = budget.units_spent, config.global_.hardcover.per_minute
+
+    def spent() -> int:
+        return budget.units_spent - start
+
+    def tick(phase: str, done: int, total: int) -> None:
+        sink(Tick(user_id, phase, done, total, spent(), pace, spent))
+
+    return tick
 
 
 def build_progress_job(
@@ -107,7 +125,7 @@ async def run_progress(
     force: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
-    on_progress: Callable[[str, str, int, int], None] | None = None,
+    on_progress: Callable[[Tick], None] | None = None,
     keep_plan: bool = False,
 ) -> list[ProgressReport]:
     """Run the progress job for these users, ``workers`` at once; one user's failure never stops another's.
@@ -120,11 +138,7 @@ async def run_progress(
             user = config.user(user_id)
             clients = build_user_clients(config, user, transport=transport)
             try:
-                callback = (
-                    (lambda phase, done, total: on_progress(user_id, phase, done, total))
-                    if on_progress
-                    else None
-                )
+                callback = progress_ticks(config, user_id, clients, on_progress) if on_progress else None
                 job = build_progress_job(
                     config, user, clients, active, force=force, on_progress=callback, transport=transport
                 )
@@ -145,6 +159,16 @@ def list_conflicts(path: Path | None, user_id: str | None, *, include_closed: bo
     config = load_settings(path)
     with open_store(config) as store:
         return store.conflicts.list(None if include_closed else ConflictStatus.OPEN, user_id=user_id)
+
+
+def item_labels(path: Path | None, items: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Label]:
+    """The stored labels of these (user, source, item id): what a person knows each item by."""
+    found: dict[tuple[str, str, str], Label] = {}
+    with open_store(load_settings(path)) as store:
+        for user_id in {u for u, _, _ in items}:
+            keys = [(s, i) for u, s, i in items if u == user_id]
+            found.update(((user_id, *k), v) for k, v in store.labels.for_items(user_id, keys).items())
+    return found
 
 
 def get_conflict(path: Path | None, conflict_id: int) -> Conflict:
@@ -174,7 +198,11 @@ def resolve_conflict(path: Path | None, conflict_id: int, book_id: int, edition_
         conflict = store.conflicts.get(conflict_id)
         if conflict.status is ConflictStatus.OPEN:  # a closed one is refused below, at no cost
             _checked_on_hardcover(config, conflict.user_id, book_id, edition_id)
-        return store.conflicts.resolve(conflict_id, book_id, edition_id)
+        conflict = store.conflicts.resolve(conflict_id, book_id, edition_id)
+        store.labels.name_from_candidates(
+            conflict.user_id, conflict.source, conflict.source_item_id, book_id, conflict.candidates or []
+        )
+        return conflict
 
 
 def ignore_conflict(path: Path | None, conflict_id: int) -> Conflict:

@@ -10,7 +10,6 @@ A new command is one line in the table.
 from __future__ import annotations
 
 import importlib
-import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from bookrelay import __version__
-from bookrelay.redact import install_log_redaction
+from bookrelay.cli.logs import setup_logging
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +85,10 @@ COMMANDS: dict[str, Command] = {
     ),
     "config": Command(_CLI + "config", "Check and show the configuration."),
     "db": Command(_CLI + "store", "The store (SQLite or PostgreSQL)."),
-    "status": Command(_CLI + "store", "Show the last runs recorded in the store."),
+    "status": Command(
+        _CLI + "store",
+        "Show the last runs, then what the newest run changed: each book written, held, failed.",
+    ),
     "sandbox": Command(_CLI + "sandbox", "Fakes of the outside services, for trying bookrelay out."),
     "demo": Command(
         _CLI + "sandbox",
@@ -164,7 +166,12 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Log each item's decision (bookrelay's own, not the libraries')."
+        ),
+    ] = False,
     interactive: Annotated[
         bool,
         typer.Option(
@@ -173,10 +180,7 @@ def main(
     ] = False,
 ) -> None:
     """bookrelay: progress, wanted, enrich and scrobble jobs around Hardcover."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    install_log_redaction()
+    setup_logging(verbose=verbose)
     if interactive:
         from bookrelay.cli.errors import handle_errors
         from bookrelay.cli.menu import run_menu

@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bookrelay.app.common import load_settings
 from bookrelay.app.progress import (
     get_conflict,
     ignore_conflict,
+    item_labels,
     list_conflicts,
     pin_link,
     resolve_conflict,
@@ -21,9 +21,11 @@ from bookrelay.app.progress import (
     unpin_link,
 )
 from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.meter import progress_meter
 from bookrelay.cli.options import ConfigOption, EveryUserOption, UserOption
 from bookrelay.cli.render import render_plan, render_summary
 from bookrelay.errors import ConfigError
+from bookrelay.sync.report import clock, split_rule, with_rule
 
 console = Console(highlight=False)
 conflicts_app = typer.Typer(help="Doubtful matches waiting for your decision.", no_args_is_help=True)
@@ -69,21 +71,7 @@ def sync(
     else:
         raise ConfigError("several users are configured: give --user ID or --all-users", place="arguments")
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def on_progress(user_id: str, phase: str, done: int, total: int) -> None:
-            if user_id not in tasks:
-                tasks[user_id] = bar.add_task(f"{user_id}: {phase}", total=total)
-            bar.update(tasks[user_id], description=f"{user_id}: {phase}", completed=done, total=total)
-
+    with progress_meter(console) as on_tick:
         reports = asyncio.run(
             run_progress(
                 settings,
@@ -91,7 +79,7 @@ def sync(
                 dry_run=dry_run,
                 limit=limit,
                 force=force,
-                on_progress=on_progress,
+                on_progress=on_tick,
                 keep_plan=verbose,
             )
         )
@@ -120,18 +108,22 @@ def conflicts_list(
     if not rows:
         console.print("no conflicts")
         return
-    table = Table("id", "user", "item", "title", "reason", "candidates", "status")
+    labels = item_labels(config, [(c.user_id, c.source, c.source_item_id) for c in rows])
+    table = Table("id", "user", "book", "why", "best candidates", "status")
     for c in rows:
+        label = labels.get((c.user_id, c.source, c.source_item_id))
+        best = ", ".join(
+            str(cand.get("title")) for cand in (c.candidates or [])[:2] if isinstance(cand, dict)
+        )
         table.add_row(
-            str(c.id),
-            c.user_id,
-            c.source_item_id,
-            c.title,
-            c.reason,
-            str(len(c.candidates or [])),
-            c.status.value,
+            str(c.id), c.user_id, label.byline if label else c.title, _why(c.reason), best, c.status.value
         )
     console.print(table)
+
+
+def _why(reason: str) -> str:
+    words, rule = split_rule(reason)
+    return with_rule(words, rule)
 
 
 @conflicts_app.command("show")
@@ -142,19 +134,39 @@ def conflicts_show(conflict_id: int, config: ConfigOption = None) -> None:
     Example: bookrelay conflicts show 3
     """
     c = get_conflict(config, conflict_id)
-    console.print(
-        f"[bold]#{c.id}[/] {c.title} ({c.source}:{c.source_item_id}) — {c.status.value}", soft_wrap=True
+    label = item_labels(config, [(c.user_id, c.source, c.source_item_id)]).get(
+        (c.user_id, c.source, c.source_item_id)
     )
-    console.print(f"reason: {c.reason}", soft_wrap=True)
-    table = Table("book", "title", "score", "why")
-    for cand in c.candidates or []:
-        table.add_row(
-            str(cand.get("book_id")),
-            str(cand.get("title")),
-            f"{cand.get('score', 0):.2f}",
-            str(cand.get("explanation", "")),
+    console.print(f"[bold]#{c.id}[/] {label.byline if label else c.title} — {c.status.value}", soft_wrap=True)
+    console.print(f"why: {_why(c.reason)}", soft_wrap=True, markup=False)
+    table = Table(
+        "", "your item", *(f"{cand.get('title')} (#{cand.get('book_id')})" for cand in c.candidates or [])
+    )
+    candidates = [cand for cand in c.candidates or [] if isinstance(cand, dict)]
+    mine = (
+        (
+            label.title,
+            ", ".join(label.authors),
+            ", ".join(label.narrators),
+            clock(label.duration_seconds),
+            ", ".join(f"{k.upper()} {v}" for k, v in label.identifiers.items()),
         )
+        if label
+        else (c.title, "", "", "", "")
+    )
+    rows = [
+        ("title", mine[0], [str(cand.get("title")) for cand in candidates]),
+        ("author", mine[1], [", ".join(cand.get("authors") or []) for cand in candidates]),
+        ("narrator", mine[2], ["" for _ in candidates]),
+        ("length", mine[3], ["" for _ in candidates]),
+        ("identifiers", mine[4], ["" for _ in candidates]),
+        ("score", "", [f"{cand.get('score', 0):.2f}" for cand in candidates]),
+        ("why", "", [str(cand.get("explanation", "")) for cand in candidates]),
+    ]
+    for name, yours, theirs in rows:
+        table.add_row(name, yours, *theirs)
     console.print(table)
+    console.print(f"choose one: bookrelay conflicts resolve {c.id} --book BOOK_ID", markup=False)
 
 
 @conflicts_app.command("resolve")
@@ -171,10 +183,16 @@ def conflicts_resolve(
     Example: bookrelay conflicts resolve 3 --book 123 --edition 456
     """
     c = resolve_conflict(config, conflict_id, book, edition)
+    chosen = next(
+        (str(x.get("title")) for x in c.candidates or [] if isinstance(x, dict) and x.get("book_id") == book),
+        None,
+    )
+    target = f"“{chosen}” (book {book})" if chosen else f"book {book}"
     console.print(
-        f"conflict #{c.id} resolved: “{c.title}” ({c.source_item_id}) → book {book}"
+        f"conflict #{c.id} resolved: “{c.title}” → {target}"
         + (f", edition {edition}" if edition else "")
-        + "; the next sync writes it"
+        + "; the next sync writes it",
+        markup=False,
     )
 
 
@@ -204,10 +222,10 @@ def link(
     Example: bookrelay link li_8c2f0a --book 123 --edition 456 --user alice
     """
     pinned = pin_link(config, user, source, item, book, edition)
-    console.print(
-        f"pinned {pinned.source}:{pinned.source_item_id} → book {pinned.hardcover_book_id}; "
-        "the next sync writes it"
-    )
+    key = (pinned.user_id, pinned.source, pinned.source_item_id)
+    label = item_labels(config, [key]).get(key)
+    named = label.byline if label else f"{pinned.source}:{pinned.source_item_id}"
+    console.print(f"pinned {named} → book {pinned.hardcover_book_id}; the next sync writes it", markup=False)
 
 
 @handle_errors

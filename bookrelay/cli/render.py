@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
 from bookrelay.sync.report import ProgressReport
 
+if TYPE_CHECKING:
+    from bookrelay.store.models import Run, RunEvent
+
 
 def render_plan(console: Console, report: ProgressReport) -> None:
     """The plan, one row per action: what a real run applies (and a dry run only prints)."""
-    table = Table("title", "item", "action", title=f"plan for {report.user_id}", show_lines=False)
+    table = Table("book", "what", title=f"plan for {report.user_id}", show_lines=False)
     for planned in report.plan:
-        for i, line in enumerate(planned.describe()):
-            # Ids are long UUIDs; their start is enough to find the item in `bookrelay conflicts`.
-            table.add_row(planned.title if i == 0 else "", planned.item_id[:8] if i == 0 else "", line)
+        book = f"{planned.title} — {', '.join(planned.authors)}" if planned.authors else planned.title
+        for i, line in enumerate(planned.explain()):
+            table.add_row(book if i == 0 else "", line)
     console.print(table)
 
 
+def render_changes(console: Console, report: ProgressReport, *, limit: int = 50) -> None:
+    """What the run changed, book by book: written (before → after), held, failed, not placed."""
+    if not report.changes:
+        return
+    shown = report.changes[:limit]
+    table = Table("", "book", "what", title="what changed" + (" (would change)" if report.dry_run else ""))
+    for change in shown:
+        table.add_row(change.kind, change.book, change.words)
+    console.print(table)
+    if len(report.changes) > limit:
+        console.print(
+            f"… and {len(report.changes) - limit} more: see the run page or `bookrelay status --run "
+            f"{report.run_id}`",
+            markup=False,
+        )
+
+
 def render_summary(console: Console, report: ProgressReport) -> None:
-    """The per-user summary: items, links by method, writes, holds, conflicts, budget."""
+    """What changed, then the per-user summary: items, links by method, writes, holds, conflicts, budget."""
+    render_changes(console, report)
     table = Table(
         show_header=False, title=f"progress · {report.user_id}" + (" (dry run)" if report.dry_run else "")
     )
@@ -55,14 +78,36 @@ def render_summary(console: Console, report: ProgressReport) -> None:
     for note in report.notes:  # a source skipped this run (Audible's limits), with when it is allowed again
         console.print(f"note: {note}", soft_wrap=True, markup=False)
     if report.item_notes:
-        noted = Table("item", "title", "note", title="written with a note")
-        for item, title, note in report.item_notes:
-            noted.add_row(item, title, note)
+        noted = Table("book", "note", title="written with a note")
+        for _item, title, note in report.item_notes:
+            noted.add_row(title, note)
         console.print(noted)
+    # Items settled in an earlier run that still wait for the user (this run's are in "what changed").
+    changed = {c.item_id for c in report.changes}
     attention = [("conflict", *c) for c in report.conflicts] + [("unmatched", *u) for u in report.unmatched]
-    attention += [("failed", *f) for f in report.failed]
+    attention = [a for a in attention if a[1] not in changed]
     if attention:
-        needs = Table("state", "item", "title", "why", title="needs your attention")
-        for state, item, title, why in attention:
-            needs.add_row(state, item, title, why)
+        needs = Table("state", "book", "why", title="still waiting for you")
+        for state, _item, title, why in attention:
+            needs.add_row(state, title, why)
         console.print(needs)
+
+
+def render_run_changes(console: Console, run: Run, changes: list[RunEvent], *, limit: int | None) -> None:
+    """What a stored run changed, book by book (``bookrelay status``)."""
+    title = f"what run {run.id} ({run.job} for {run.user_id}, {run.started_at:%Y-%m-%d %H:%M}) changed"
+    if not changes:
+        console.print(f"{title}: no book was written, held or left for you", markup=False, soft_wrap=True)
+        return
+    table = Table("", "book", "what", title=title)
+    for event in changes[:limit]:
+        data = event.data or {}
+        authors = ", ".join(data.get("authors") or [])
+        table.add_row(
+            event.kind,
+            f"{data.get('title')} — {authors}" if authors else str(data.get("title")),
+            event.message,
+        )
+    console.print(table)
+    if limit is not None and len(changes) > limit:
+        console.print(f"… and {len(changes) - limit} more: bookrelay status --run {run.id}", markup=False)

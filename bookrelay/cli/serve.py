@@ -45,6 +45,7 @@ def serve(
     if sync_interval() == 0:
         runs, code = run_once(config)
         for run in runs:
-            console.print(f"run {run.id}: {run.job} for {run.user_id}: {run.status}", markup=False)
+            reason = f" — {run.error}" if run.error else ""
+            console.print(f"run {run.id}: {run.job} for {run.user_id}: {run.status}{reason}", markup=False)
         raise typer.Exit(code)
     serve_app(config, host, port)

@@ -8,9 +8,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.common import recent_runs, upgrade_database
+from bookrelay.app.common import recent_runs, run_changes, upgrade_database
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
+from bookrelay.cli.render import render_run_changes
+from bookrelay.store.models import Run
 
 console = Console(highlight=False)
 db_app = typer.Typer(help="The store (SQLite or PostgreSQL).", no_args_is_help=True)
@@ -38,16 +40,26 @@ def db_upgrade(config: ConfigOption = None) -> None:
 def status(
     config: ConfigOption = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to show.")] = 20,
+    run_id: Annotated[
+        int | None, typer.Option("--run", min=1, help="Show what this run changed, book by book.")
+    ] = None,
 ) -> None:
-    """Show the last runs recorded in the store.
+    """Show the last runs, then what the newest run changed: each book written, held, failed.
 
-    Example: bookrelay status --limit 5
+    Example: bookrelay status --run 12
     """
+    if run_id is None:
+        runs = recent_runs(config, limit)
+        if not runs:
+            console.print("no runs yet")
+            return
+        _print_runs(runs)
+    run, changes = run_changes(config, run_id)
+    if run is not None:
+        render_run_changes(console, run, changes, limit=None if run_id else 20)
 
-    runs = recent_runs(config, limit)
-    if not runs:
-        console.print("no runs yet")
-        return
+
+def _print_runs(runs: list[Run]) -> None:
     table = Table(
         "run", "user", "job", "started", "finished", "status", "units", "dry-run", title="last runs"
     )

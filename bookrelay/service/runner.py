@@ -115,6 +115,7 @@ class JobRunner(RunReservations):
         self._check(job)
         reserved = run_id if run_id is not None else self.reserve(user_id, job, dry_run=dry_run)
         self.store.runs.begin(reserved)  # queued until now (behind the user's earlier run, or in the queue)
+        log.info("run %s: %s for %s started%s", reserved, job, user_id, " (dry run)" if dry_run else "")
         started = self._monotonic()
         try:
             result = await self._jobs[job](
@@ -137,6 +138,7 @@ class JobRunner(RunReservations):
                 reserved, RunStatus(result.status), summary, result.hardcover_units, result.error
             )
         record_report(result)
+        log.log(logging.WARNING if result.status == "failed" else logging.INFO, "%s", ended_line(result))
         self.results = [*self.results[-49:], result]
         if self.notifier is not None:
             try:
@@ -150,3 +152,15 @@ def _with(result: RunResult, *, run_id: int, duration: float) -> RunResult:
     from dataclasses import replace
 
     return replace(result, run_id=run_id, duration_seconds=duration)
+
+
+def ended_line(result: RunResult) -> str:
+    """The one line a finished run logs: "run 4: progress for alice: ok, 3 written, 1 held; 12 Hardcover
+    units; 8.2 s", with the reason when it failed."""
+    counts = ", ".join(f"{n} {what}" for what, n in result.items.items()) or "nothing to do"
+    text = (
+        f"run {result.run_id}: {result.job} for {result.user_id}: {result.status}"
+        f"{' (dry run)' if result.dry_run else ''}, {counts}; {result.hardcover_units} Hardcover units; "
+        f"{result.duration_seconds:.1f} s"
+    )
+    return text + (f"; reason: {redact(result.error)}" if result.error else "")

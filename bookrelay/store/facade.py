@@ -17,6 +17,7 @@ from bookrelay.store.repositories import (
     ConflictRepo,
     CredentialRepo,
     EnrichChangeRepo,
+    ItemLabelRepo,
     LeaseRepo,
     LinkRepo,
     LookupCacheRepo,
@@ -47,6 +48,7 @@ class Store:
         self.wanted = WantedRepo(db, clock)
         self.lookup_cache = LookupCacheRepo(db, clock)
         self.enrich_changes = EnrichChangeRepo(db, clock)
+        self.labels = ItemLabelRepo(db, clock)
         self._credentials = CredentialRepo(db, SecretBox(secret_key), clock) if secret_key else None
 
     @classmethod

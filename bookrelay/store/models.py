@@ -416,8 +416,35 @@ class EnrichChange(Base):
     updated_at: Mapped[datetime]
 
 
+class ItemLabel(Base):
+    """How a person knows a source item and the Hardcover book it went to: title, authors, narrators,
+    length, identifiers, cover. Kept apart from ``links`` so that every page can name a book without
+    asking a service, and so that the sync's own link columns stay as they are."""
+
+    __tablename__ = "item_labels"
+    __table_args__ = (UniqueConstraint("user_id", "source", "source_item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_item_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)
+    authors: Mapped[Any] = mapped_column(JSON)  # list of names
+    narrators: Mapped[Any] = mapped_column(JSON)  # list of names
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    identifiers: Mapped[Any] = mapped_column(JSON)  # {"asin": …, "isbn": …}, only the ones the item has
+    # The item's metadata as last stored: equal on the next run → the row is not written again.
+    metadata_hash: Mapped[str | None] = mapped_column(String(64))
+    hardcover_book_id: Mapped[int | None] = mapped_column(Integer)
+    hardcover_title: Mapped[str | None] = mapped_column(Text)
+    hardcover_authors: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
+    image_url: Mapped[str | None] = mapped_column(Text)  # the Hardcover book's cover (a public address)
+    updated_at: Mapped[datetime]
+
+
 TABLES_IN_DELETE_ORDER = [
     "run_leases",
+    "item_labels",
     "hardcover_budget",
     "audible_calls",
     "run_events",

@@ -18,7 +18,7 @@ from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.domain.actions import WRITES, Action, Hold, MarkFinished, OpenConflict, Skip
 from bookrelay.domain.identifiers import identifiers_hash
 from bookrelay.domain.matching import MatchScore
-from bookrelay.domain.models import Edition, UserBook
+from bookrelay.domain.models import Book, Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
 from bookrelay.domain.sources import BookReport, merge_by_book
@@ -30,7 +30,7 @@ from bookrelay.sync.apply import ItemWrites, apply_writes
 from bookrelay.sync.lease import LeaseSettings, run_lease
 from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item, own_reads
 from bookrelay.sync.progress_record import record_items
-from bookrelay.sync.report import PlannedItem, ProgressReport
+from bookrelay.sync.report import PlannedItem, ProgressReport, changes_of, item_facts
 from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
 
@@ -107,8 +107,18 @@ class ProgressJob:
             status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
                 report.status
             ]
+            self._record_changes(run.id, report)
             self.store.runs.finish(run.id, status, report.summary(), report.units_spent, report.error)
         return report
+
+    def _record_changes(self, run_id: int, report: ProgressReport) -> None:
+        """What changed, item by item, for the run page and `bookrelay status` (one insert for all); stored
+        before the run shows as finished (a page showing it done shows its changes too), and a failure here
+        loses the list, never the run's own record."""
+        try:
+            self.store.runs.add_events(run_id, [change.event() for change in report.changes])
+        except BookrelayError as exc:
+            log.warning("the list of what run %s changed was not stored: %s", run_id, exc)
 
     def _tick(self, phase: str, done: int, total: int) -> None:
         if self.on_progress is not None:
@@ -135,6 +145,7 @@ class ProgressJob:
         for start in range(0, len(entries), self.chunk_size):
             window = entries[start : start + self.chunk_size]
             stored = self._links(window)
+            self.store.labels.remember(self.user_id, (item_facts(e.item) for e in window))
             selected = self._select(window, stored, report, force=force or report.recovered_writes > 0)
             todo += selected
             links.update(
@@ -166,14 +177,14 @@ class ProgressJob:
             ]
             if keep_plan:
                 report.plan += [
-                    PlannedItem(r.item_id, r.entry.item.title, tuple(a), r.note)
+                    PlannedItem(r.item_id, r.entry.item.title, tuple(a), r.note, r.entry.item.authors)
                     for r, a in zip(chunk, plans, strict=True)
                 ]
             if dry_run:
-                self._count(report, chunk, plans, written=None)
+                self._count(report, chunk, plans, None, shelf)
                 continue
             written = await self._apply(chunk, plans, shelf, report, done=start, total=len(resolutions))
-            self._count(report, chunk, plans, written)
+            self._count(report, chunk, plans, written, shelf)
             self._record(chunk, plans, written)
 
     def _links(self, entries: Sequence[SourceEntry]) -> dict[str, LinkState]:
@@ -369,6 +380,7 @@ class ProgressJob:
         resolutions: list[Resolution],
         plans: list[list[Action]],
         written: dict[str, ItemWrites] | None,
+        shelf: Shelf,
     ) -> None:
         """Count each item's outcome; ``written`` is None for a dry run, which counts what it would write."""
         for resolution, actions in zip(resolutions, plans, strict=True):
@@ -376,6 +388,18 @@ class ProgressJob:
             if resolution.outcome is Outcome.FAILED:  # this item only; the run goes on (S3)
                 report.failed.append((item.item_id, item.title, resolution.reason))
                 continue
+            outcome_of = written.get(item.item_id) if written is not None else None
+            for change in changes_of(
+                item,
+                actions,
+                before=shelf.by_book.get(resolution.book_id) if resolution.book_id else None,
+                fraction=source_fraction(resolution.entry.progress, item.duration_seconds),
+                unmatched=resolution.reason if resolution.outcome is Outcome.UNMATCHED else None,
+                written=None if outcome_of is None else outcome_of.ok,
+                error=outcome_of.error if outcome_of is not None else None,
+                dry_run=report.dry_run,
+            ):
+                report.note(change)
             if resolution.outcome is Outcome.LINKED and resolution.method is not None:
                 report.linked[resolution.method.value] += 1
             for action in actions:
@@ -439,6 +463,7 @@ def _compact(resolution: Resolution) -> Resolution:
         candidates=resolution.candidates
         if resolution.outcome is Outcome.CONFLICT or resolution.edition_conflict
         else (),
+        book=Book(b.id, b.title, b.authors, image_url=b.image_url) if (b := resolution.book) else None,
         # Only a conflict's or an unmatched item's reason is shown; a link's (the edition's) is not.
         reason="" if resolution.outcome is Outcome.LINKED else resolution.reason,
     )

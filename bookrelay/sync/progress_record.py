@@ -9,6 +9,7 @@ from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
 from bookrelay.domain.progress import source_fraction
 from bookrelay.store.facade import Store
 from bookrelay.store.models import LinkStatus
+from bookrelay.store.repositories import BookFacts
 from bookrelay.sync.apply import ItemWrites
 from bookrelay.sync.resolve import Outcome, Resolution
 
@@ -94,6 +95,11 @@ def record_items(
                 changes["last_progress_seconds"] = outcome.read.progress_seconds
                 changes["last_written_at"] = now
         store.links.upsert(user_id, source, item_id, **changes)  # type: ignore[arg-type]
+        if resolution.book is not None:  # names the book on every page without asking Hardcover
+            book = resolution.book
+            store.labels.set_book(
+                user_id, source, item_id, BookFacts(book.id, book.title, book.authors, book.image_url)
+            )
         store.history.record(
             user_id,
             source,

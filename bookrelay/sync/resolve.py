@@ -64,6 +64,7 @@ class Resolution:
     candidates: tuple[CandidateRef, ...] = ()
     retry_after: datetime | None = None  # unmatched: not searched again before this (M4)
     note: str | None = None  # said on the item's report line (M5: page progress instead of audio)
+    book: Book | None = None  # the linked book, for its title, authors and cover on the front ends
 
     @property
     def item_id(self) -> str:
@@ -502,6 +503,7 @@ class Resolver:
             reason=choice.reason,
             candidates=candidates,
             note=choice.note,
+            book=book,
         )
 
 

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from bookrelay.errors import NotFound
-from bookrelay.store.models import ConflictStatus, LinkStatus
+from bookrelay.store.models import ConflictStatus, Link, LinkStatus
+from bookrelay.store.repositories import Label
 from bookrelay.web import queries
 from bookrelay.web.context import WebContext
 from bookrelay.web.schemas import (
@@ -208,10 +209,28 @@ def ignore_conflict(ctx: Ctx, conflict_id: DbId) -> ConflictOut:
 
 @router.get("/links", tags=["links"])
 def list_links(ctx: Ctx, user_id: UserId, status: LinkStatus | None = None) -> list[LinkOut]:
-    """The user's links, optionally of one status."""
+    """The user's links, optionally of one status, with the title, authors and cover people know them by."""
+    chosen = ctx.require_user(user_id)
+    labels = ctx.store.labels.for_user(chosen)
     return [
-        LinkOut.model_validate(k) for k in ctx.store.links.list_for_user(ctx.require_user(user_id), status)
+        _link_out(k, labels.get((k.source, k.source_item_id)))
+        for k in ctx.store.links.list_for_user(chosen, status)
     ]
+
+
+def _link_out(link: Link, label: Label | None) -> LinkOut:
+    out = LinkOut.model_validate(link)
+    if label is None:
+        return out
+    return out.model_copy(
+        update={
+            "title": label.title,
+            "authors": list(label.authors),
+            "hardcover_title": label.hardcover_title,
+            "hardcover_authors": list(label.hardcover_authors),
+            "image_url": label.image_url,
+        }
+    )
 
 
 @router.get("/links/search", tags=["links"], responses=_SERVICE_ERRORS)

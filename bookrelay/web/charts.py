@@ -6,6 +6,8 @@ Every label is escaped; the numbers are also in each bar's or point's ``<title>`
 
 from __future__ import annotations
 
+import calendar
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -17,12 +19,23 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 44, 12, 26, 36
 _MAX_BAR = 48
 
 
-def _scale(points: Sequence[CountPoint]) -> float:
+def _scale(points: Sequence[CountPoint], *, integer: bool = False) -> float:
     top = max((p.value for p in points), default=0.0)
+    if integer:  # counts: four gridlines at whole numbers (1, 2, 3, 4 rather than 0.75, 1.5 …)
+        return float(max(1, math.ceil(top / 4)) * 4)
     return top if top > 0 else 1.0
 
 
-def _frame(title: str, top: float, unit: str) -> list[str]:
+def period_label(period: str) -> str:
+    """A period as people read it: "2026-11" → "Nov 2026", "2026-11-20" → "20 Nov"; others unchanged."""
+    parts = period.split("-")
+    if len(parts) in (2, 3) and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
+        month = calendar.month_abbr[int(parts[1])]
+        return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month}"
+    return period
+
+
+def _frame(title: str, top: float, unit: str, *, integer: bool = False) -> list[str]:
     plot_h = HEIGHT - _TOP - _BOTTOM
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -32,7 +45,7 @@ def _frame(title: str, top: float, unit: str) -> list[str]:
     for i in range(5):
         y = _TOP + plot_h - plot_h * i / 4
         value = top * i / 4
-        label = f"{value:.0f}" if top >= 20 else f"{value:.2f}".rstrip("0").rstrip(".")
+        label = f"{value:.0f}" if integer or top >= 20 else f"{value:.2f}".rstrip("0").rstrip(".")
         parts.append(f'<line x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{label}</text>')
     parts.append(f'<text x="{_LEFT}" y="{_TOP - 10}" class="axis">{escape(unit)}</text>')
@@ -56,21 +69,21 @@ def _every(count: int) -> int:
     return max(1, -(-count // 12))
 
 
-def bar_chart(points: Sequence[CountPoint], *, title: str, unit: str = "") -> str:
-    """An SVG bar chart, one bar per period, in the given order."""
+def bar_chart(points: Sequence[CountPoint], *, title: str, unit: str = "", integer: bool = False) -> str:
+    """An SVG bar chart, one bar per period, in the given order; ``integer`` for counts (whole ticks)."""
     if not points:
         return _empty(title)
-    top = _scale(points)
+    top = _scale(points, integer=integer)
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
     slot = plot_w / len(points)
-    parts = _frame(title, top, unit)
+    parts = _frame(title, top, unit, integer=integer)
     step = _every(len(points))
     for i, point in enumerate(points):
         h = plot_h * point.value / top
         width = min(slot * 0.7, _MAX_BAR)
         x = _LEFT + i * slot + (slot - width) / 2
         y = _TOP + plot_h - h
-        label = escape(point.period)
+        label = escape(period_label(point.period))
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" class="bar">'
             f"<title>{label}: {point.value:g}</title></rect>"
@@ -98,7 +111,7 @@ def line_chart(points: Sequence[CountPoint], *, title: str, unit: str = "") -> s
     parts.append(f'<polyline points="{path}" class="line"/>')
     step = _every(len(points))
     for i, ((x, y), point) in enumerate(zip(coords, points, strict=True)):
-        label = escape(point.period)
+        label = escape(period_label(point.period))
         tip = f"<title>{label}: {point.value:g}</title>"
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="dot">{tip}</circle>')
         if i % step == 0:

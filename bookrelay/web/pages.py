@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from bookrelay.domain.models import Book
 from bookrelay.errors import BookrelayError, ConfigError
-from bookrelay.store.models import ConflictStatus
+from bookrelay.store.models import Conflict, ConflictStatus
 from bookrelay.web import charts, queries
 from bookrelay.web.context import WebContext, maybe_await
 from bookrelay.web.queue_routes import queue_summary
@@ -175,8 +175,19 @@ def runs_page(request: Request, user: str | None = None) -> Response:
 @guarded.get("/runs/{run_id}")
 def run_page(request: Request, run_id: int) -> Response:
     """One run and its events; refreshes itself while the run is going."""
-    run, events = _ctx(request).store.runs.get_with_events(run_id)
-    return render(request, "run.html", run=run, events=events, user=run.user_id)
+    store = _ctx(request).store
+    run, events = store.runs.get_with_events(run_id)
+    changes = [e for e in events if isinstance(e.data, dict) and "title" in e.data]
+    keys = [(str(e.data["source"]), str(e.data["item_id"])) for e in changes]  # type: ignore[index]
+    return render(
+        request,
+        "run.html",
+        run=run,
+        changes=changes,
+        events=[e for e in events if e not in changes],
+        labels=store.labels.for_items(run.user_id, keys),
+        user=run.user_id,
+    )
 
 
 # -- conflicts ------------------------------------------------------------------------------------
@@ -190,7 +201,23 @@ async def conflicts_page(request: Request, user: str | None = None) -> Response:
     details = [await queries.conflict_detail(ctx, c.id) for c in ctx.store.conflicts.list(user_id=chosen)]
     closed = ctx.store.conflicts.list(None, user_id=chosen)
     recent = [c for c in closed if c.status != ConflictStatus.OPEN][:20]
-    return render(request, "conflicts.html", conflicts=details, closed=recent, user=chosen)
+    return render(
+        request,
+        "conflicts.html",
+        conflicts=details,
+        closed=recent,
+        closed_titles={c.id: _chosen_title(c) for c in recent},
+        user=chosen,
+    )
+
+
+def _chosen_title(conflict: Conflict) -> str | None:
+    """The title of the candidate a settled conflict was linked to, from its stored candidates."""
+    chosen = (conflict.resolution or {}).get("hardcover_book_id")
+    for candidate in conflict.candidates or []:
+        if isinstance(candidate, dict) and candidate.get("book_id") == chosen:
+            return str(candidate.get("title") or "") or None
+    return None
 
 
 @guarded.post("/conflicts/{conflict_id}/resolve")
@@ -210,6 +237,13 @@ async def resolve(
     if conflict.status is ConflictStatus.OPEN:
         book = await queries.checked_pin(ctx, conflict.user_id, book_id, edition)
     conflict = ctx.store.conflicts.resolve(conflict_id, book_id, edition)
+    ctx.store.labels.name_from_candidates(
+        conflict.user_id, conflict.source, conflict.source_item_id, book_id, conflict.candidates or []
+    )
+    if book is None and (chosen := _chosen_title(conflict)):
+        return _back(
+            request, "/conflicts", f"“{conflict.title}” linked to “{chosen}” (Hardcover book {book_id})"
+        )
     return _back(request, "/conflicts", f"“{conflict.title}” linked to {_book_named(book, book_id)}")
 
 
@@ -256,6 +290,7 @@ async def links_page(
         "links.html",
         user=chosen,
         links=links,
+        labels=ctx.store.labels.for_user(chosen) if chosen else {},
         q=q or "",
         hits=hits,
         item=item or "",
@@ -282,9 +317,12 @@ async def pin(
     check_csrf(request, csrf)
     uid = _link_form_user(request, user_id)
     edition = _optional_id(edition_id, "edition_id")
-    book = await queries.checked_pin(_ctx(request), uid, book_id, edition)
-    _ctx(request).store.links.pin(uid, source, item_id, book_id, edition)
-    return _back(request, f"/links?user={quote(uid)}", f"{item_id} pinned to {_book_named(book, book_id)}")
+    ctx = _ctx(request)
+    book = await queries.checked_pin(ctx, uid, book_id, edition)
+    ctx.store.links.pin(uid, source, item_id, book_id, edition)
+    label = ctx.store.labels.for_items(uid, [(source, item_id)]).get((source, item_id))
+    named = f"“{label.title}”" if label else item_id
+    return _back(request, f"/links?user={quote(uid)}", f"{named} pinned to {_book_named(book, book_id)}")
 
 
 def _book_named(book: Book | None, book_id: int) -> str:
@@ -344,12 +382,14 @@ def stats_page(request: Request, user: str | None = None) -> Response:
     stats = queries.statistics(_ctx(request), chosen, days=60)
     drawn = {
         "finished": charts.bar_chart(
-            stats.finished_per_month, title="Books finished per month", unit="books"
+            stats.finished_per_month, title="Books finished per month", unit="books", integer=True
         ),
         "listening": charts.line_chart(
             stats.hours_listened, title="Listening progress over time", unit="hours"
         ),
-        "units": charts.bar_chart(stats.units_per_day, title="Hardcover units per day", unit="units"),
+        "units": charts.bar_chart(
+            stats.units_per_day, title="Hardcover units per day", unit="units", integer=True
+        ),
     }
     return render(request, "stats.html", user=chosen, stats=stats, charts=drawn)
 

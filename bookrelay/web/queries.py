@@ -23,6 +23,7 @@ from bookrelay.web.schemas import (
     ConflictOut,
     CountPoint,
     EditionOut,
+    ItemOut,
     JobStatus,
     ReadingItem,
     RunOut,
@@ -131,7 +132,20 @@ async def conflict_detail(ctx: WebContext, conflict_id: int) -> ConflictDetail:
             )
         )
     base = conflict_out(conflict).model_dump()
-    return ConflictDetail(**base, candidates=candidates, details_error=error)
+    key = (conflict.source, conflict.source_item_id)
+    label = ctx.store.labels.for_items(conflict.user_id, [key]).get(key)
+    item = (
+        ItemOut(
+            title=label.title,
+            authors=list(label.authors),
+            narrators=list(label.narrators),
+            duration_seconds=label.duration_seconds,
+            identifiers=dict(label.identifiers),
+        )
+        if label is not None
+        else None
+    )
+    return ConflictDetail(**base, candidates=candidates, details_error=error, item=item)
 
 
 async def checked_pin(ctx: WebContext, user_id: str, book_id: int, edition_id: int | None) -> Book | None:
@@ -233,17 +247,27 @@ def _reading(ctx: WebContext, user_id: str, statuses: dict[tuple[str, str], Link
     for row in ctx.store.history.list_for_user(user_id, limit=2000):
         latest[(row.source, row.source_item_id)] = row
     finish_at = ctx.config.global_.sync.finish_at
-    reading = [
-        ReadingItem(
-            source=row.source,
-            source_item_id=row.source_item_id,
-            hardcover_book_id=row.hardcover_book_id,
-            progress=row.progress,
-            observed_at=row.observed_at,
-        )
+    shown = {
+        key: row
         for key, row in latest.items()
         if not row.is_finished and 0 < row.progress < finish_at and statuses.get(key) != LinkStatus.IGNORED
-    ]
+    }
+    labels = ctx.store.labels.for_items(user_id, list(shown))
+    reading = []
+    for key, row in shown.items():
+        label = labels.get(key)
+        reading.append(
+            ReadingItem(
+                source=row.source,
+                source_item_id=row.source_item_id,
+                hardcover_book_id=row.hardcover_book_id,
+                progress=row.progress,
+                observed_at=row.observed_at,
+                title=label.title if label else None,
+                authors=list(label.authors or label.hardcover_authors) if label else [],
+                image_url=label.image_url if label else None,
+            )
+        )
     return sorted(reading, key=lambda r: r.observed_at, reverse=True)
 
 
@@ -278,7 +302,8 @@ def _finished_per_month(history: list[ProgressHistory]) -> list[CountPoint]:
     first_finish: dict[tuple[str, str], datetime] = {}
     for row in history:
         key = (row.source, row.source_item_id)
-        if row.is_finished and key not in first_finish:
+        # A finish counts once it was written to Hardcover, not when a source merely reported it.
+        if row.is_finished and row.written and key not in first_finish:
             first_finish[key] = row.observed_at
     months = Counter(f"{when:%Y-%m}" for when in first_finish.values())
     return [CountPoint(period=m, value=n) for m, n in sorted(months.items())]

@@ -155,11 +155,23 @@ class ConflictOut(BaseModel):
     candidate_count: int
 
 
+class ItemOut(BaseModel):
+    """The user's own item as its source describes it, shown beside each candidate of a conflict."""
+
+    title: str
+    authors: list[str] = []
+    narrators: list[str] = []
+    duration_seconds: float | None = None
+    identifiers: dict[str, str] = {}
+
+
 class ConflictDetail(ConflictOut):
-    """A conflict with its candidates; ``details_error`` says why book details are missing."""
+    """A conflict with its candidates; ``details_error`` says why book details are missing; ``item`` is
+    the user's own item (None when the sync has not stored it yet)."""
 
     candidates: list[CandidateOut]
     details_error: str | None = None
+    item: ItemOut | None = None
 
 
 class ResolveRequest(_Request):
@@ -188,6 +200,12 @@ class LinkOut(BaseModel):
     last_progress: float | None
     last_written_at: datetime | None
     updated_at: datetime
+    # How a person knows the item and its book (from the stored label; empty before the sync met the item).
+    title: str | None = None
+    authors: list[str] = []
+    hardcover_title: str | None = None
+    hardcover_authors: list[str] = []
+    image_url: str | None = None
 
 
 class LinkRef(_Request):
@@ -267,6 +285,9 @@ class ReadingItem(BaseModel):
     hardcover_book_id: int | None
     progress: float
     observed_at: datetime
+    title: str | None = None  # the item's, from its label; None before the sync stored one
+    authors: list[str] = []
+    image_url: str | None = None  # the Hardcover book's cover
 
 
 class UserStatus(BaseModel):

@@ -258,7 +258,8 @@ def test_sync_prints_a_real_runs_plan_only_with_verbose(tmp_path: Path) -> None:
         verbose = runner.invoke(
             app, ["sync", "--config", str(_demo_reader_config(tmp_path / "b", base)), "--verbose"]
         )
-        assert "plan for demo" in verbose.stdout and "MarkFinished" in verbose.stdout
+        assert "plan for demo" in verbose.stdout and "mark as Read" in verbose.stdout
+        assert "mark as Read" not in quiet.stdout and "MarkFinished" not in verbose.stdout
         assert quiet.exit_code == verbose.exit_code
 
 
@@ -319,7 +320,8 @@ def test_M1_conflicts_resolve_and_link_are_checked_on_hardcover_and_written_by_t
         assert first.exit_code == 0, first.stdout + first.stderr
         listing = runner.invoke(app, ["conflicts", "list", "--config", str(path)])
         assert listing.exit_code == 0 and "Wool" in listing.stdout
-        conflict_id = next(line.split()[1] for line in listing.stdout.splitlines() if wool in line)
+        rows = [line.split() for line in listing.stdout.splitlines() if line.startswith("│")]
+        conflict_id = next(row[1] for row in rows if row[1].isdigit())  # the only conflict: Wool's
         resolve = ["conflicts", "resolve", conflict_id, "--config", str(path)]
 
         unknown = runner.invoke(app, [*resolve, "--book", "999999"])

@@ -39,7 +39,7 @@ def _spawn(args: list[str], tmp_path: Path, **extra: str) -> pexpect.spawn:
     env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES} | extra
     # prompt_toolkit asks the terminal for the cursor position; pexpect's pty does not answer.
     env.update(TERM="xterm", COLUMNS="200", HOME=str(tmp_path), PROMPT_TOOLKIT_NO_CPR="1")
-    return pexpect.spawn(
+    child = pexpect.spawn(
         sys.executable,
         ["-m", "bookrelay", *args],
         env=env,
@@ -47,6 +47,7 @@ def _spawn(args: list[str], tmp_path: Path, **extra: str) -> pexpect.spawn:
         timeout=90,
         dimensions=(60, 200),
     )
+    return child
 
 
 def _choose(child: pexpect.spawn, label: str) -> None:
@@ -84,7 +85,10 @@ def test_the_menu_syncs_settles_conflicts_one_by_one_and_shows_the_status(
         child.expect(f"conflict 2 of {waiting}")
         _choose(child, "Ignore this conflict")
         child.expect("ignored")
-        _choose(child, "Back to the menu")
+        if waiting > 2:
+            _choose(child, "Back to the menu")
+        else:  # the demo library opens two conflicts since M5 puts page progress on paged editions
+            child.expect("that was the last conflict")
         child.expect(rf"Settle conflicts \({waiting - 2} waiting\)")
         _choose(child, "Status")
         child.expect("last runs")

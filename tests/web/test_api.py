@@ -9,6 +9,7 @@ from datetime import timedelta
 import httpx
 
 from bookrelay.store.models import ConflictStatus, LinkStatus, RunStatus, WantedState
+from bookrelay.store.repositories import BookFacts, ItemFacts
 from bookrelay.web import create_app
 from tests.web.conftest import (
     API_KEY,
@@ -213,6 +214,17 @@ async def test_statistics_do_not_count_what_a_dry_run_would_have_written(web: We
     assert (stats["runs"], stats["items_written"]) == (2, 3)
 
 
+async def test_books_finished_per_month_counts_finishes_written_to_hardcover(web: Web) -> None:
+    """A finish a source reported but the sync did not write (held, dry run) is not a book finished."""
+    for item, written in (("item-written", True), ("item-held", False)):
+        web.store.history.record(
+            "alice", "abs", item, 1.0, is_finished=True, observed_at=NOW - timedelta(days=1), written=written
+        )
+    stats = (await web.client.get("/api/v1/users/alice/statistics", headers=web.key)).json()
+    assert stats["books_finished"] == 1
+    assert stats["finished_per_month"] == [{"period": f"{NOW - timedelta(days=1):%Y-%m}", "value": 1.0}]
+
+
 async def test_users_and_credentials_are_stored_encrypted_and_never_returned(web: Web) -> None:
     secret = "abs-secret-value-123456"
     put = await web.client.put(
@@ -353,6 +365,23 @@ async def test_ignoring_a_conflict_marks_the_item_ignored(web: Web) -> None:
     assert answer.status_code == 200 and answer.json()["status"] == "ignored"
     assert web.store.links.get("alice", "abs", "item-9").status == LinkStatus.IGNORED  # type: ignore[union-attr]
     assert (await web.client.post("/api/v1/conflicts/424242/ignore", headers=web.key)).status_code == 404
+
+
+async def test_links_carry_the_title_authors_and_cover_people_know_them_by(web: Web) -> None:
+    web.store.labels.remember("alice", [ItemFacts("abs", "uuid-1", "Dune (Unabridged)", ("Frank Herbert",))])
+    web.store.links.pin("alice", "abs", "uuid-1", 101, None)
+    web.store.labels.set_book(
+        "alice", "abs", "uuid-1", BookFacts(101, "Dune", ("Frank Herbert",), "https://c/d.jpg")
+    )
+    web.store.links.pin("alice", "abs", "uuid-2", 102, None)  # not met by a sync yet: no label
+    listed = (await web.client.get("/api/v1/links", params={"user_id": "alice"}, headers=web.key)).json()
+    named = {
+        k["source_item_id"]: (k["title"], k["authors"], k["hardcover_title"], k["image_url"]) for k in listed
+    }
+    assert named == {
+        "uuid-1": ("Dune (Unabridged)", ["Frank Herbert"], "Dune", "https://c/d.jpg"),
+        "uuid-2": (None, [], None, None),
+    }
 
 
 async def test_M1_links_pin_unpin_toggle_sync_and_search(web: Web) -> None:

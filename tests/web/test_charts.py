@@ -23,7 +23,8 @@ def test_line_chart_marks_every_point_and_empty_charts_say_so() -> None:
     svg = line_chart(points, title="hours")
     ET.fromstring(svg)
     assert svg.count("<circle") == 30
-    assert len(re.findall(r'class="axis">2026-11-', svg)) <= 12  # labels thinned so they never overlap
+    labels = re.findall(r'class="axis">(\d+ Nov)<', svg)
+    assert 0 < len(labels) <= 12  # labels thinned so they never overlap, in words ("3 Nov")
     assert "no data yet" in bar_chart([], title="none")
 
 
@@ -37,3 +38,18 @@ def test_score_parts_are_read_from_the_explanation() -> None:
         ("year", None, 0.0, "no year"),
     ]
     assert score_parts("") == []
+
+
+def test_counts_get_whole_number_ticks_and_month_labels_in_words() -> None:
+    """Charts: "books finished per month" has integer ticks and readable month labels."""
+    svg = bar_chart(
+        [CountPoint(period="2026-10", value=1), CountPoint(period="2026-11", value=3)],
+        title="Books finished per month",
+        integer=True,
+    )
+    ET.fromstring(svg)
+    ticks = re.findall(r'text-anchor="end" class="axis">([^<]*)<', svg)
+    assert ticks == ["0", "1", "2", "3", "4"]
+    assert ">Oct 2026<" in svg and ">Nov 2026<" in svg and "2026-11" not in svg
+    heights = [float(h) for h in re.findall(r'<rect[^>]* height="([\d.]+)"', svg)]
+    assert abs(heights[1] - 3 * heights[0]) < 0.2

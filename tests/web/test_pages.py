@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from bookrelay.store.models import ConflictStatus
+from bookrelay.store.repositories import BookFacts, ItemFacts
 from bookrelay.web import create_app
 from bookrelay.web.audible_bridge import BrowserLoginBridge
 from tests.web.conftest import API_KEY, CANDIDATES, PASSWORD, StandInRunner, Web, web_config
@@ -132,6 +133,26 @@ async def test_links_page_searches_pins_toggles_and_unpins(web: Web) -> None:
     assert web.store.links.get("alice", "abs", "item-7").pinned is False  # type: ignore[union-attr]
     page = await web.client.get("/links", params={"user": "alice"})
     assert "item-7" in page.text and "Off → turn on" in page.text
+
+
+async def test_links_page_names_items_and_books_by_title_and_author(web: Web) -> None:
+    """Settle what it asks: the links page and its notices name books, not Audiobookshelf ids alone."""
+    csrf = await _sign_in(web.client)
+    facts = ItemFacts("abs", "uuid-4f1e", "Dune (Unabridged)", ("Frank Herbert",), metadata_hash="h")
+    web.store.labels.remember("alice", [facts])
+    pin = {"user_id": "alice", "item_id": "uuid-4f1e", "book_id": "101", "csrf_token": csrf}
+    assert (await web.client.post("/links/pin", data=pin)).status_code == 303
+    web.store.labels.set_book(
+        "alice",
+        "abs",
+        "uuid-4f1e",
+        BookFacts(101, "Dune", ("Frank Herbert",), "https://assets.example/d.jpg"),
+    )
+    page = (await web.client.get("/links", params={"user": "alice"})).text
+    assert "“Dune (Unabridged)” pinned to “Dune” (Hardcover book 101)" in page
+    row = page.split('id="link-abs-uuid-4f1e"', 1)[1].split("</tr>", 1)[0]
+    assert "Dune (Unabridged)" in row and "Frank Herbert" in row
+    assert 'src="https://assets.example/d.jpg"' in row and ">Dune<" in row
 
 
 async def test_trigger_form_starts_a_run_and_shows_it(web: Web) -> None:

@@ -84,6 +84,29 @@ class RunRepo(Repo):
             session.flush()
         return event
 
+    def add_events(self, run_id: int, events: Iterable[dict[str, Any]]) -> int:
+        """Append many events to a run in one transaction (each a dict of :meth:`add_event`'s arguments)."""
+        now = self._now()
+        rows = [
+            RunEvent(
+                run_id=run_id,
+                kind=e["kind"],
+                message=redact(e["message"]),
+                level=e.get("level", "info"),
+                item=e.get("item"),
+                data=e.get("data"),
+                at=e.get("at") or now,
+            )
+            for e in events
+        ]
+        if not rows:
+            return 0
+        with self._db.transaction() as session:
+            self._get(session, run_id)
+            session.add_all(rows)
+            session.flush()
+        return len(rows)
+
     def finish(
         self,
         run_id: int,
