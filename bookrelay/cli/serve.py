@@ -16,8 +16,14 @@ console = Console(highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` to the main app."""
+    """Add ``serve`` and its other name ``cron`` to the main app."""
     app.command("serve")(serve)
+    # `cron` is an alias, not a scheduler without the web page: one service process to learn and run,
+    # and a compose file written for `command: ["cron"]` keeps working unchanged.
+    app.command(
+        "cron",
+        help="The same as `bookrelay serve`: runs the schedule, the API and the web page until stopped.",
+    )(serve)
 
 
 @handle_errors

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bookrelay.config.imports import detect as detect_foreign
 from bookrelay.config.jobs import job_problems
 from bookrelay.config.keyfile import key_file_problem
 from bookrelay.config.models import (
@@ -105,6 +106,12 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
         if parsed is None:
             return None, problems
         source = parsed
+        foreign = detect_foreign(source.data)
+        if foreign is not None:
+            # Another tool's file: its keys are all "unknown" to bookrelay; the one useful line is how
+            # to convert it, given first.
+            hint = f"this is a {foreign}: run `bookrelay config import {file_name}` to write a bookrelay.yaml"
+            problems.append(ConfigProblem(file_name, None, "(top level)", hint))
         _anchor_paths(source, target.parent)
     elif chosen is not None:
         return None, [ConfigProblem(file_name, None, "", missing_file_message(chosen))]

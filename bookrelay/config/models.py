@@ -32,7 +32,14 @@ from bookrelay.config.bounds import (
     TtlHours,
     Workers,
 )
-from bookrelay.config.fields import DatabaseUrl, HttpUrl, ProxyAddress, ScheduleSpec, TimeZoneName
+from bookrelay.config.fields import (
+    DatabaseUrl,
+    DirectionName,
+    HttpUrl,
+    ProxyAddress,
+    ScheduleSpec,
+    TimeZoneName,
+)
 from bookrelay.config.keyfile import NOT_A_FERNET_KEY, is_fernet_key
 from bookrelay.errors import ConfigError
 
@@ -43,7 +50,6 @@ NEEDS_ABS_CREDENTIALS = "needs api_key, or both username and password"
 
 RespectedStatus = Literal["paused", "did_not_finish", "ignored"]
 UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-DirectionName = Literal["to_hardcover", "from_hardcover", "both", "off"]
 ConflictRuleName = Literal["newer", "hardcover", "local"]
 
 
