@@ -14,7 +14,9 @@ from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
 console = Console(highlight=False)
-config_app = typer.Typer(help="Check, show and import the configuration.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Check and show the configuration; import another tool's file (config import).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:

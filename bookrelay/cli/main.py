@@ -67,8 +67,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "cron": Command(
         _CLI + "serve",
-        "The same as serve: the schedule, the API and the web page (a name kept for setups that run "
-        '`command: ["cron"]`).',
+        "The same as serve: the schedule, the API and the web page, until stopped.",
     ),
     "run-once": Command(
         _CLI + "service", "Run every enabled job once for every user; exit 0, or 1 when a run failed."

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def sync(
     config: ConfigOption = None,
-    user: UserOption = None,
+    user: EveryUserOption = None,
     all_users: Annotated[
         bool, typer.Option("--all-users", help="Sync every configured user (the default without --user).")
     ] = False,
@@ -57,7 +57,7 @@ def sync(
 
     Every configured user is synced unless --user names one.
 
-    Example: bookrelay sync --user alice --dry-run
+    Example: bookrelay sync --dry-run
     """
     settings = load_settings(config)
     if not settings.users:

@@ -13,6 +13,7 @@ from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
 console = Console(highlight=False)
+CRON_HELP = "The same as serve: the schedule, the API and the web page, until stopped."
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +23,7 @@ def register(app: typer.Typer) -> None:
     # and a compose file written for `command: ["cron"]` keeps working unchanged.
     app.command(
         "cron",
-        help="The same as `bookrelay serve`: runs the schedule, the API and the web page until stopped.",
+        help=CRON_HELP + "\n\nExample: bookrelay cron",
     )(serve)
 
 
