@@ -120,7 +120,11 @@ class HardcoverSettings(_Section):
     burst: Burst = 10
     daily: Daily = 5000
     auth: Literal["pat", "oauth"] = "pat"
-    oauth_client_id: str | None = None
+    oauth_client_id: str | None = None  # env HARDCOVER_CLIENT_ID
+    oauth_client_secret: SecretStr | None = None  # env HARDCOVER_CLIENT_SECRET: a confidential app's
+    # Where hardcover.app sends the browser back after Connect (env HARDCOVER_REDIRECT_URI): this server's
+    # /api/v1/integrations/hardcover/callback as the browser reaches it.
+    oauth_redirect_uri: HttpUrl | None = None
     oauth_url: HttpUrl = "https://api.hardcover.app"
 
 
