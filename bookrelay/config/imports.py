@@ -92,11 +92,11 @@ def _from_shelfbridge(data: dict[str, Any]) -> Imported:
         where = f"global.{key}"
         if key == "min_progress_threshold":
             # ShelfBridge counts in percent (0-100), bookrelay in fractions of the book.
-            fraction = round(float(value) / 100, 6)
+            fraction = round(_number(where, value) / 100, 6)
             glob.setdefault("sync", {})["min_progress"] = fraction
             out.mapped(where, "global.sync.min_progress", f"{fraction} ({value} %)")
         elif key == "workers":
-            glob["workers"] = int(value)
+            glob["workers"] = int(_number(where, value))
             out.mapped(where, "global.workers", value)
         elif key == "parallel":
             if value is False:
@@ -193,3 +193,12 @@ def _scrobbler_sync(out: Imported, where: str, sync: dict[str, Any]) -> None:
             out.mapped(f"{where}.interval", "global.schedule.progress and global.schedule.scrobble", spec)
         else:
             out.dropped(f"{where}.{key}", "bookrelay has no such setting")
+
+
+def _number(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{where}: {value!r} is not a number")
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{where}: {value!r} is not a number") from None

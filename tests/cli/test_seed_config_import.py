@@ -122,12 +122,21 @@ def test_config_import_names_the_file_when_it_is_no_known_shape(tmp_path: Path) 
     assert not (tmp_path / "out.yaml").exists()
 
 
+def test_config_import_names_the_key_of_a_value_it_cannot_convert(tmp_path: Path) -> None:
+    source = _write(tmp_path, "config.yaml", SHELFBRIDGE.replace("5.0", "five"))
+    result = runner.invoke(app, ["config", "import", str(source), "-o", str(tmp_path / "out.yaml")])
+    assert result.exit_code == 2 and "global.min_progress_threshold: 'five' is not a number" in result.output
+    assert not (tmp_path / "out.yaml").exists()
+
+
 def test_config_import_maps_the_scrobbler_settings_30m_and_bidirectional(tmp_path: Path) -> None:
     source = _write(tmp_path, "settings.yaml", SCROBBLER)
     target = tmp_path / "bookrelay.yaml"
     result = runner.invoke(app, ["config", "import", str(source), "-o", str(target)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "scrobbling.hardcover.batch_size: not carried over" in result.output
+    check = runner.invoke(app, ["config", "check", "-c", str(source)], terminal_width=250)
+    assert check.exit_code == 2 and f"bookrelay config import {source}" in check.output
     assert "HARDCOVER_TOKEN" in result.output  # the file has no user yet: it says how to add one
     env = {"HARDCOVER_TOKEN": ALICE_HC, "ABS_URL": "https://abs.example.com", "ABS_TOKEN": ALICE_ABS}
     config = load_config(target, env)
