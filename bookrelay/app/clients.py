@@ -4,7 +4,7 @@ Audiobookshelf) and the Hardcover budget shared between processes on PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -103,13 +103,22 @@ def hardcover_token(
                 "is needed (global.hardcover.auth is pat)", place=f"users.{user.id}.hardcover.token"
             )
         return user.hardcover.token.get_secret_value()
-    client = OAuthClient(http, hc.oauth_client_id or "", base_url=str(hc.oauth_url))
+    client = oauth_client(config, http)
     tokens: TokenStore = (
         StoredOAuthTokens(store.credentials, user.id)
         if store is not None
         else _StoreOnDemand(config, user.id)
     )
     return OAuthTokenProvider(client, tokens)
+
+
+def oauth_client(config: Config, http: httpx.AsyncClient, **options: Any) -> OAuthClient:
+    """Hardcover's OAuth endpoints for this configuration's app (its id, and its secret when confidential)."""
+    hc = config.global_.hardcover
+    secret = hc.oauth_client_secret.get_secret_value() if hc.oauth_client_secret else None
+    return OAuthClient(
+        http, hc.oauth_client_id or "-", base_url=str(hc.oauth_url), client_secret=secret, **options
+    )
 
 
 class _StoreOnDemand:

@@ -11,14 +11,13 @@ from typing import Any
 
 import httpx
 
-from bookrelay.app.clients import DEFAULT_TIMEOUT, UserClients, build_user_clients
+from bookrelay.app.clients import DEFAULT_TIMEOUT, UserClients, build_user_clients, oauth_client
 from bookrelay.app.common import _single_user, store_for
 from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.auth import (
     DeviceAuthorization,
-    OAuthClient,
     OAuthTokenProvider,
 )
 from bookrelay.connectors.hardcover.lists import HardcoverLists
@@ -177,7 +176,7 @@ async def hardcover_connect(
     user = config.user(_single_user(config, user_id))
     with store_for(config, store) as active:
         async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
-            client = OAuthClient(http, hc.oauth_client_id or "", base_url=str(hc.oauth_url), sleep=sleep)
+            client = oauth_client(config, http, sleep=sleep)
             device = await client.start_device()
             show(device)
             tokens = await client.poll_device(device)
@@ -194,10 +193,9 @@ async def hardcover_disconnect(
     store: Store | None = None,
 ) -> bool:
     """Revoke the user's OAuth tokens at Hardcover and forget them; whether there were any."""
-    hc = config.global_.hardcover
     user = config.user(_single_user(config, user_id))
     with store_for(config, store) as active:
         async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
-            client = OAuthClient(http, hc.oauth_client_id or "-", base_url=str(hc.oauth_url))
+            client = oauth_client(config, http)
             provider = OAuthTokenProvider(client, StoredOAuthTokens(active.credentials, user.id))
             return await provider.disconnect()

@@ -215,6 +215,7 @@ def build_web_app(
 ) -> FastAPI:
     """The API and web page over ``store``, with the job runner, Hardcover look-ups, the Audible browser
     login and the Prometheus metrics; ``transport`` lets tests mount the sandbox in-process."""
+    from bookrelay.app.hardcover_oauth import HardcoverOAuthWeb
     from bookrelay.service.metrics import metrics_app
     from bookrelay.web import create_app
     from bookrelay.web.audible_bridge import BrowserLoginBridge
@@ -232,6 +233,7 @@ def build_web_app(
         hardcover_search=search,
         hardcover_books=books,
         audible_login=BrowserLoginBridge(browser_login),
+        hardcover_oauth=HardcoverOAuthWeb(config, store, transport=transport),
         metrics_app=metrics_app(),
         queue_status=queue_status_probe(config, store),
         lifespan=lifespan,

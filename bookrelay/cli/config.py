@@ -1,9 +1,10 @@
-"""Commands of the configuration: ``config check`` and ``config show``."""
+"""Commands of the configuration: ``config check``, ``config show`` and ``config import``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +14,9 @@ from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
 console = Console(highlight=False)
-config_app = typer.Typer(help="Check and show the configuration.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Check and show the configuration; import another tool's file (config import).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -63,3 +66,34 @@ def config_show(config: ConfigOption = None) -> None:
     Example: bookrelay config show
     """
     console.print_json(json.dumps(load_settings(config).redacted_dict(), default=str))
+
+
+@config_app.command("import")
+@handle_errors
+def config_import(
+    file: Annotated[
+        Path, typer.Argument(help="Another tool's file: ShelfBridge config.yaml, scrobbler settings.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The bookrelay.yaml to write.")] = Path(
+        "bookrelay.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
+) -> None:
+    """Write a bookrelay.yaml equivalent to another tool's configuration and say what each key became.
+
+    Example: bookrelay config import config/config.yaml -o bookrelay.yaml
+    """
+    from bookrelay.app.config_import import import_configuration  # only this command needs it
+
+    result = import_configuration(file, output, force=force)
+    console.print(f"read {file} as a {result.kind}; wrote {result.target}:", soft_wrap=True, markup=False)
+    for note in result.notes:
+        console.print(f"  {note}", soft_wrap=True, markup=False)
+    if not result.problems:
+        console.print(
+            f"[green]OK[/] `bookrelay config check -c {result.target}` finds no problem", soft_wrap=True
+        )
+        return
+    console.print(f"still to do in {result.target} before it runs:", soft_wrap=True, markup=False)
+    for problem in result.problems:
+        console.print(f"  {problem}", soft_wrap=True, markup=False)

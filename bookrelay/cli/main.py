@@ -64,6 +64,10 @@ COMMANDS: dict[str, Command] = {
         _CLI + "serve",
         "Serve the API (/api/v1, key in X-Api-Key), the web page (/) and run the schedule until stopped.",
     ),
+    "cron": Command(
+        _CLI + "serve",
+        "The same as serve: the schedule, the API and the web page, until stopped.",
+    ),
     "run-once": Command(
         _CLI + "service", "Run every enabled job once for every user; exit 0, or 1 when a run failed."
     ),
@@ -83,7 +87,9 @@ COMMANDS: dict[str, Command] = {
         "Do the common things from a menu: pick a user, dry-run or sync, settle conflicts one by one, "
         "link and unlink, see the last runs (needs a terminal).",
     ),
-    "config": Command(_CLI + "config", "Check and show the configuration."),
+    "config": Command(
+        _CLI + "config", "Check and show the configuration; import another tool's file (config import)."
+    ),
     "db": Command(_CLI + "store", "The store (SQLite or PostgreSQL)."),
     "status": Command(
         _CLI + "store",

@@ -42,8 +42,10 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def sync(
     config: ConfigOption = None,
-    user: UserOption = None,
-    all_users: Annotated[bool, typer.Option("--all-users", help="Sync every configured user.")] = False,
+    user: EveryUserOption = None,
+    all_users: Annotated[
+        bool, typer.Option("--all-users", help="Sync every configured user (the default without --user).")
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; write nothing anywhere.")
     ] = False,
@@ -55,21 +57,17 @@ def sync(
 ) -> None:
     """Sync listening progress to Hardcover (exit 0 when every user's run succeeded).
 
-    Example: bookrelay sync --user alice --dry-run
+    Every configured user is synced unless --user names one.
+
+    Example: bookrelay sync --dry-run
     """
     settings = load_settings(config)
     if not settings.users:
         raise ConfigError("no users configured", place="users")
     if all_users and user:
         raise ConfigError("give --user or --all-users, not both", place="arguments")
-    if all_users:
-        user_ids = [u.id for u in settings.users]
-    elif user:
-        user_ids = [settings.user(user).id]
-    elif len(settings.users) == 1:
-        user_ids = [settings.users[0].id]
-    else:
-        raise ConfigError("several users are configured: give --user ID or --all-users", place="arguments")
+    # Without --user every configured user is synced, as --all-users says explicitly.
+    user_ids = [settings.user(user).id] if user else [u.id for u in settings.users]
 
     with progress_meter(console) as on_tick:
         reports = asyncio.run(

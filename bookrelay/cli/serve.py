@@ -13,11 +13,18 @@ from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
 console = Console(highlight=False)
+CRON_HELP = "The same as serve: the schedule, the API and the web page, until stopped."
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` to the main app."""
+    """Add ``serve`` and its other name ``cron`` to the main app."""
     app.command("serve")(serve)
+    # `cron` is an alias, not a scheduler without the web page: one service process to learn and run,
+    # and a compose file written for `command: ["cron"]` keeps working unchanged.
+    app.command(
+        "cron",
+        help=CRON_HELP + "\n\nExample: bookrelay cron",
+    )(serve)
 
 
 @handle_errors

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -60,12 +60,15 @@ TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
 DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 
 _INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
+_BARE_INTERVAL = re.compile(r"^\d+\s*[smhd]$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _check_schedule(value: str) -> str:
     """A cron expression (5 fields), ``every <n><s|m|h|d>`` or ``off``; see bookrelay.service.scheduler."""
     text = " ".join(value.split())
+    if _BARE_INTERVAL.match(text):
+        text = f"every {text}"  # the scrobbler design's `interval: 30m`
     if text == "off":
         return text
     match = _INTERVAL.match(text)
@@ -84,3 +87,13 @@ def _check_schedule(value: str) -> str:
 
 
 ScheduleSpec = Annotated[str, AfterValidator(_check_schedule)]
+
+
+def _direction_alias(value: object) -> object:
+    """The scrobbler design's ``bidirectional`` is bookrelay's ``both``."""
+    return "both" if isinstance(value, str) and value.strip() == "bidirectional" else value
+
+
+DirectionName = Annotated[
+    Literal["to_hardcover", "from_hardcover", "both", "off"], BeforeValidator(_direction_alias)
+]

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bookrelay.config.imports import detect as detect_foreign
 from bookrelay.config.jobs import job_problems
 from bookrelay.config.keyfile import key_file_problem
 from bookrelay.config.models import (
@@ -40,6 +41,9 @@ DEFAULT_PATH = Path("bookrelay.yaml")
 _GLOBAL_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
     (("timezone",), ("TIMEZONE", "TZ")),
     (("hardcover", "url"), ("HARDCOVER_URL",)),
+    (("hardcover", "oauth_client_id"), ("HARDCOVER_CLIENT_ID",)),
+    (("hardcover", "oauth_client_secret"), ("HARDCOVER_CLIENT_SECRET",)),
+    (("hardcover", "oauth_redirect_uri"), ("HARDCOVER_REDIRECT_URI",)),
     (("bookshelf", "url"), ("BOOKSHELF_URL",)),
     (("bookshelf", "api_key"), ("BOOKSHELF_API_KEY",)),
     (("rreading_glasses", "url"), ("RREADING_GLASSES_URL",)),
@@ -55,7 +59,15 @@ _USER_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
     (("audiobookshelf", "password"), ("ABS_PASSWORD",)),
     (("audible", "locale"), ("AUDIBLE_LOCALE",)),
 )
-_SECRET_LEAVES = {"token", "api_key", "password", "secret_key", "session_secret", "urls"}  # urls: Apprise
+_SECRET_LEAVES = {
+    "token",
+    "api_key",
+    "password",
+    "secret_key",
+    "session_secret",
+    "urls",
+    "oauth_client_secret",
+}  # urls: Apprise
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -105,6 +117,12 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
         if parsed is None:
             return None, problems
         source = parsed
+        foreign = detect_foreign(source.data)
+        if foreign is not None:
+            # Another tool's file: its keys are all "unknown" to bookrelay; the one useful line is how
+            # to convert it, given first.
+            hint = f"this is a {foreign}: run `bookrelay config import {file_name}` to write a bookrelay.yaml"
+            problems.append(ConfigProblem(file_name, None, "(top level)", hint))
         _anchor_paths(source, target.parent)
     elif chosen is not None:
         return None, [ConfigProblem(file_name, None, "", missing_file_message(chosen))]
@@ -193,6 +211,11 @@ def _overlay_env(source: _Source, env: Mapping[str, str]) -> None:
             source.env_names[("global", "database")] = name
         for path, names in _GLOBAL_ENV:
             _set_from_env(source, glob, ("global",), path, names, env)
+        hardcover = glob.get("hardcover")
+        if "HARDCOVER_CLIENT_ID" in env and isinstance(hardcover, dict) and "auth" not in hardcover:
+            # The scrobbler design's variables mean "sign in with OAuth"; a file's explicit auth wins.
+            hardcover["auth"] = "oauth"
+            source.env_names[("global", "hardcover", "auth")] = "HARDCOVER_CLIENT_ID"
     present = [name for _, names in _USER_ENV for name in names if name in env]
     if not present:
         return

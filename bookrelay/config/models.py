@@ -32,7 +32,14 @@ from bookrelay.config.bounds import (
     TtlHours,
     Workers,
 )
-from bookrelay.config.fields import DatabaseUrl, HttpUrl, ProxyAddress, ScheduleSpec, TimeZoneName
+from bookrelay.config.fields import (
+    DatabaseUrl,
+    DirectionName,
+    HttpUrl,
+    ProxyAddress,
+    ScheduleSpec,
+    TimeZoneName,
+)
 from bookrelay.config.keyfile import NOT_A_FERNET_KEY, is_fernet_key
 from bookrelay.errors import ConfigError
 
@@ -43,7 +50,6 @@ NEEDS_ABS_CREDENTIALS = "needs api_key, or both username and password"
 
 RespectedStatus = Literal["paused", "did_not_finish", "ignored"]
 UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-DirectionName = Literal["to_hardcover", "from_hardcover", "both", "off"]
 ConflictRuleName = Literal["newer", "hardcover", "local"]
 
 
@@ -114,7 +120,11 @@ class HardcoverSettings(_Section):
     burst: Burst = 10
     daily: Daily = 5000
     auth: Literal["pat", "oauth"] = "pat"
-    oauth_client_id: str | None = None
+    oauth_client_id: str | None = None  # env HARDCOVER_CLIENT_ID
+    oauth_client_secret: SecretStr | None = None  # env HARDCOVER_CLIENT_SECRET: a confidential app's
+    # Where hardcover.app sends the browser back after Connect (env HARDCOVER_REDIRECT_URI): this server's
+    # /api/v1/integrations/hardcover/callback as the browser reaches it.
+    oauth_redirect_uri: HttpUrl | None = None
     oauth_url: HttpUrl = "https://api.hardcover.app"
 
 

@@ -167,9 +167,13 @@ def build_sandbox(fixture: dict[str, Any], *, clock: Callable[[], float] = time.
             "audible": audible,
             "bookshelf": bookshelf,
             "rreading_glasses": rrg,
-            # OAuth clients: {"hardcover_oauth": {"clients": {"<client id>": "<app name>"}}}
+            # OAuth clients: {"hardcover_oauth": {"clients": {"<client id>": "<app name>"},
+            # "client_secrets": {"<client id>": "<secret of a confidential client>"}}}
             "hardcover_oauth": OAuthState(
-                hardcover, fixture.get("hardcover_oauth", {}).get("clients"), clock=clock
+                hardcover,
+                fixture.get("hardcover_oauth", {}).get("clients"),
+                clock=clock,
+                client_secrets=fixture.get("hardcover_oauth", {}).get("client_secrets"),
             ),
         }
     )

@@ -28,7 +28,7 @@ from bookrelay.config import Config
 from bookrelay.errors import BookrelayError, ConfigError, http_status_for
 from bookrelay.redact import redact
 from bookrelay.store.facade import Store
-from bookrelay.web import api, pages, queue_routes
+from bookrelay.web import api, hardcover_routes, pages, queue_routes
 from bookrelay.web.context import (
     AudibleLogin,
     HardcoverBooks,
@@ -38,6 +38,7 @@ from bookrelay.web.context import (
     Scheduler,
     WebContext,
 )
+from bookrelay.web.hardcover_routes import HardcoverOAuth
 from bookrelay.web.headers import SecurityHeaders
 from bookrelay.web.schemas import ErrorBody, ErrorDetail, Health
 from bookrelay.web.security import SESSION_SECONDS, SignInRequired, secret_matches
@@ -56,6 +57,7 @@ def create_app(
     hardcover_search: HardcoverSearch | None = None,
     hardcover_books: HardcoverBooks | None = None,
     audible_login: AudibleLogin | None = None,
+    hardcover_oauth: HardcoverOAuth | None = None,
     metrics_app: ASGIApp | None = None,
     queue_status: Callable[[], Any] | None = None,
     now: Callable[[], datetime] | None = None,
@@ -64,7 +66,8 @@ def create_app(
     """The web app over ``store``: API at ``/api/v1``, pages at ``/``, health at ``/healthz``/``/readyz``.
 
     ``runner`` runs a job when no ``scheduler`` is given (and for dry runs); ``hardcover_search`` and
-    ``hardcover_books`` look things up with a user's token; ``metrics_app`` is mounted at ``/metrics``;
+    ``hardcover_books`` look things up with a user's token; ``hardcover_oauth`` connects users to
+    Hardcover from the page; ``metrics_app`` is mounted at ``/metrics``;
     ``lifespan`` starts and stops what runs beside the app (the scheduler)."""
     app = FastAPI(
         title="bookrelay",
@@ -88,6 +91,7 @@ def create_app(
     if now is not None:
         context.now = now
     app.state.web = context
+    app.state.hardcover_oauth = hardcover_oauth  # Connect/Disconnect on the Hardcover page
     session_secret = config.global_.server.session_secret
     app.add_middleware(
         SessionMiddleware,
@@ -108,6 +112,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(queue_routes.router)
     app.include_router(pages.router)
+    app.include_router(hardcover_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if metrics_app is not None:
         # A route, not a mount: a mount would answer /metrics with a redirect to /metrics/.

@@ -8,15 +8,11 @@ sandbox, so the sync that the button starts is the real progress job.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from bookrelay.app import build_web_app
 from bookrelay.sandbox.server import build_sandbox
@@ -24,6 +20,7 @@ from bookrelay.store.facade import Store
 from bookrelay.store.models import ConflictStatus, RunStatus
 from bookrelay.store.repositories import ItemFacts
 from tests.sync.harness import World
+from tests.web.threaded import free_port, served_in_thread
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -43,12 +40,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"  # the READM
 DOC_PAGES = {"dashboard", "conflicts", "run"}
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -122,19 +113,8 @@ def served(store: Store) -> Iterator[tuple[str, Store, World]]:
         ],
     )
     app = build_web_app(config, store, transport=httpx.ASGITransport(app=sandbox.app))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="web", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the web app did not start"
-        time.sleep(0.02)  # waiting for a real server thread to bind, not pacing the test
-    try:
-        yield f"http://127.0.0.1:{port}", store, world
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with served_in_thread(app, free_port()) as base:
+        yield base, store, world
 
 
 def _shot(page: object, name: str) -> None:

@@ -32,3 +32,15 @@ def test_serve_passes_host_and_port_on(monkeypatch: pytest.MonkeyPatch) -> None:
         app, ["serve", "--host", "0.0.0.0", "--port", "9000"], env={"SYNC_INTERVAL": ""}
     )
     assert result.exit_code == 0 and seen == [(None, "0.0.0.0", 9000)]
+
+
+def test_cron_is_serve_by_another_name_for_a_compose_that_runs_command_cron(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seed 001's compose runs `command: ["cron"]`: the same service process as `serve` starts."""
+    seen: list[tuple[object, ...]] = []
+    monkeypatch.setattr(serve_command, "serve_app", lambda *a: seen.append(a))
+    result = CliRunner().invoke(app, ["cron", "--port", "9001"], env={"SYNC_INTERVAL": ""})
+    assert result.exit_code == 0 and seen == [(None, None, 9001)]
+    listing = CliRunner().invoke(app, ["--help"])
+    assert "cron" in listing.output and "The same as serve" in listing.output

@@ -1,8 +1,10 @@
 """Where the Hardcover session gets its bearer token: a personal access token (the default) or OAuth2.
 
 The OAuth2 provider follows the draft flow of ref/hardcover.md §9 (hardcover-docs PR #185): the
-Device Authorization Grant (RFC 8628) at ``/oauth2/device`` and ``/oauth2/token``, revocation at
-``/oauth2/revoke`` (RFC 7009). Access tokens (``hc_at_…``) are short-lived; refresh tokens
+Device Authorization Grant (RFC 8628) at ``/oauth2/device`` and ``/oauth2/token``, or the
+authorization-code grant (RFC 6749 §4.1) with PKCE S256 (RFC 7636, required for every client by the
+draft) through ``/oauth2/authorize``, a confidential client adding its secret to token calls;
+revocation at ``/oauth2/revoke`` (RFC 7009). Access tokens (``hc_at_…``) are short-lived; refresh tokens
 (``hc_rt_…``) ROTATE on every use and re-using one revokes the whole chain, so a rotated refresh
 token is saved (encrypted, by the caller's :class:`TokenStore`) before the new access token is
 handed out, and two refreshes never run at once.
@@ -11,10 +13,14 @@ handed out, and two refreshes never run at once.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
 
@@ -117,11 +123,15 @@ class OAuthClient:
         base_url: str = DEFAULT_OAUTH_URL,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        client_secret: str | None = None,
     ) -> None:
         if not client_id.strip():
             raise ValueError("an OAuth client id is needed (global.hardcover.oauth_client_id)")
         self._http = http
         self.client_id = client_id.strip()
+        self._secret = client_secret.strip() if client_secret and client_secret.strip() else None
+        if self._secret:
+            register_secret(self._secret)
         self.base_url = base_url.rstrip("/")
         self._clock = clock
         self._sleep = sleep
@@ -170,6 +180,35 @@ class OAuthClient:
                 f"device authorization failed: {error or status}; " + CONNECT_HINT, service=SERVICE
             )
 
+    def authorization_url(
+        self, redirect_uri: str, state: str, code_challenge: str, scope: str = DEFAULT_SCOPES
+    ) -> str:
+        """Where the user's browser goes to allow bookrelay (``GET /oauth2/authorize``, RFC 6749 §4.1.1)."""
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+        return f"{self.base_url}/oauth2/authorize?{urlencode(query)}"
+
+    async def exchange_code(self, code: str, redirect_uri: str, code_verifier: str) -> OAuthTokens:
+        """Spend the code the callback received for the first generation of tokens (RFC 6749 §4.1.3)."""
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": code_verifier,
+        }
+        status, body = await self._token_call(form)
+        if status != 200:
+            error = body.get("error") if isinstance(body, dict) else None
+            raise AuthError(f"the authorization code was refused ({error or status})", service=SERVICE)
+        return self._tokens(body)
+
     async def refresh(self, refresh_token: str) -> OAuthTokens:
         """Spend ``refresh_token`` for a new generation (it rotates: never use the old one again)."""
         status, body = await self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
@@ -199,7 +238,8 @@ class OAuthClient:
         return OAuthTokens(access, refresh, self._clock() + expires_in, body.get("scope"))
 
     async def _token_call(self, form: dict[str, str]) -> tuple[int, Any]:
-        response = await self._send("/oauth2/token", {**form, "client_id": self.client_id})
+        client = {"client_id": self.client_id, **({"client_secret": self._secret} if self._secret else {})}
+        response = await self._send("/oauth2/token", {**form, **client})
         if response.status_code >= 500:
             raise ServiceUnavailable(f"oauth2/token: HTTP {response.status_code}", service=SERVICE)
         try:
@@ -275,6 +315,13 @@ class OAuthTokenProvider:
                 self._store.clear()
                 self._current = None
             return True
+
+
+def new_pkce() -> tuple[str, str]:
+    """A fresh PKCE pair (RFC 7636 §4.1-4.2): the verifier bookrelay keeps, the S256 challenge it sends."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def provider_for(token: str | TokenProvider) -> TokenProvider:

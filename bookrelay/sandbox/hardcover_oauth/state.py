@@ -1,4 +1,4 @@
-"""The OAuth fake's state: registered clients, pending device codes and token chains.
+"""The OAuth fake's state: registered clients, pending device and authorization codes, token chains.
 
 Built from ref/hardcover.md §9 (draft docs, hardcover-docs PR #185): access tokens ``hc_at_…`` last a
 week, refresh tokens ``hc_rt_…`` six months and rotate on every use; presenting a refresh token a second
@@ -8,6 +8,8 @@ time revokes its whole chain. Issued access tokens are registered in the fake Ha
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 import string
 import time
@@ -21,6 +23,7 @@ from bookrelay.sandbox.hardcover.state import HardcoverState
 ACCESS_TTL = 7 * 86400.0
 REFRESH_TTL = 180 * 86400.0
 DEVICE_TTL = 900.0
+CODE_TTL = 600.0  # RFC 6749 §4.1.2: a short-lived authorization code, 10 minutes at most
 POLL_INTERVAL = 5.0
 VERIFICATION_URI = "https://hardcover.app/link"
 
@@ -37,6 +40,19 @@ class DeviceCode:
     username: str | None = None  # set when the user approved
     denied: bool = False
     last_poll: float | None = None
+    spent: bool = False
+
+
+@dataclass
+class AuthorizationCode:
+    """A code handed to the redirect URI, spendable once by the client that asked for it."""
+
+    client_id: str
+    redirect_uri: str
+    scope: str
+    challenge: str
+    username: str
+    expires_at: float
     spent: bool = False
 
 
@@ -63,9 +79,12 @@ class OAuthState:
         *,
         clock: Callable[[], float] = time.time,
         access_ttl: float = ACCESS_TTL,
+        client_secrets: dict[str, str] | None = None,
     ) -> None:
         self.hardcover = hardcover
         self._clients = dict(clients if clients is not None else {"bookrelay-sandbox": "bookrelay"})
+        # Confidential clients (draft docs: "secret + PKCE"); a client without a secret is public.
+        self._secrets = dict(client_secrets or {})
         self.clock = clock
         self.access_ttl = access_ttl
         self.reset()
@@ -73,6 +92,7 @@ class OAuthState:
     def reset(self) -> None:
         """Forget every code and token (the registered clients stay)."""
         self.devices: dict[str, DeviceCode] = {}
+        self.codes: dict[str, AuthorizationCode] = {}
         self.grants: dict[str, Grant] = {}
         self.counters: Counter[str] = Counter()
         self.presented_refresh_tokens: list[str] = []  # in order, for tests of the rotation rule
@@ -118,6 +138,50 @@ class OAuthState:
     def known_client(self, client_id: str | None) -> bool:
         """Whether ``client_id`` is a registered app."""
         return bool(client_id) and client_id in self._clients
+
+    def app_name(self, client_id: str) -> str:
+        """The registered app's name, shown on the consent page."""
+        return self._clients.get(client_id, client_id)
+
+    def client_authenticated(self, client_id: str | None, secret: str | None) -> bool:
+        """A known client that, when confidential, sent its secret."""
+        if not self.known_client(client_id):
+            return False
+        expected = self._secrets.get(str(client_id))
+        return expected is None or secrets.compare_digest(expected, secret or "")
+
+    def grant_code(
+        self, client_id: str, redirect_uri: str, scope: str, challenge: str, username: str
+    ) -> str | None:
+        """The user allowed the app on the consent page: a one-time code; None for an unknown user."""
+        if username not in self._usernames():
+            return None
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = AuthorizationCode(
+            client_id, redirect_uri, scope, challenge, username, self.clock() + CODE_TTL
+        )
+        self.counters["codes"] += 1
+        return code
+
+    def exchange_code(
+        self, client_id: str, code: str, redirect_uri: str, verifier: str
+    ) -> tuple[int, dict[str, Any]]:
+        """RFC 6749 §4.1.3 with RFC 7636 §4.6: the same client and redirect URI, the verifier matching the
+        S256 challenge, once; a second use of a code revokes the tokens it gave (§4.1.2)."""
+        found = self.codes.get(code)
+        if found is None or found.client_id != client_id or self.clock() > found.expires_at:
+            return 400, {"error": "invalid_grant"}
+        if found.spent:
+            self._revoke_chain(f"code:{code}")
+            return 400, {"error": "invalid_grant", "error_description": "authorization code reuse"}
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if found.redirect_uri != redirect_uri or not secrets.compare_digest(digest, found.challenge):
+            return 400, {
+                "error": "invalid_grant",
+                "error_description": "redirect_uri or code_verifier mismatch",
+            }
+        found.spent = True
+        return 200, self._issue(found.username, client_id, found.scope, chain=f"code:{code}")
 
     def start_device(self, client_id: str, scope: str) -> DeviceCode:
         """A new device code and its user code (``ABCD-1234``)."""
