@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from bookrelay.config.bounds import (
     AudibleDailyCap,
     AudibleIntervalMinutes,
+    AudiblePerMinute,
     Burst,
     ChangeSeconds,
     ChunkSize,
@@ -234,6 +235,7 @@ class AudibleSettings(_Section):
     url: HttpUrl | None = None
     min_interval_minutes: AudibleIntervalMinutes = 15
     daily_cap: AudibleDailyCap = 600
+    requests_per_minute: AudiblePerMinute = 10  # the Audible auto-tracker's pace, within one sync
 
 
 class GlobalSettings(_Section):
