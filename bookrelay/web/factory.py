@@ -28,7 +28,7 @@ from bookrelay.config import Config
 from bookrelay.errors import BookrelayError, ConfigError, http_status_for
 from bookrelay.redact import redact
 from bookrelay.store.facade import Store
-from bookrelay.web import api, pages, queue_routes
+from bookrelay.web import api, compat_audible, pages, queue_routes
 from bookrelay.web.context import (
     AudibleLogin,
     HardcoverBooks,
@@ -106,6 +106,8 @@ def create_app(
         app.add_exception_handler(error_type, handle_error)
     _health_routes(app)
     app.include_router(api.router)
+    app.include_router(compat_audible.open_router)
+    app.include_router(compat_audible.router)
     app.include_router(queue_routes.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
