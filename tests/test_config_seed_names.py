@@ -25,6 +25,7 @@ users:
     hardcover: {token: hc-token-alice-1111}
   - id: bob
     hardcover: {token: hc-token-bob-2222}
+    audiobookshelf: {url: "http://abs:13378", api_key: abs-key-bob-3333}
 """
 
 
@@ -120,9 +121,13 @@ def test_a_token_from_the_file_is_named_by_its_key_not_as_hardcover_token(tmp_pa
     assert config.hardcover_token_name("bob") == f"users[1].hardcover.token in {path}:5"
     clients = build_user_clients(config, config.user("bob"))
     assert clients.hardcover_session.token_name == f"users[1].hardcover.token in {path}:5"
+    assert clients.audiobookshelf is not None
+    assert clients.audiobookshelf.session.credential_name == f"users[1].audiobookshelf.api_key in {path}:6"
     asyncio.run(clients.aclose())
     env_config = load_config(None, env={"HARDCOVER_API_KEY": "hc-5"})
     assert env_config.hardcover_token_name("default") == "$HARDCOVER_API_KEY"
+    with_abs = load_config(None, env={"HARDCOVER_TOKEN": "hc-5", "ABS_URL": "http://abs", "ABS_TOKEN": "k"})
+    assert with_abs.abs_key_name("default") == "$ABS_TOKEN"
 
 
 def test_a_missing_hardcover_token_names_hardcover_token_not_the_abs_variable(tmp_path: Path) -> None:

@@ -86,6 +86,7 @@ def build_user_clients(
             api_key=account.api_key.get_secret_value() if account.api_key else None,
             username=account.username,
             password=account.password.get_secret_value() if account.password else None,
+            key_name=config.abs_key_name(user.id),
         )
         abs_api = AbsApi(abs_session)
     return UserClients(

@@ -375,11 +375,14 @@ def _message(err: Any) -> str:
     return redact(message)
 
 
+_NAMED_SECRETS = {("hardcover", "token"), ("audiobookshelf", "api_key")}
+
+
 def _origins(source: _Source) -> dict[str, str]:
-    """Every key the environment set, and every user's token, with where it was set."""
+    """Every key the environment set, and every user's token and API key, with where it was set."""
     origins = {_dotted(key): f"${name}{origin_note(name)}" for key, name in source.env_names.items() if key}
     for key, line in source.lines.items():
-        if len(key) == 4 and key[0] == "users" and key[2:] == ("hardcover", "token"):
+        if len(key) == 4 and key[0] == "users" and key[2:] in _NAMED_SECRETS:
             origins.setdefault(_dotted(key), f"{_dotted(key)} in {source.file}:{line}")
     return origins
 

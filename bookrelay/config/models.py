@@ -347,8 +347,15 @@ class Config(_Section):
 
     def hardcover_token_name(self, user_id: str) -> str:
         """How messages name this user's Hardcover token: its variable or its key in the file."""
+        return self._user_key_name(user_id, "hardcover.token")
+
+    def abs_key_name(self, user_id: str) -> str:
+        """How messages name this user's Audiobookshelf API key: its variable or its key in the file."""
+        return self._user_key_name(user_id, "audiobookshelf.api_key")
+
+    def _user_key_name(self, user_id: str, leaf: str) -> str:
         index = next((i for i, u in enumerate(self.users) if u.id == user_id), 0)
-        key = f"users[{index}].hardcover.token"
+        key = f"users[{index}].{leaf}"
         return self.origin_of(key, key)
 
     @model_validator(mode="after")
