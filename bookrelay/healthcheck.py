@@ -20,11 +20,13 @@ DEFAULT_PORT = 8080
 
 
 def serve_port(env: Mapping[str, str] | None = None) -> int:
-    """The port ``serve`` listens on without ``--port``: $BOOKRELAY_PORT, else ``global.server.port``
-    of the config file ($BOOKRELAY_CONFIG, else ./bookrelay.yaml), else 8080."""
+    """The port ``serve`` listens on without ``--port``: $BOOKRELAY_PORT, else $PORT (the Audible
+    auto-tracker's name), else ``global.server.port`` of the config file ($BOOKRELAY_CONFIG, else
+    ./bookrelay.yaml), else 8080; the same order as the configuration loader's."""
     environ = os.environ if env is None else env
-    if environ.get("BOOKRELAY_PORT", "").strip():
-        return int(environ["BOOKRELAY_PORT"])
+    for name in ("BOOKRELAY_PORT", "PORT"):
+        if environ.get(name, "").strip():
+            return int(environ[name])
     path = Path(environ.get("BOOKRELAY_CONFIG") or "bookrelay.yaml")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

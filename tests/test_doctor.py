@@ -108,12 +108,12 @@ def write_config(tmp_path: Path, base_url: str, **overrides: Any) -> Path:
     return path
 
 
-def doctor(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+def doctor(path: Path, monkeypatch: pytest.MonkeyPatch, *extra: str) -> tuple[int, str]:
     for name in ("HARDCOVER_TOKEN", "HARDCOVER_API_KEY", "ABS_URL", "ABS_TOKEN", "BOOKRELAY_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     # A wide console keeps each table row on one line, so messages can be matched whole.
     monkeypatch.setattr(setup_commands, "console", Console(width=1000, highlight=False))
-    result = CliRunner().invoke(app, ["doctor", "--config", str(path)])
+    result = CliRunner().invoke(app, ["doctor", "--config", str(path), *extra])
     return result.exit_code, " ".join(result.output.replace("│", " ").split())
 
 
@@ -129,6 +129,17 @@ def test_clean_run_passes_every_check_and_exits_0(
     assert "not checked: only a write could prove it" in out  # write:library, said honestly
     left = sandbox.hardcover.stats()["per_token"]["alice"]
     assert f"{LIMITS['daily'] - left['units']} of {LIMITS['daily']} requests left today" in out
+
+
+def test_limit_lists_the_first_books_as_the_metadata_workflows_connectivity_test_did(
+    sandbox: Sandbox, base_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out = doctor(write_config(tmp_path, base_url), monkeypatch, "--limit", "1")
+    assert code == 0, out
+    assert "first Audiobookshelf books" in out
+    assert "alice Project Hail Mary" in out
+    # the podcast library is not a book library: only the one book is listed
+    assert out.count("Project Hail Mary") == 1
 
 
 def test_wrong_url_says_the_answer_is_not_hardcover(

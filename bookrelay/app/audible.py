@@ -65,7 +65,11 @@ def build_audible_collector(
             auth_data,
             user=user.id,
             base_url=url,
-            transport=audible_source.MeteredTransport(inner, lambda: calls.take(user.id, limits)),
+            transport=audible_source.MeteredTransport(
+                inner,
+                lambda: calls.take(user.id, limits),
+                per_minute=config.global_.audible.requests_per_minute,
+            ),
             on_auth_changed=audible_auth.auth_saver(store, user.id),
         )
         async with session:

@@ -74,6 +74,8 @@ def build_user_clients(
         burst=hc.burst,
         daily=hc.daily,
         budget_gate=shared_budget_gate(config),
+        # An OAuth token comes from the store, not from a place the user wrote it.
+        token_name=config.hardcover_token_name(user.id) if hc.auth == "pat" else "the stored OAuth token",
     )
     abs_api = None
     if user.audiobookshelf is not None:
@@ -84,6 +86,7 @@ def build_user_clients(
             api_key=account.api_key.get_secret_value() if account.api_key else None,
             username=account.username,
             password=account.password.get_secret_value() if account.password else None,
+            key_name=config.abs_key_name(user.id),
         )
         abs_api = AbsApi(abs_session)
     return UserClients(

@@ -19,6 +19,7 @@ from bookrelay.config import (
     missing_file_message,
     zone_in_force,
 )
+from bookrelay.config.dotenv import apply_dotenv, dotenv_paths
 from bookrelay.config.jobs import JobChoice, job_choices
 from bookrelay.config.loader import INIT_HINT
 from bookrelay.domain.models import Source
@@ -49,7 +50,10 @@ _USER_FROM_ENV = ("HARDCOVER_TOKEN", "HARDCOVER_API_KEY")
 def _readable_config(path: Path | None) -> Path | None:
     """The config file to read; a clear ConfigError, suggesting ``bookrelay init``, when there is
     none (and the environment configures no user either) or when it is a folder."""
+    apply_dotenv(dotenv_paths(None))  # ./.env first: it may name the config file ($BOOKRELAY_CONFIG)
     chosen = config_path(path)
+    if chosen is not None:
+        apply_dotenv(dotenv_paths(chosen))
     if chosen is not None and not chosen.is_file():
         raise ConfigError(missing_file_message(chosen), place=str(chosen))
     if chosen is None and not any(os.environ.get(name, "").strip() for name in _USER_FROM_ENV):
@@ -76,6 +80,7 @@ def job_overview(path: Path | None) -> list[tuple[str, list[JobChoice]]]:
 def time_zone_report(path: Path | None) -> str:
     """Which global time zone is in force and where it was set, for ``config check``."""
     chosen = config_path(path)
+    apply_dotenv(dotenv_paths(chosen))
     zone, origin = zone_in_force(chosen, os.environ)
     return f"time zone {zone} (from {origin})"
 

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.clients import USER_AGENT
+from bookrelay.app.clients import USER_AGENT, build_user_clients
 from bookrelay.app.common import check_configuration, load_settings, open_store
+from bookrelay.connectors.audiobookshelf.mapper import map_item
 from bookrelay.doctor import Check, checks_from_config_problems
 from bookrelay.doctor_services import run_all as run_doctor_checks
+from bookrelay.domain.models import SourceItem
 from bookrelay.lazy import lazy_module
 
 # Audible (with Pillow and friends) is loaded on first use: most runs do not need it, and it would cost
@@ -46,3 +48,38 @@ def run_doctor(
             return await run_doctor_checks(http, config, users, logins)
 
     return asyncio.run(check_all())
+
+
+async def sample_items(
+    path: Path | None,
+    user_id: str | None,
+    limit: int,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[tuple[str, SourceItem]]:
+    """The first ``limit`` Audiobookshelf book items of each user (or one), in the library's order, as
+    the metadata workflow's connectivity test listed them: proof that reading the library works."""
+    config = load_settings(path)
+    users = [config.user(user_id)] if user_id else list(config.users)
+    found: list[tuple[str, SourceItem]] = []
+    for user in users:
+        if user.audiobookshelf is None:
+            continue
+        clients = build_user_clients(config, user, transport=transport)
+        try:
+            assert clients.audiobookshelf is not None  # built for every user with the section
+            account = user.audiobookshelf
+            taken = 0
+            libraries = await clients.audiobookshelf.book_libraries(
+                account.libraries.include or None, account.libraries.exclude or None
+            )
+            for library in libraries:
+                for raw in await clients.audiobookshelf.library_items(library["id"]):
+                    item = map_item(raw)
+                    if item is None or taken >= limit:
+                        continue
+                    found.append((user.id, item))
+                    taken += 1
+        finally:
+            await clients.aclose()
+    return found

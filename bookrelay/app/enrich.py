@@ -44,12 +44,14 @@ async def run_enrich(
     *,
     apply: bool = False,
     limit: int | None = None,
+    offset: int | None = None,
     min_score: float | None = None,
     scan_dir: Path | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
 ) -> enrich.EnrichReport:
-    """One enrich run (a dry run unless ``apply``); ``min_score`` defaults to the user's fuzzy link score."""
+    """One enrich run (a dry run unless ``apply``); ``min_score`` defaults to the user's fuzzy link score.
+    With ``limit`` it is one batch, continuing where the last batch of its kind stopped (or ``offset``)."""
     user = config.user(_single_user(config, user_id))
     if scan_dir is not None and not await asyncio.to_thread(scan_dir.is_dir):
         raise ConfigError("is not a folder", place=f"--scan-dir {scan_dir}")
@@ -58,7 +60,9 @@ async def run_enrich(
         clients = build_user_clients(config, user, transport=transport)
         try:
             job = build_enrich_job(config, user, clients, active)
-            return await job.run(dry_run=not apply, limit=limit, min_score=threshold, scan_dir=scan_dir)
+            return await job.run(
+                dry_run=not apply, limit=limit, offset=offset, min_score=threshold, scan_dir=scan_dir
+            )
         finally:
             await clients.aclose()
 

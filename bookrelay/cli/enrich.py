@@ -13,9 +13,9 @@ from rich.table import Table
 
 from bookrelay.app.common import load_settings
 from bookrelay.app.enrich import run_enrich, undo_enrich
-from bookrelay.cli.errors import handle_errors
+from bookrelay.cli.errors import err_console, handle_errors
 from bookrelay.cli.options import ConfigOption, UserOption
-from bookrelay.sync.enrich import EnrichReport, UndoReport
+from bookrelay.sync.enrich import Batch, EnrichReport, UndoReport
 
 console = Console(highlight=False)
 enrich_app = typer.Typer(
@@ -36,7 +36,18 @@ def enrich(
     ctx: typer.Context,
     config: ConfigOption = None,
     user: UserOption = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Look at the first N candidate items.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="A batch of N candidate items; run again for the next batch (it continues where the "
+            "last batch of the same kind, dry run or --apply, stopped).",
+        ),
+    ] = None,
+    offset: Annotated[
+        int | None,
+        typer.Option(min=0, help="Skip the first N candidate items instead of continuing (0: from the top)."),
+    ] = None,
     min_score: Annotated[
         float | None,
         typer.Option(
@@ -44,7 +55,16 @@ def enrich(
         ),
     ] = None,
     apply: Annotated[
-        bool, typer.Option("--apply", help="Write the strong proposals to Audiobookshelf.")
+        bool,
+        typer.Option(
+            "--apply",
+            "--auto-update",
+            help="Write the strong proposals to Audiobookshelf (--auto-update: same).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Propose and write nothing: the default, accepted to be explicit."),
     ] = False,
     scan_dir: Annotated[
         Path | None,
@@ -58,9 +78,14 @@ def enrich(
     if ctx.invoked_subcommand is not None:
         return
 
+    if dry_run and apply:
+        err_console.print("error: --dry-run and --apply (--auto-update) contradict each other: choose one")
+        raise typer.Exit(2)
     settings = load_settings(config)
     report = asyncio.run(
-        run_enrich(settings, user, apply=apply, limit=limit, min_score=min_score, scan_dir=scan_dir)
+        run_enrich(
+            settings, user, apply=apply, limit=limit, offset=offset, min_score=min_score, scan_dir=scan_dir
+        )
     )
     render_report(report)
     if report.error or report.failed:
@@ -106,6 +131,8 @@ def render_report(report: EnrichReport) -> None:
         f"Hardcover units spent {report.units_spent}, left today "
         f"{'unknown' if report.units_left_today is None else report.units_left_today}"
     )
+    if report.batch is not None:
+        console.print(batch_line(report.batch), soft_wrap=True)
     if report.written:
         console.print(
             f"[green]{len(report.written)} field(s) written[/]; undo: bookrelay enrich undo {report.run_id}"
@@ -116,6 +143,20 @@ def render_report(report: EnrichReport) -> None:
         console.print(f"[red]failed[/] {item_id} {title}: {why}", soft_wrap=True)
     if report.error:
         console.print(f"[bold red]stopped:[/] {report.error}", soft_wrap=True)
+
+
+def batch_line(batch: Batch) -> str:
+    """Which candidates this batch looked at and where the next one starts."""
+    if batch.total == 0:
+        return "batch: no item lacks an ISBN/ASIN"
+    where = f"batch: candidates {batch.first} to {batch.last} of {batch.total}"
+    if batch.started_over:
+        where += " (the previous batch had reached the end: started again from the top)"
+    elif batch.after_title:
+        where += f" (continued after {batch.after_title})"
+    if batch.remaining > 0:
+        return f"{where}; {batch.remaining} left: run the same command again for the next batch"
+    return f"{where}; that was the last batch (the next run starts from the top)"
 
 
 def render_undo(report: UndoReport) -> None:

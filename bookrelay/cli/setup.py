@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +12,11 @@ from rich.console import Console
 from rich.prompt import Prompt
 from rich.table import Table
 
-from bookrelay.app.doctor import run_doctor
+from bookrelay.app.doctor import run_doctor, sample_items
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, EveryUserOption
 from bookrelay.doctor import Check
+from bookrelay.domain.models import SourceItem
 from bookrelay.errors import ConfigError
 from bookrelay.setup_render import render, write_private
 from bookrelay.setup_wizard import Answers, gather, parse_jobs, system_zone
@@ -45,10 +47,16 @@ def render_checks(checks: list[Check], title: str = "bookrelay doctor") -> None:
 def doctor(
     config: ConfigOption = None,
     user: EveryUserOption = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Also list the first N Audiobookshelf books of each user, with their ISBN/ASIN."
+        ),
+    ] = None,
 ) -> None:
     """Check every connection, token, scope and setting; exit 1 when anything fails.
 
-    Example: bookrelay doctor --user alice
+    Example: bookrelay doctor --user alice --limit 5
     """
     checks = run_doctor(config, user)
     render_checks(checks)
@@ -57,6 +65,18 @@ def doctor(
         console.print(f"[red]{failures} check(s) failed[/]")
         raise typer.Exit(1)
     console.print("[green]all checks passed[/]")
+    if limit is not None:
+        render_sample(asyncio.run(sample_items(config, user, limit)))
+
+
+def render_sample(items: list[tuple[str, SourceItem]]) -> None:
+    """The listed books by title and author, with the identifiers enrich would fill in."""
+    table = Table("user", "title", "author", "ISBN", "ASIN", title="first Audiobookshelf books")
+    for user_id, item in items:
+        table.add_row(user_id, item.title, ", ".join(item.authors), item.isbn or "-", item.asin or "-")
+    console.print(table)
+    if not items:
+        console.print("no Audiobookshelf books (or no user with an audiobookshelf section)")
 
 
 def _ask(question: str, default: str | None, secret: bool) -> str:

@@ -37,6 +37,7 @@ PollSeconds = Annotated[float, Field(ge=10, le=DAY_SECONDS)]
 # Audible: at most one sync per interval (up to a week), at most daily_cap requests a day.
 AudibleIntervalMinutes = Annotated[float, Field(ge=0, le=7 * 24 * 60)]
 AudibleDailyCap = Annotated[int, Field(ge=1, le=100_000)]
+AudiblePerMinute = Annotated[int, Field(ge=1, le=600)]
 Workers = Annotated[int, Field(ge=1, le=64)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 ProfileId = Annotated[int, Field(ge=1, le=DB_ID_MAX)]

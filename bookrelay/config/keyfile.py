@@ -9,12 +9,25 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from pathlib import Path
 
 NOT_A_FERNET_KEY = (
-    "is not a Fernet key (32 url-safe base64-encoded bytes; make one with "
+    "is not a Fernet key (32 url-safe base64-encoded bytes, or 64 hex digits; make one with "
     "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
 )
+
+
+_HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def as_fernet_key(key: str) -> str:
+    """``key`` in Fernet's form: a 64-hex-digit key (the Audible auto-tracker's ``ENCRYPTION_KEY``, 32
+    bytes written in hex) is the same 32 bytes in url-safe base64; any other text is returned as it is."""
+    key = key.strip()
+    if _HEX_KEY.fullmatch(key):
+        return base64.urlsafe_b64encode(bytes.fromhex(key)).decode("ascii")
+    return key
 
 
 def is_fernet_key(key: str | bytes) -> bool:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bookrelay.config.dotenv import origin_note
 from bookrelay.config.imports import detect as detect_foreign
 from bookrelay.config.jobs import job_problems
 from bookrelay.config.keyfile import key_file_problem
@@ -47,8 +48,10 @@ _GLOBAL_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
     (("bookshelf", "url"), ("BOOKSHELF_URL",)),
     (("bookshelf", "api_key"), ("BOOKSHELF_API_KEY",)),
     (("rreading_glasses", "url"), ("RREADING_GLASSES_URL",)),
-    (("secret_key",), ("BOOKRELAY_SECRET_KEY",)),
-    (("server", "api_key"), ("BOOKRELAY_API_KEY",)),
+    # ENCRYPTION_KEY, API_SECRET and PORT are the Audible auto-tracker's names for the same settings.
+    (("secret_key",), ("BOOKRELAY_SECRET_KEY", "ENCRYPTION_KEY")),
+    (("server", "api_key"), ("BOOKRELAY_API_KEY", "API_SECRET")),
+    (("server", "port"), ("BOOKRELAY_PORT", "PORT")),
     (("server", "password"), ("BOOKRELAY_WEB_PASSWORD",)),
 )
 _USER_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
@@ -138,6 +141,7 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
         problems += [_problem(source, err) for err in exc.errors(include_input=False, include_url=False)]
     if config is not None:
         problems += _job_checks(source, config)
+        config._origins.update(_origins(source))
     if source.data.get("users") in (None, []):
         problems.append(_at(source, ("users",), _no_users_message(target)))
     unique = list(dict.fromkeys(problems))  # a check may be made both on raw data and by the model
@@ -394,12 +398,41 @@ def _message(err: Any) -> str:
     return redact(message)
 
 
+_NAMED_SECRETS = {("hardcover", "token"), ("audiobookshelf", "api_key")}
+
+
+def _origins(source: _Source) -> dict[str, str]:
+    """Every key the environment set, and every user's token and API key, with where it was set."""
+    origins = {_dotted(key): f"${name}{origin_note(name)}" for key, name in source.env_names.items() if key}
+    for key, line in source.lines.items():
+        if len(key) == 4 and key[0] == "users" and key[2:] in _NAMED_SECRETS:
+            origins.setdefault(_dotted(key), f"{_dotted(key)} in {source.file}:{line}")
+    return origins
+
+
+def _env_names_for(key: Key) -> tuple[str, ...]:
+    """The variables that set ``key`` (or a key below it) of a user made from the environment."""
+    if len(key) < 3 or key[:2] != ("users", 0):
+        return ()
+    inside = key[2:]
+    return next((names for path, names in _USER_ENV if path[: len(inside)] == inside), ())
+
+
 def _at(source: _Source, key: Key, message: str) -> ConfigProblem:
+    names = _env_names_for(key)
+    if message == "is required" and names and key not in source.env_names and ("users",) in source.env_names:
+        # A user made from the environment lacks a value: name the variable that gives it, not the one
+        # that made the user.
+        alternatives = f" (or ${' or $'.join(names[1:])})" if names[1:] else ""
+        return ConfigProblem(ENVIRONMENT, None, _dotted(key), f"{message}: set ${names[0]}{alternatives}")
     for end in range(len(key), -1, -1):
         prefix = key[:end]
         if prefix in source.env_names:
             return ConfigProblem(
-                ENVIRONMENT, None, _dotted(key), f"{message} (from ${source.env_names[prefix]})"
+                ENVIRONMENT,
+                None,
+                _dotted(key),
+                f"{message} (from ${source.env_names[prefix]}{origin_note(source.env_names[prefix])})",
             )
         if prefix in source.lines:
             return ConfigProblem(source.file, source.lines[prefix], _dotted(key), message)

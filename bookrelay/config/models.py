@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
 from bookrelay.config.bounds import (
     AudibleDailyCap,
     AudibleIntervalMinutes,
+    AudiblePerMinute,
     Burst,
     ChangeSeconds,
     ChunkSize,
@@ -40,7 +41,7 @@ from bookrelay.config.fields import (
     ScheduleSpec,
     TimeZoneName,
 )
-from bookrelay.config.keyfile import NOT_A_FERNET_KEY, is_fernet_key
+from bookrelay.config.keyfile import NOT_A_FERNET_KEY, as_fernet_key, is_fernet_key
 from bookrelay.errors import ConfigError
 
 MASK = "***"
@@ -244,6 +245,7 @@ class AudibleSettings(_Section):
     url: HttpUrl | None = None
     min_interval_minutes: AudibleIntervalMinutes = 15
     daily_cap: AudibleDailyCap = 600
+    requests_per_minute: AudiblePerMinute = 10  # the Audible auto-tracker's pace, within one sync
 
 
 class GlobalSettings(_Section):
@@ -273,9 +275,12 @@ class GlobalSettings(_Section):
     @classmethod
     def _fernet_shape(cls, value: SecretStr | None) -> SecretStr | None:
         # Checked here so that `config check` refuses a key that the store would refuse later.
-        if value is not None and not is_fernet_key(value.get_secret_value().strip()):
+        if value is None:
+            return None
+        key = as_fernet_key(value.get_secret_value())
+        if not is_fernet_key(key):
             raise ValueError(NOT_A_FERNET_KEY)
-        return value
+        return SecretStr(key)
 
 
 class HardcoverAccount(_Section):
@@ -342,6 +347,26 @@ class Config(_Section):
 
     global_: GlobalSettings = Field(default_factory=GlobalSettings, alias="global")
     users: tuple[UserConfig, ...] = ()
+    # Where values were set, by dotted key ("$HARDCOVER_TOKEN", "users[1].hardcover.token in
+    # bookrelay.yaml:12"), filled by the loader, so that a message about a value names its real place.
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def origin_of(self, key: str, default: str) -> str:
+        """Where the value at dotted ``key`` was set, or ``default`` when the loader did not say."""
+        return self._origins.get(key, default)
+
+    def hardcover_token_name(self, user_id: str) -> str:
+        """How messages name this user's Hardcover token: its variable or its key in the file."""
+        return self._user_key_name(user_id, "hardcover.token")
+
+    def abs_key_name(self, user_id: str) -> str:
+        """How messages name this user's Audiobookshelf API key: its variable or its key in the file."""
+        return self._user_key_name(user_id, "audiobookshelf.api_key")
+
+    def _user_key_name(self, user_id: str, leaf: str) -> str:
+        index = next((i for i, u in enumerate(self.users) if u.id == user_id), 0)
+        key = f"users[{index}].{leaf}"
+        return self.origin_of(key, key)
 
     @model_validator(mode="after")
     def _queue_needs_postgresql(self) -> Config:

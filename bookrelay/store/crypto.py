@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bookrelay.config.keyfile import as_fernet_key
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
 
@@ -30,7 +31,8 @@ def load_or_create_key(env: Mapping[str, str] | None, key_file: Path) -> bytes:
     environment = os.environ if env is None else env
     from_env = environment.get(ENV_NAME, "").strip()
     if from_env:
-        return _checked(from_env.encode(), f"${ENV_NAME}")
+        register_secret(from_env)  # the hex form too, when it is converted below
+        return _checked(as_fernet_key(from_env).encode(), f"${ENV_NAME}")
     key_file = key_file.expanduser()
     if key_file.exists():
         return _read_key(key_file)

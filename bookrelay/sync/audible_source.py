@@ -9,7 +9,10 @@ so the cap also counts retries and token refreshes, and holds across processes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -18,6 +21,8 @@ from bookrelay.connectors.audible.api import AudibleApi
 from bookrelay.connectors.audible.mapper import map_library
 from bookrelay.connectors.audible.types import LibraryItem
 from bookrelay.sync.sources import SourceEntry
+
+WINDOW_SECONDS = 60.0
 
 
 def _status(item: LibraryItem) -> Mapping[str, Any]:
@@ -57,16 +62,46 @@ async def collect_audible(api: AudibleApi) -> list[SourceEntry]:
 
 class MeteredTransport(httpx.AsyncBaseTransport):
     """Calls ``take`` before every request it forwards; ``take`` raises to refuse the request
-    (QuotaExhausted when the daily cap is reached), so a refused request is never sent."""
+    (QuotaExhausted when the daily cap is reached), so a refused request is never sent. With
+    ``per_minute`` it also waits so that no 60 seconds see more than that many requests: the pace the
+    Audible auto-tracker kept (10 a minute). One transport serves one sync, and a user's syncs never
+    overlap (the interval between them is checked in the store), so pacing here is pacing per user."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, take: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        take: Callable[[], object],
+        *,
+        per_minute: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
         self._inner = inner
         self._take = take
+        self._per_minute = per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()  # send times within the last minute
+        self._lock = asyncio.Lock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Count, then forward."""
+        """Wait for the pace, count, then forward."""
+        if self._per_minute is not None:
+            async with self._lock:
+                await self._pace(self._per_minute)
         self._take()
         return await self._inner.handle_async_request(request)
+
+    async def _pace(self, per_minute: int) -> None:
+        now = self._clock()
+        while self._sent and self._sent[0] <= now - WINDOW_SECONDS:
+            self._sent.popleft()
+        if len(self._sent) >= per_minute:
+            wait = self._sent[0] + WINDOW_SECONDS - now
+            await self._sleep(wait)
+            now = self._clock()
+            self._sent.popleft()
+        self._sent.append(now)
 
     async def aclose(self) -> None:
         """Close the wrapped transport."""

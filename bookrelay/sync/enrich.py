@@ -71,6 +71,24 @@ class EnrichReport:
     units_spent: int = 0
     units_left_today: int | None = None
     error: str | None = None
+    batch: Batch | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Where a ``--limit`` batch sat among all candidate items, and where the next one starts."""
+
+    first: int  # 1-based position of its first candidate among all candidates, in the library's order
+    last: int
+    total: int  # candidates in the whole library
+    after_title: str | None  # the item the previous batch stopped at (None: the start, or --offset)
+    last_item: str | None  # the id the next batch continues after (None: the next starts from the top)
+    started_over: bool = False  # the previous batch had reached the end: this one starts from the top
+
+    @property
+    def remaining(self) -> int:
+        """Candidates after this batch."""
+        return self.total - self.last
 
 
 @dataclass
@@ -133,15 +151,20 @@ class EnrichJob:
         *,
         dry_run: bool = True,
         limit: int | None = None,
+        offset: int | None = None,
         min_score: float = 0.85,
         scan_dir: Path | None = None,
     ) -> EnrichReport:
-        """Propose identifiers for every candidate item; write the strong ones unless ``dry_run``."""
+        """Propose identifiers for the candidate items; write the strong ones unless ``dry_run``.
+
+        With ``limit`` the run is one batch: it continues after the item where the previous batch of
+        the same kind (dry run, or applied) stopped, or skips ``offset`` candidates when given."""
         report = EnrichReport(self.user_id, dry_run=dry_run, min_score=min_score)
+        resume = self._last_stop(dry_run) if limit is not None and offset is None else None
         run = self.store.runs.start(self.user_id, JOB, dry_run=dry_run)
         report.run_id = run.id
         try:
-            candidates = await self._collect(report, limit)
+            candidates = await self._collect(report, limit, offset or 0, resume)
             await self._propose(candidates, report, min_score, scan_dir)
             if not dry_run:
                 await self._apply(run.id, candidates, report)
@@ -153,28 +176,66 @@ class EnrichJob:
         report.units_spent = self.session.budget.units_spent
         report.units_left_today = self.session.budget.daily_remaining
         status = RunStatus.FAILED if report.error else (RunStatus.PARTIAL if report.failed else RunStatus.OK)
-        summary = {
+        summary: dict[str, int | str | None] = {
             "candidates": report.candidates,
             "proposals": len(report.proposals),
             "strong": sum(p.strong for p in report.proposals),
             "written": len(report.written),
         }
+        if not report.error:
+            # Where the next batch of this kind starts; a failed batch is not a step forward.
+            summary["last_item"] = report.batch.last_item if report.batch else None
         self.store.runs.finish(run.id, status, summary, units=report.units_spent, error=report.error)
         return report
 
-    async def _collect(self, report: EnrichReport, limit: int | None) -> dict[str, _Candidate]:
-        candidates: dict[str, _Candidate] = {}
+    def _last_stop(self, dry_run: bool) -> str | None:
+        """The item the latest batch of this kind stopped at (None: start from the top)."""
+        for run in self.store.runs.recent(100, user_id=self.user_id, job=JOB):
+            if run.dry_run == dry_run and run.summary is not None and "last_item" in run.summary:
+                last = run.summary["last_item"]
+                return last if isinstance(last, str) else None
+        return None
+
+    async def _collect(
+        self, report: EnrichReport, limit: int | None, offset: int, resume: str | None
+    ) -> dict[str, _Candidate]:
+        order: list[str] = []  # every book item, candidate or not, in the library's order
+        titles: dict[str, str] = {}
+        found: list[tuple[int, _Candidate]] = []  # candidates with their place in ``order``
         for library in await self.abs.book_libraries(self.include or None, self.exclude or None):
             for raw in await self.abs.library_items(library["id"]):
                 item = map_item(raw)
                 if item is None:
                     continue
                 report.items_seen += 1
+                order.append(item.item_id)
+                titles[item.item_id] = item.title
                 old = {"isbn": _field(dict(raw), "isbn"), "asin": _field(dict(raw), "asin")}
                 needs = missing_fields(old["isbn"], old["asin"])
-                if needs and (limit is None or len(candidates) < limit):
-                    candidates[item.item_id] = _Candidate(dict(raw), item, needs, old)
+                if needs:
+                    found.append((len(order) - 1, _Candidate(dict(raw), item, needs, old)))
+        start, after_title, started_over = offset, None, False
+        if resume is not None:
+            # The item itself may have gained an identifier meanwhile: continue after its place in
+            # the whole listing, not among the candidates.
+            place = order.index(resume) if resume in order else -1
+            start = next((i for i, (pos, _) in enumerate(found) if pos > place), len(found))
+            after_title = titles.get(resume, resume)
+            if start >= len(found):
+                start, after_title, started_over = 0, None, True
+        chosen = found[start:] if limit is None else found[start : start + limit]
+        candidates = {c.item.item_id: c for _, c in chosen}
         report.candidates = len(candidates)
+        if limit is not None or offset:
+            last = start + len(chosen)
+            report.batch = Batch(
+                first=start + 1,
+                last=last,
+                total=len(found),
+                after_title=after_title,
+                last_item=chosen[-1][1].item.item_id if chosen and last < len(found) else None,
+                started_over=started_over,
+            )
         return candidates
 
     async def _propose(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from bookrelay.errors import NotFound
-from bookrelay.store.models import ConflictStatus, Link, LinkStatus
+from bookrelay.store.models import ConflictStatus, Link, LinkStatus, RunStatus
 from bookrelay.store.repositories import Label
 from bookrelay.web import queries
 from bookrelay.web.context import WebContext
@@ -72,10 +72,15 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 
 @router.get("/runs", tags=["runs"])
 def list_runs(
-    ctx: Ctx, user_id: UserId | None = None, job: Job | None = None, limit: Limit = 50
+    ctx: Ctx,
+    user_id: UserId | None = None,
+    job: Job | None = None,
+    status: RunStatus | None = None,
+    limit: Limit = 50,
 ) -> list[RunOut]:
-    """The newest runs, optionally of one user and job."""
-    return [RunOut.model_validate(r) for r in ctx.store.runs.recent(limit, user_id=user_id, job=job)]
+    """The newest runs, optionally of one user, job and status (``?status=failed``)."""
+    runs = ctx.store.runs.recent(limit, user_id=user_id, job=job, status=status)
+    return [RunOut.model_validate(r) for r in runs]
 
 
 @router.get("/runs/{run_id}", tags=["runs"])

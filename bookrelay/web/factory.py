@@ -28,7 +28,7 @@ from bookrelay.config import Config
 from bookrelay.errors import BookrelayError, ConfigError, http_status_for
 from bookrelay.redact import redact
 from bookrelay.store.facade import Store
-from bookrelay.web import api, hardcover_routes, pages, queue_routes
+from bookrelay.web import api, compat_audible, hardcover_routes, pages, queue_routes
 from bookrelay.web.context import (
     AudibleLogin,
     HardcoverBooks,
@@ -110,6 +110,8 @@ def create_app(
         app.add_exception_handler(error_type, handle_error)
     _health_routes(app)
     app.include_router(api.router)
+    app.include_router(compat_audible.open_router)
+    app.include_router(compat_audible.router)
     app.include_router(queue_routes.router)
     app.include_router(pages.router)
     app.include_router(hardcover_routes.router)

@@ -11,7 +11,7 @@ import pytest
 from bookrelay.connectors.bookshelf.api import BookshelfApi
 from bookrelay.connectors.bookshelf.session import BookshelfSession, Rejected, ServerFailed
 from bookrelay.domain.wanted import AddTarget
-from bookrelay.errors import AuthError, BadResponse, ConfigError
+from bookrelay.errors import AuthError, BadResponse, ConfigError, NotFound
 from bookrelay.sandbox.bookshelf import BookshelfState, build_bookshelf_app
 from bookrelay.sandbox.bookshelf.demo import DEMO_API_KEY, wanted_sections
 from bookrelay.sandbox.rreading_glasses import RrgState
@@ -189,3 +189,26 @@ async def test_sends_key_header_and_term() -> None:
     assert seen[0].headers["x-api-key"] == "key-1234"
     assert seen[0].url.path == "/api/v1/search" and seen[0].url.params["term"] == "work:42"
     assert "apikey" not in str(seen[0].url)
+
+
+async def test_N4_a_wrong_bookshelf_path_reads_as_the_doctor_says_it(state: BookshelfState) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_bookshelf_app(state))) as http:
+        api = BookshelfApi(BookshelfSession(http, DEMO_API_KEY, url="http://bs/readarr", sleep=Sleeps()))
+        with pytest.raises(BadResponse) as caught:
+            await api.system_status()
+        message = str(caught.value)
+        assert "wrong URL or path: http://bs/readarr/api/v1/system/status answered HTTP 404" in message
+        assert "$BOOKSHELF_URL" in message
+        # A JSON 404 from the right server is an unknown thing, not a wrong address.
+        right = BookshelfSession(http, DEMO_API_KEY, url="http://bs", sleep=Sleeps())
+        with pytest.raises(NotFound):
+            await right.get("/book/987654")
+
+
+async def test_N4_a_refused_bookshelf_key_says_missing_or_wrong(state: BookshelfState) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_bookshelf_app(state))) as http:
+        api = BookshelfApi(BookshelfSession(http, "wrong-key-abcdef", url="http://bs", sleep=Sleeps()))
+        with pytest.raises(
+            AuthError, match=r"missing or wrong API key \(HTTP 401\); token: BOOKSHELF_API_KEY"
+        ):
+            await api.system_status()

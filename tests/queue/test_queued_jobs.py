@@ -195,7 +195,7 @@ async def test_N4_bad_token_fails_the_run_and_is_not_retried_in_both_modes(mode_
     mode: Mode = mode_factory(world)
     run = await mode.run()
     assert run.status is RunStatus.FAILED
-    assert "HARDCOVER_TOKEN" in (run.error or "")
+    assert "users[0].hardcover.token" in (run.error or "")  # named where it was set
     assert mode.user_book(book) is None
     if mode.name == "queued":
         (job,) = mode.jobs()

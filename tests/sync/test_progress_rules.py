@@ -290,7 +290,9 @@ async def test_N4_bad_token_stops_that_user_only(store: Store) -> None:
         broken, ["alice", "bob"], transport=httpx.ASGITransport(app=runner.sandbox.app), store=store
     )
     by_user = {r.user_id: r for r in reports}
-    assert by_user["alice"].error is not None and "HARDCOVER_TOKEN" in by_user["alice"].error
+    # The token is named where it was set (the configuration's key), not as a variable it never came from.
+    assert by_user["alice"].error is not None and "users[0].hardcover.token" in by_user["alice"].error
+    assert "HARDCOVER_TOKEN" not in by_user["alice"].error
     assert "hc_pat_wrong" not in by_user["alice"].error
     assert by_user["bob"].error is None and by_user["bob"].written == 1
 

@@ -6,6 +6,9 @@ runs so that the generated requests reach deep paths, not only 404s.
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
@@ -16,6 +19,7 @@ from schemathesis.checks import (
 
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
+from bookrelay.sync import audible_auth
 from bookrelay.web import create_app
 from tests.web.conftest import API_KEY, CANDIDATES, StandInRunner, catalogue, web_config
 
@@ -24,7 +28,15 @@ from tests.web.conftest import API_KEY, CANDIDATES, StandInRunner, catalogue, we
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 
-def test_api_conforms_to_its_openapi_document(store: Store) -> None:
+def _offline_amazon(email: str, password: str, locale: str, **callbacks: Any) -> dict[str, Any]:
+    # The Audible sign-in route must not reach Amazon: the one-time-code step stands in for it.
+    callbacks["otp_cb"]()
+    return {"locale_code": locale}
+
+
+def test_api_conforms_to_its_openapi_document(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audible_auth.login, "login_with_password", _offline_amazon)
+    monkeypatch.setattr(audible_auth, "save_auth", lambda *args: None)
     store.conflicts.open("alice", "abs", "item-1", "Dune", "M4", CANDIDATES)
     store.links.pin("alice", "abs", "item-2", 101)
     run = store.runs.start("alice", "progress")
@@ -41,10 +53,16 @@ def test_api_conforms_to_its_openapi_document(store: Store) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
     for operation in operations:
+        # A 501 the document declares (what the Audible auto-tracker's routes cannot do) is an answer,
+        # not a server error; every other operation is held to "no 5xx".
+        declared_501 = "501" in operation.definition.raw.get("responses", {})
+        _conforms(operation, CHECKS[1:] if declared_501 else CHECKS)
 
-        @given(case=operation.as_strategy())
-        @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-        def conforms(case: schemathesis.Case) -> None:
-            case.call_and_validate(headers={"X-Api-Key": API_KEY}, checks=CHECKS)
 
-        conforms()
+def _conforms(operation: Any, checks: list[Any]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    def conforms(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers={"X-Api-Key": API_KEY}, checks=checks)
+
+    conforms()

@@ -60,11 +60,13 @@ class AbsSession:
         backoff: float = 0.5,
         sleep: Sleep = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
+        key_name: str = "ABS_TOKEN",
     ) -> None:
         if not api_key and not (username and password):
             raise ValueError("AbsSession needs an api_key or a username and password")
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self._key_name = key_name  # where the key was set: its variable, or its key in the file
         self._username = username
         self._password = password
         for secret in (api_key, password):
@@ -83,7 +85,7 @@ class AbsSession:
     @property
     def credential_name(self) -> str:
         """The name of the credential in use, for error messages (never its value)."""
-        return "ABS_TOKEN" if self._api_key else f"ABS password for {self._username}"
+        return self._key_name if self._api_key else f"ABS password for {self._username}"
 
     async def aclose(self) -> None:
         """Close the HTTP client when this session created it."""
@@ -162,7 +164,7 @@ class AbsSession:
                 break
             if reauthed or self._api_key:
                 raise AuthError(
-                    f"{call}: the server refused the credential (401)",
+                    f"{call}: missing or wrong credential: the server refused it (HTTP 401)",
                     service=SERVICE,
                     token_name=self.credential_name,
                 )

@@ -79,6 +79,7 @@ class RestSession:
 
     service = "rest"
     token_name: str | None = None
+    url_setting: str | None = None  # where the address is set, named when it looks wrong
 
     def __init__(
         self,
@@ -177,14 +178,27 @@ class RestSession:
                 raise BadResponse(
                     f"{place}: the answer is not JSON (HTTP {status})", service=self.service
                 ) from None
+        is_json = True
         try:
             body: Any = response.json() if response.content else None
         except ValueError:
-            body = response.text[:200]
+            body, is_json = response.text[:200], False
         details = tuple(redact(d) for d in _details(body))
         said = f": {'; '.join(details)}" if details else ""
         if status in (401, 403):
-            raise AuthError(f"{place}: HTTP {status}", service=self.service, token_name=self.token_name)
+            raise AuthError(
+                f"{place}: missing or wrong API key (HTTP {status})",
+                service=self.service,
+                token_name=self.token_name,
+            )
+        if status == 404 and not is_json and self.url_setting:
+            # The API answers an unknown id in JSON; a page or plain text is another server or path,
+            # which a bare "not found" would hide (the doctor's words instead).
+            raise BadResponse(
+                f"{place}: wrong URL or path: {self.base_url}{place.split(' ', 1)[-1]} answered HTTP 404 "
+                f"and no JSON, so it is not {self.service}'s API (check {self.url_setting})",
+                service=self.service,
+            )
         if status == 404:
             raise NotFound(f"{place}: not found{said}", service=self.service)
         if status == 429:
@@ -204,6 +218,7 @@ class BookshelfSession(RestSession):
     """A :class:`RestSession` for Bookshelf's ``/api/v1``, authenticated by ``X-Api-Key``."""
 
     service = "bookshelf"
+    url_setting = "global.bookshelf.url or $BOOKSHELF_URL"
 
     def __init__(
         self,

@@ -261,7 +261,9 @@ class HardcoverSession:
             return self._data_of(shape, response, is_write)
         body = json_or_none(response)
         if status == 401:
-            rejected = self._auth_error(shape, body, "the token was rejected")
+            rejected = self._auth_error(
+                shape, body, "the token was rejected", lead="missing or wrong token: "
+            )
             rejected.status = 401  # type: ignore[attr-defined]  # lets execute() renew an OAuth token
             raise rejected
         if status == 403:
@@ -287,6 +289,13 @@ class HardcoverSession:
                     service=SERVICE,
                 )
             raise _Retry(self._unavailable(shape, message))
+        if status in (404, 405):
+            # The doctor's words: a sync stopping on "unexpected HTTP 404" left people guessing.
+            raise BadResponse(
+                f"{shape.label}: wrong URL or path: {self.url} answered HTTP {status}, so it is not "
+                f"Hardcover's GraphQL endpoint (set global.hardcover.url or $HARDCOVER_URL to {DEFAULT_URL})",
+                service=SERVICE,
+            )
         raise BadResponse(f"{shape.label}: unexpected HTTP {status}{error_text(body)}", service=SERVICE)
 
     def _data_of(self, shape: OperationShape, response: httpx.Response, is_write: bool) -> dict[str, Any]:
@@ -317,10 +326,10 @@ class HardcoverSession:
     # -- errors -------------------------------------------------------------------------------
 
     def _auth_error(
-        self, shape: OperationShape, body: Any, fallback: str, scope: str | None = None
+        self, shape: OperationShape, body: Any, fallback: str, scope: str | None = None, lead: str = ""
     ) -> AuthError:
         return AuthError(
-            f"{shape.label}: {error_text(body, lead='') or fallback}",
+            f"{shape.label}: {lead}{error_text(body, lead='') or fallback}",
             service=SERVICE,
             token_name=self.token_name,
             scope=scope,

@@ -126,13 +126,22 @@ class RunRepo(Repo):
             session.flush()
             return run
 
-    def recent(self, n: int = 20, *, user_id: str | None = None, job: str | None = None) -> list[Run]:
-        """The ``n`` latest runs, newest first."""
+    def recent(
+        self,
+        n: int = 20,
+        *,
+        user_id: str | None = None,
+        job: str | None = None,
+        status: RunStatus | None = None,
+    ) -> list[Run]:
+        """The ``n`` latest runs, newest first, optionally of one user, job and status."""
         query = select(Run)
         if user_id is not None:
             query = query.where(Run.user_id == user_id)
         if job is not None:
             query = query.where(Run.job == job)
+        if status is not None:
+            query = query.where(Run.status == status)
         with self._db.reading() as session:
             return list(session.scalars(query.order_by(Run.started_at.desc(), Run.id.desc()).limit(n)))
 
