@@ -79,6 +79,17 @@ def fold(text: str | None) -> str:
     return " ".join(_NON_WORD.sub(" ", lowered).split())
 
 
+_PLACEHOLDER_WORDS = frozenset(
+    {"track", "part", "chapter", "disc", "disk", "cd", "audiobook", "unknown", "untitled", "title", "file"}
+)
+
+
+def is_placeholder(title: str | None) -> bool:
+    """Whether a title names no book: empty, or only track/part/chapter words and numbers ("Track 01")."""
+    words = fold(title).split()
+    return all(w.isdigit() or w in _PLACEHOLDER_WORDS for w in words)
+
+
 def _number(raw: str) -> str:
     word = _NUMBER_WORDS.get(raw.casefold())
     value = float(word) if word is not None else float(raw)

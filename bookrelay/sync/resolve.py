@@ -7,7 +7,6 @@ one ``books`` query per hundred books, and one ``search`` per item that has noth
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -15,7 +14,6 @@ from enum import StrEnum
 
 from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
 from bookrelay.domain.actions import CandidateRef
-from bookrelay.domain.authors import split_authors
 from bookrelay.domain.editions import NoAudioEdition, choose_edition
 from bookrelay.domain.identifiers import Identifiers, identifiers_hash, identifiers_of, metadata_hash
 from bookrelay.domain.matching import (
@@ -29,9 +27,9 @@ from bookrelay.domain.matching import (
     score_candidate,
 )
 from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit, UserBook
-from bookrelay.domain.titles import strip_edition_words, title_forms
 from bookrelay.store.models import CacheKind, LinkMethod, LinkStatus
 from bookrelay.store.repositories import LinkState, LookupCacheRepo
+from bookrelay.sync.match_queries import search_query, title_variants
 from bookrelay.sync.sources import SourceEntry
 
 IDENTIFIER_MISS_TTL = timedelta(days=7)
@@ -128,39 +126,6 @@ def _candidate_refs(decision: MatchDecision) -> tuple[CandidateRef, ...]:
     return tuple(candidate_ref(book, score) for book, score in decision.candidates[:5])
 
 
-_SERIES_PREFIX = re.compile(
-    r"^.{1,80}?\b(?:book|vol\.?|volume|#)?\s*\d+(?:\.\d+)?\s*[:\-\u2013]\s+", re.IGNORECASE
-)
-_TRAILING_NOTE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*$")
-
-
-def title_variants(entry: SourceEntry) -> list[str]:
-    """Exact titles a catalogue may hold the item under: as given, without subtitle, series prefix or a
-    trailing note in brackets, and with its subtitle joined."""
-    item = entry.item
-    title = item.title.strip()
-    variants = [title]
-    if item.subtitle:
-        variants.append(f"{title}: {item.subtitle.strip()}")
-    head, sep, tail = title.partition(":")
-    if sep:
-        variants.extend([head.strip(), tail.strip()])
-    variants.append(_TRAILING_NOTE.sub("", title))
-    variants.append(strip_edition_words(title))
-    variants.append(_SERIES_PREFIX.sub("", title))
-    return [v for v in dict.fromkeys(variants) if len(v) >= 2]
-
-
-def search_query(entry: SourceEntry) -> str:
-    """The ``search`` text for an item: its title without subtitle and series noise, and its first author."""
-    item = entry.item
-    forms = [f.main for f in title_forms(item.title, item.subtitle, [s.name for s in item.series]) if f.main]
-    title = min(forms, key=len) if forms else item.title
-    authors = split_authors(item.authors)
-    author = authors[0] if authors else ""
-    return f"{title} {author}".strip()
-
-
 class Resolver:
     """Runs the matching pipeline for one user's run; all Hardcover reads are batched."""
 
@@ -182,6 +147,8 @@ class Resolver:
         self.unmatched_ttl = unmatched_ttl
         self.no_audio_edition = no_audio_edition
         self.now = now
+        # M3: items whose identifier named a book their title disagrees with, searched by title too.
+        self.pointed: dict[str, tuple[Book, MatchScore, str]] = {}
 
     async def resolve(
         self, entries: Sequence[SourceEntry], links: Mapping[str, LinkState], shelf: Shelf
@@ -257,6 +224,7 @@ class Resolver:
         return link.unmatched_until > self.now() and link.metadata_hash == metadata_hash(entry.item)
 
     async def _match(self, entries: list[SourceEntry], shelf: Shelf, done: dict[str, Resolution]) -> None:
+        self.pointed = {}
         remaining: list[SourceEntry] = []
         for entry in entries:  # the user's own shelf first (M3)
             resolution = self._match_shelf_identifiers(entry, shelf)
@@ -291,14 +259,17 @@ class Resolver:
             )
             if decision.kind is MatchKind.LINKED and decision.book is not None:
                 on_shelf = shelf.by_book[decision.book.id]
-                done[entry.item.item_id] = self._linked(
+                done[entry.item.item_id] = self._elsewhere(
                     entry,
-                    LinkMethod.SHELF,
-                    on_shelf.book,
-                    decision.book.id,
-                    None,
-                    on_shelf,
-                    score=decision.score,
+                    self._linked(
+                        entry,
+                        LinkMethod.SHELF,
+                        on_shelf.book,
+                        decision.book.id,
+                        None,
+                        on_shelf,
+                        score=decision.score,
+                    ),
                 )
             else:
                 to_search.append(entry)
@@ -324,7 +295,7 @@ class Resolver:
             candidates = {b.id: b for t in variants[entry.item.item_id] for b in by_title.get(t, [])}
             linked = self._fuzzy_link(entry, list(candidates.values()), shelf)
             if isinstance(linked, Resolution):
-                done[entry.item.item_id] = linked
+                done[entry.item.item_id] = self._elsewhere(entry, linked)
             else:
                 remaining.append(entry)
         return remaining
@@ -349,7 +320,10 @@ class Resolver:
                 continue
             agreement = identifier_hit_agrees(entry.item, on_shelf.book, self.weights)
             if not agreement:
-                return self._conflict(entry, agreement.reason, [(on_shelf.book, agreement.score)])
+                self.pointed.setdefault(
+                    entry.item.item_id, (on_shelf.book, agreement.score, agreement.reason)
+                )
+                continue
             return self._linked(
                 entry,
                 method,
@@ -403,7 +377,8 @@ class Resolver:
                 continue
             agreement = identifier_hit_agrees(entry.item, book, self.weights)
             if not agreement:
-                return self._conflict(entry, agreement.reason, [(book, agreement.score)])
+                self.pointed.setdefault(entry.item.item_id, (book, agreement.score, agreement.reason))
+                continue
             return self._linked(
                 entry, method, book, book.id, edition, shelf.by_book.get(book.id), score=agreement.score
             )
@@ -437,7 +412,17 @@ class Resolver:
             candidates = [books[i] for i in candidate_ids.get(entry.item.item_id, []) if i in books]
             decision = self._fuzzy_link(entry, candidates, shelf)
             if isinstance(decision, Resolution):
-                done[entry.item.item_id] = decision
+                done[entry.item.item_id] = self._elsewhere(entry, decision)
+            elif (pointed := self.pointed.get(entry.item.item_id)) is not None:
+                # M3: the identifier's book and what the search found, for the user to choose between.
+                book, score, why = pointed
+                refs = (candidate_ref(book, score), *_candidate_refs(decision))
+                done[entry.item.item_id] = Resolution(
+                    entry,
+                    Outcome.CONFLICT,
+                    reason=f"M3: {why}; the title search found no strong match",
+                    candidates=tuple({r.book_id: r for r in refs}.values())[:5],
+                )
             elif decision.kind is MatchKind.CONFLICT:
                 done[entry.item.item_id] = Resolution(
                     entry,
@@ -456,9 +441,15 @@ class Resolver:
                     retry_after=self.now() + self.unmatched_ttl,
                 )
 
-    def _conflict(self, entry: SourceEntry, reason: str, scored: list[tuple[Book, MatchScore]]) -> Resolution:
-        refs = tuple(candidate_ref(b, s) for b, s in scored)
-        return Resolution(entry, Outcome.CONFLICT, reason=f"M3: {reason}", candidates=refs)
+    def _elsewhere(self, entry: SourceEntry, linked: Resolution) -> Resolution:
+        """A title/author/length link for an item whose identifier named another book says so (M3)."""
+        pointed = self.pointed.get(entry.item.item_id)
+        if pointed is None or pointed[0].id == linked.book_id:
+            return linked
+        book = pointed[0]
+        by = f" by {', '.join(book.authors)}" if book.authors else ""
+        said = f"the item's identifier points elsewhere ({book.title!r}{by})"
+        return replace(linked, note=f"{said}; {linked.note}" if linked.note else said)
 
     def _linked(
         self,
