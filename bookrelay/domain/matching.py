@@ -134,6 +134,10 @@ def _title_part(item: SourceItem, book: Book) -> tuple[ScorePart, bool, bool]:
     still differ in words on both sides (a look-alike)."""
     known = [s.name for s in (*item.series, *book.series)]
     item_forms = titles.title_forms(item.title, item.subtitle, known)
+    # "Author - Title" (a folder name): the title is what follows the item's own author.
+    unprefixed = titles.strip_author_prefix(item.title, authors.split_authors(item.authors))
+    if unprefixed:
+        item_forms = list(dict.fromkeys([*item_forms, *titles.title_forms(unprefixed, item.subtitle, known)]))
     book_forms = _candidate_title_forms(book, known)
     value, mine, theirs = titles.best_title_match(item_forms, book_forms)
     detail = f"{mine.full!r} ~ {theirs.full!r}" if mine and theirs else "no comparable title"

@@ -1,0 +1,109 @@
+"""Rule M4 on messier library metadata: orthography, what is not title, author-name forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from bookrelay.domain.authors import author_similarity
+from bookrelay.domain.matching import MatchKind, decide, score_candidate
+from bookrelay.domain.models import Book, Edition, ReadingFormat, Source, SourceItem, SourceProgress
+from bookrelay.domain.titles import canonical, fold, is_placeholder, strip_author_prefix, title_forms
+from bookrelay.sync.match_queries import search_query, title_variants
+from bookrelay.sync.sources import SourceEntry
+
+AUTHOR = "Travis Baldree"
+
+
+def _book(title: str, author: str = AUTHOR, seconds: int = 40_000) -> Book:
+    edition = Edition(id=1, book_id=7, audio_seconds=seconds, reading_format=ReadingFormat.AUDIO)
+    return Book(id=7, title=title, authors=(author,), editions=(edition,))
+
+
+def _item(title: str, *authors: str, seconds: float = 40_000.0) -> SourceItem:
+    return SourceItem(
+        Source.AUDIOBOOKSHELF, "li_1", title, authors=authors or (AUTHOR,), duration_seconds=seconds
+    )
+
+
+def _entry(title: str) -> SourceEntry:
+    return SourceEntry(_item(title), SourceProgress(Source.AUDIOBOOKSHELF, "li_1"))
+
+
+def _kind(item: SourceItem, book: Book) -> MatchKind:
+    return decide(item, [(book, score_candidate(item, book))]).kind
+
+
+@pytest.mark.parametrize(
+    ("shown", "catalogued"),
+    [
+        ("Legends & Lattes", "Legends and Lattes"),
+        ("The Fire-Born Queen", "The Fireborn Queen"),
+        ("The Fire Born Queen", "The Fire-Born Queen"),
+        ("Dr. Sleep", "Doctor Sleep"),
+        ("Mister Pip", "Mr. Pip"),
+        ("St. Lucy's Home", "Saint Lucy's Home"),
+        ("Seven Kings of Arden", "7 Kings of Arden"),
+        ("Twenty-Two Doors", "22 Doors"),
+    ],
+)
+def test_M4_titles_that_differ_only_in_orthography_link(shown: str, catalogued: str) -> None:
+    assert _kind(_item(shown), _book(catalogued)) is MatchKind.LINKED
+
+
+@pytest.mark.parametrize(
+    ("shown", "catalogued"),
+    [
+        ("Seven Kings of Arden", "Eight Kings of Arden"),
+        ("7 Kings of Arden", "8 Kings of Arden"),
+        ("Dr. Sleep", "Dr. Dream"),
+    ],
+)
+def test_M4_other_numbers_or_words_stay_other_books(shown: str, catalogued: str) -> None:
+    assert _kind(_item(shown), _book(catalogued)) is MatchKind.UNMATCHED
+
+
+def test_M4_canonical_spelling_folds_abbreviations_numbers_and_leading_zeros() -> None:
+    assert canonical(fold("Dr. Who and the 07 Twenty-Two Mr. Men")) == "doctor who and the 7 22 mister men"
+
+
+@pytest.mark.parametrize(
+    "shown", ["01 - Legends & Lattes", "Track 3 - Legends & Lattes", "2. Legends & Lattes"]
+)
+def test_M4_a_track_number_before_the_title_is_not_the_title(shown: str) -> None:
+    assert _kind(_item(shown), _book("Legends & Lattes")) is MatchKind.LINKED
+    entry = _entry(shown)
+    assert "Legends & Lattes" in title_variants(entry)
+    assert search_query(entry) == f"legends and lattes {AUTHOR}"  # folded, the track number gone
+
+
+@pytest.mark.parametrize("shown", [f"{AUTHOR} - Legends & Lattes", f"{AUTHOR}: Legends & Lattes"])
+def test_M4_the_items_author_before_a_dash_is_not_the_title(shown: str) -> None:
+    assert strip_author_prefix(shown, [AUTHOR]) == "Legends & Lattes"
+    assert _kind(_item(shown), _book("Legends & Lattes")) is MatchKind.LINKED
+    assert search_query(_entry(shown)) == f"legends and lattes {AUTHOR}"
+
+
+def test_M4_another_name_before_a_dash_stays_part_of_the_title() -> None:
+    assert strip_author_prefix("Star Wars - Thrawn", [AUTHOR]) is None
+    assert strip_author_prefix("Legends & Lattes", [AUTHOR]) is None
+
+
+@pytest.mark.parametrize("title", ["Track 01", "01", "Chapter 3", "", "Part 2 - Disc 1"])
+def test_M3_a_placeholder_title_names_no_book(title: str) -> None:
+    assert is_placeholder(title)
+    assert title_forms("Leviathan Wakes") and not is_placeholder("Leviathan Wakes")
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "Travis Baldree, Ph.D.",
+        "Travis Baldree PhD",
+        "Travis Baldree, Jr.",
+        "Travis Baldree (Author)",
+        "BALDREE, Travis",
+    ],
+)
+def test_M4_degrees_roles_and_case_around_an_author_name_are_not_the_name(shown: str) -> None:
+    assert author_similarity(shown, AUTHOR) >= 0.95
+    assert _kind(_item("Legends & Lattes", shown), _book("Legends & Lattes")) is MatchKind.LINKED
