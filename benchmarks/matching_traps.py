@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.datasets import NOUNS, PLACES, _Library, person
+from bookrelay.sandbox.demo_data import AUDIO
 
 POPULAR = 5_000
 
@@ -246,6 +247,47 @@ def _form_traps(lib: _Library) -> None:
         )
 
 
+def _stand_in_traps(lib: _Library) -> None:
+    """What stands in for a title or an author: a series name with the volume in the series field
+    (ShelfBridge #226's "Sun Eater, Book 6"), the narrator in the author field (ABS #674, #2418)."""
+    rng = lib.rng
+    for k in range(lib.per_trap):  # the title is the series' name; the volume only in the series field
+        author, name = [person(rng)], f"{rng.choice(NOUNS)} {rng.choice(PLACES)} Sequence {lib.number()}"
+        volumes = [
+            lib.book(None, author, series=(name, v), users_count=POPULAR if v == 1 else 100)
+            for v in (1, 2, 3)
+        ]
+        book, edition, _, _, seconds = volumes[k % 3]
+        ref = [{"name": name, "sequence": str(k % 3 + 1)}]
+        lib.item("series_name_as_title", name, author, book, edition, duration=seconds, series=ref)
+    for _ in range(lib.per_trap):  # the same, and that volume is not in Hardcover: none of its siblings
+        author, name = [person(rng)], f"{rng.choice(NOUNS)} {rng.choice(PLACES)} Sequence {lib.number()}"
+        for v in (1, 2):
+            lib.book(None, author, series=(name, v), users_count=POPULAR)
+        ref = [{"name": name, "sequence": "4"}]
+        lib.item("series_name_as_title_absent", name, author, None, None, duration=40_000, series=ref)
+    for _ in range(lib.per_trap):  # the narrator in the author field: title and length, unique → link
+        book, edition, title, _, seconds = lib.book()
+        narrator = person(rng)
+        lib.item(
+            "narrator_as_author", title, [narrator], book, edition, duration=seconds, narrators=[narrator]
+        )
+    for _ in range(lib.per_trap):  # the same with two same-titled books close in length: ask, never guess
+        title, narrator = next(lib.titles), person(rng)
+        _, _, _, _, seconds = lib.book(title, users_count=POPULAR)
+        other = lib.book(title)
+        lib.b.edition(other[0], AUDIO, audio_seconds=int(seconds * 1.01))
+        lib.item(
+            "narrator_as_author_ambiguous",
+            title,
+            [narrator],
+            None,
+            None,
+            duration=seconds,
+            narrators=[narrator],
+        )
+
+
 def messy_traps(lib: _Library) -> None:
     """The second set's trap kinds (see the module's docstring), ``lib.per_trap`` items each."""
     _identifier_traps(lib)
@@ -253,3 +295,4 @@ def messy_traps(lib: _Library) -> None:
     _length_traps(lib)
     _title_traps(lib)
     _form_traps(lib)
+    _stand_in_traps(lib)

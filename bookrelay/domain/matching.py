@@ -21,6 +21,7 @@ AUTHOR_DIFFERENT = 0.6  # below this no author of the item resembles any of the 
 TITLE_DIFFERENT = 0.6  # below this the titles disagree (used for identifier hits, M3)
 TITLE_UNRELATED = 0.5  # below this it is another book, however well the author fits
 LENGTH_AGREES = 0.08  # an audio edition this close to the item's length can be the same recording
+LENGTH_CONFIRMS = 0.03  # this close, the length confirms a title when the author field cannot
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,33 @@ def _title_part(item: SourceItem, book: Book) -> tuple[ScorePart, bool, bool]:
     )
     disagree = titles.volumes_disagree(item_volumes, book_volumes)
     words_differ = mine is not None and theirs is not None and titles.forms_disagree(mine, theirs)
+    stand_in = _series_stands_for_title(item, book)
+    if stand_in and not disagree:
+        return ScorePart("title", 1.0, 1.0, stand_in), False, False
     return ScorePart("title", value, 1.0, detail), disagree, words_differ
+
+
+def _series_stands_for_title(item: SourceItem, book: Book) -> str | None:
+    """Why the item's title is the book's after all when the title is only its series' name and the
+    volume is in the series field ("Sun Eater", Sun Eater #6 → the book that is Sun Eater #6)."""
+    for mine in item.series:
+        if not mine.position or not titles.names_series(item.title, mine.name):
+            continue
+        for theirs in book.series:
+            same = theirs.position and titles.same_position(mine.position, theirs.position)
+            if same and _series_similarity(mine.name, theirs.name) >= 0.85:
+                return f"the title is the series name; volume {mine.position} of {theirs.name!r}"
+    return None
+
+
+def _author_field_names_narrator(item: SourceItem) -> bool:
+    """Whether every name in the item's author field is one of its narrators (a tagging slip)."""
+    names = authors.split_authors(item.authors)
+    return (
+        bool(names)
+        and bool(item.narrators)
+        and all(any(authors.author_similarity(a, n) >= AUTHOR_MATCH for n in item.narrators) for a in names)
+    )
 
 
 def _author_part(item: SourceItem, book: Book) -> ScorePart | None:
@@ -226,9 +253,16 @@ def score_candidate(item: SourceItem, candidate: Book, weights: MatchWeights | N
     """How well ``candidate`` matches ``item``: named parts, unknown ones skipped, look-alikes capped."""
     weights = weights or MatchWeights()
     title, volumes_disagree, words_differ = _title_part(item, candidate)
+    author_part, why_no_author = _author_part(item, candidate), "an author missing on one side"
+    narrator_only = (
+        author_part is not None and author_part.value < AUTHOR_MATCH and _author_field_names_narrator(item)
+    )
+    if narrator_only:
+        # The author field names the narrator: it says nothing about the author, for or against.
+        author_part, why_no_author = None, "the item's author field names its narrator"
     raw: list[tuple[str, ScorePart | None, float, str]] = [
         ("title", title, weights.title, ""),
-        ("author", _author_part(item, candidate), weights.author, "an author missing on one side"),
+        ("author", author_part, weights.author, why_no_author),
         ("duration", _duration_part(item, candidate), weights.duration, "no audio length to compare"),
         ("series", _series_part(item, candidate), weights.series, "no series on one side"),
         ("year", _year_part(item, candidate), weights.year, "a year missing on one side"),
@@ -258,6 +292,10 @@ def score_candidate(item: SourceItem, candidate: Book, weights: MatchWeights | N
     if gap is not None and gap[0] > LENGTH_AGREES:
         # Another recording or another book: title and author alone never outweigh the length.
         holds.append(f"no audio edition within {LENGTH_AGREES:.0%} of the item's length")
+    elif narrator_only and (gap is None or gap[0] > LENGTH_CONFIRMS):
+        holds.append(
+            f"the author field names the narrator and no length within {LENGTH_CONFIRMS:.0%} confirms"
+        )
     return MatchScore(round(min(1.0, max(0.0, total)), 4), tuple(parts), tuple(caps), tuple(holds))
 
 

@@ -152,6 +152,19 @@ def _series_key(name: str) -> str:
     return _ARTICLES.sub("", _SERIES_WORD.sub(" ", fold(name))).strip()
 
 
+def names_series(title: str, series_name: str) -> bool:
+    """Whether a title is only its series' name ("The Expanse" for a book of The Expanse)."""
+    return _is_known_series(_strip_suffixes(title), [_series_key(series_name)])
+
+
+def same_position(a: str, b: str) -> bool:
+    """Whether two series positions are one volume ("6" and "6.0"); unreadable ones never are."""
+    try:
+        return _number(a) == _number(b)
+    except ValueError:
+        return False
+
+
 def _is_known_series(text: str, known: Sequence[str]) -> bool:
     key = _series_key(text)
     return bool(key) and any(fuzz.ratio(key, k) >= 85 for k in known if k)

@@ -6,7 +6,15 @@ import pytest
 
 from bookrelay.domain.authors import author_similarity
 from bookrelay.domain.matching import MatchKind, decide, score_candidate
-from bookrelay.domain.models import Book, Edition, ReadingFormat, Source, SourceItem, SourceProgress
+from bookrelay.domain.models import (
+    Book,
+    Edition,
+    ReadingFormat,
+    SeriesRef,
+    Source,
+    SourceItem,
+    SourceProgress,
+)
 from bookrelay.domain.titles import canonical, fold, is_placeholder, strip_author_prefix, title_forms
 from bookrelay.sync.match_queries import search_query, title_variants
 from bookrelay.sync.sources import SourceEntry
@@ -107,3 +115,86 @@ def test_M3_a_placeholder_title_names_no_book(title: str) -> None:
 def test_M4_degrees_roles_and_case_around_an_author_name_are_not_the_name(shown: str) -> None:
     assert author_similarity(shown, AUTHOR) >= 0.95
     assert _kind(_item("Legends & Lattes", shown), _book("Legends & Lattes")) is MatchKind.LINKED
+
+
+def _volume(book_id: int, title: str, position: str, seconds: int = 40_000) -> Book:
+    edition = Edition(id=book_id, book_id=book_id, audio_seconds=seconds, reading_format=ReadingFormat.AUDIO)
+    series = (SeriesRef("Sun Eater", position),)
+    return Book(
+        id=book_id, title=title, authors=("Christopher Ruocchio",), series=series, editions=(edition,)
+    )
+
+
+def _series_item(position: str) -> SourceItem:
+    series = (SeriesRef("Sun Eater", position),)
+    return SourceItem(
+        Source.AUDIOBOOKSHELF,
+        "li_1",
+        "Sun Eater",
+        authors=("Christopher Ruocchio",),
+        series=series,
+        duration_seconds=40_000.0,
+    )
+
+
+def test_M4_a_series_name_standing_for_the_title_links_the_volume_in_the_series_field() -> None:
+    volumes = [
+        _volume(1, "Empire of Silence", "1"),
+        _volume(6, "Disquiet Gods", "6"),
+        _volume(2, "Howling Dark", "2"),
+    ]
+    item = _series_item("6")
+    decision = decide(item, [(b, score_candidate(item, b)) for b in volumes])
+    assert decision.kind is MatchKind.LINKED and decision.book is not None and decision.book.id == 6
+    assert decision.score is not None and "series name" in decision.score.explain()
+
+
+def test_M4_a_series_name_standing_for_a_missing_volume_links_none_of_its_siblings() -> None:
+    volumes = [_volume(1, "Empire of Silence", "1"), _volume(2, "Howling Dark", "2")]
+    item = _series_item("4")
+    assert decide(item, [(b, score_candidate(item, b)) for b in volumes]).kind is MatchKind.UNMATCHED
+
+
+def _narrated(seconds: float) -> SourceItem:
+    return SourceItem(
+        Source.AUDIOBOOKSHELF,
+        "li_1",
+        "Legends & Lattes",
+        authors=("Jo Narrator",),
+        narrators=("Jo Narrator",),
+        duration_seconds=seconds,
+    )
+
+
+def test_M4_narrator_in_the_author_field_links_on_title_and_length_when_unique() -> None:
+    item = _narrated(40_300.0)
+    score = score_candidate(item, _book("Legends & Lattes"))
+    author = score.part("author")
+    assert author is not None and author.weight == 0 and "narrator" in author.detail
+    assert _kind(item, _book("Legends & Lattes")) is MatchKind.LINKED
+
+
+@pytest.mark.parametrize("seconds", [42_000.0, 38_500.0])
+def test_M4_narrator_in_the_author_field_without_a_confirming_length_is_a_conflict(seconds: float) -> None:
+    item = _narrated(seconds)  # 4-5 % off: within 8 %, not close enough to stand for the author
+    assert _kind(item, _book("Legends & Lattes")) is MatchKind.CONFLICT
+
+
+def test_M4_narrator_in_the_author_field_with_two_same_titled_books_asks() -> None:
+    item = _narrated(40_000.0)
+    one, other = _book("Legends & Lattes"), _book("Legends & Lattes", "Someone Else", seconds=40_200)
+    other = Book(id=8, title=other.title, authors=other.authors, editions=other.editions)
+    assert decide(item, [(b, score_candidate(item, b)) for b in (one, other)]).kind is MatchKind.CONFLICT
+
+
+def test_M4_an_author_who_narrates_their_own_book_is_still_the_author() -> None:
+    item = SourceItem(
+        Source.AUDIOBOOKSHELF,
+        "li_1",
+        "Legends & Lattes",
+        authors=(AUTHOR,),
+        narrators=(AUTHOR,),
+        duration_seconds=40_000.0,
+    )
+    author = score_candidate(item, _book("Legends & Lattes")).part("author")
+    assert author is not None and author.value == 1.0 and author.weight > 0
