@@ -266,6 +266,15 @@ def _stand_in_traps(lib: _Library) -> None:
             lib.book(None, author, series=(name, v), users_count=POPULAR)
         ref = [{"name": name, "sequence": "4"}]
         lib.item("series_name_as_title_absent", name, author, None, None, duration=40_000, series=ref)
+    for _ in range(lib.per_trap):  # a late volume of a long series, crowded out of the title search
+        author, name = [person(rng)], f"{rng.choice(NOUNS)} {rng.choice(PLACES)} Sequence {lib.number()}"
+        volumes = [
+            lib.book(None, author, series=(name, v), users_count=POPULAR - v if v < 8 else 10)
+            for v in range(1, 9)
+        ]
+        book, edition, _, _, seconds = volumes[7]
+        ref = [{"name": name, "sequence": "8"}]
+        lib.item("long_series_late_volume", name, author, book, edition, duration=seconds, series=ref)
     for _ in range(lib.per_trap):  # the narrator in the author field: title and length, unique → link
         book, edition, title, _, seconds = lib.book()
         narrator = person(rng)

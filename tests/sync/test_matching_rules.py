@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bookrelay.store.facade import Store
-from bookrelay.store.models import ConflictStatus, LinkStatus
+from bookrelay.store.models import CacheKind, ConflictStatus, LinkStatus
 from tests.sync.harness import Runner, World
 from tests.sync.test_progress_rules import audio
 
@@ -68,3 +68,49 @@ async def test_M4_a_shared_surname_does_not_link_a_popular_book_of_another_autho
     assert runner.hc_writes == 0 and report.linked == {}
     assert runner.user_book(popular) is None
     assert item in [u[0] for u in report.unmatched] + [c[0] for c in report.conflicts]
+
+
+def _long_series(world: World, author: str, volumes: int) -> list[int]:
+    world.hardcover.setdefault("series", []).append({"id": 1, "name": "The Long Sequence"})
+    ids = []
+    for v in range(1, volumes + 1):
+        ids.append(
+            world.book(
+                f"Volume Title {v}",
+                author,
+                editions=[audio(None, 30_000 + 1_000 * v)],
+                users_count=1_000 - v if v < volumes else 1,
+                series=[{"series_id": 1, "position": v}],
+            )
+        )
+    return ids
+
+
+async def test_M4_the_authors_books_are_fetched_once_when_the_search_was_crowded_by_them(
+    store: Store,
+) -> None:
+    world = World()
+    ids = _long_series(world, "Mara Quill", 8)
+    item = world.item(
+        "The Long Sequence",
+        "Mara Quill",
+        duration=38_000.0,
+        series=[{"name": "The Long Sequence", "sequence": "8"}],
+    )
+    world.listen(item, current=10_000.0, duration=38_000.0)
+    runner = Runner.start(world, store)
+    await runner.sync()
+    link = store.links.get("alice", "abs", item)
+    assert link is not None and link.status == LinkStatus.LINKED and link.hardcover_book_id == ids[-1]
+    assert store.lookup_cache.get(CacheKind.SEARCH, "author:mara quill") is not None
+
+
+async def test_M4_one_book_of_a_namesake_costs_no_second_search(store: Store) -> None:
+    world = World()
+    world.book("Another Story", "Mara Quill", editions=[audio(None, 30_000)])
+    item = world.item("A Book Nobody Catalogued", "Mara Quill", duration=20_000.0)
+    world.listen(item, current=10_000.0, duration=20_000.0)
+    runner = Runner.start(world, store)
+    report = await runner.sync()
+    assert [u[0] for u in report.unmatched] == [item]
+    assert store.lookup_cache.get(CacheKind.SEARCH, "author:mara quill") is None
