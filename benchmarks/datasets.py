@@ -488,12 +488,17 @@ def _metadata_traps(lib: _Library) -> None:
         )
 
 
-def matching_dataset(*, per_trap: int = 16, seed: int = 0) -> MatchingDataset:
-    """About ``per_trap`` labelled items for each of 29 traps (464 at the default), with their catalogue."""
+def matching_dataset(*, per_trap: int = 16, seed: int = 0, messy: bool = True) -> MatchingDataset:
+    """About ``per_trap`` labelled items for each of 29 traps, and with ``messy`` each of the second set's
+    (``benchmarks.matching_traps``), with their catalogue."""
     lib = _Library(FixtureBuilder(), random.Random(seed), per_trap)
     _identifier_traps(lib)
     _edition_traps(lib)
     _title_traps(lib)
     _lookalike_traps(lib)
     _metadata_traps(lib)
+    if messy:
+        from benchmarks.matching_traps import messy_traps  # imports this module: loaded when asked
+
+        messy_traps(lib)
     return MatchingDataset(lib.b.fixture(limits=UNLIMITED), tuple(lib.labels))

@@ -26,19 +26,32 @@ class AuthorName:
     given_is_initial: bool = False
 
 
+# A role in brackets ("Jane Roe (Author)", "(Narrator)") and degrees or generations after a name
+# ("Ph.D.", "Jr."): catalogues write them or not, so names are compared without them.
+_ROLE = re.compile(
+    r"\s*[(\[](?:author|narrator|editor|translator|illustrator|foreword|introduction|contributor)[^)\]]*[)\]]",
+    re.IGNORECASE,
+)
+_DROPPED_SUFFIXES = frozenset({"jr", "sr", "phd", "md"})
+
+
 def author_name(raw: str) -> AuthorName:
     """Normalise one author ("Tolkien, J.R.R." == "J. R. R. Tolkien" == "JRR Tolkien")."""
-    text = raw.strip()
+    text = _ROLE.sub("", raw).strip()
     if text.count(",") == 1:
         last, first = (p.strip() for p in text.split(","))
-        # "Martin Luther King, Jr." is not "Last, First".
-        if first and fold(first) not in {"jr", "sr", "ii", "iii", "phd"}:
+        # "Martin Luther King, Jr." and "John Doe, Ph.D." are not "Last, First".
+        if first and fold(first).replace(" ", "") not in {"jr", "sr", "ii", "iii", "phd", "md"}:
             text = f"{first} {last}"
     # Initials written with dots and no spaces ("J.R.R.") become separate letters before folding,
     # and so do capitals run together ("JRR"), unless the whole name is shouted.
     if text != text.upper():
         text = re.sub(r"\b([A-Z]{2,3})\b", lambda m: " ".join(m.group(1)), text)
     tokens = fold(text.replace(".", ". ")).split()
+    if "".join(tokens[-2:]) in _DROPPED_SUFFIXES and len(tokens) > 3:
+        tokens = tokens[:-2]  # "ph d" after the dots were spaced out
+    while len(tokens) > 2 and tokens[-1] in _DROPPED_SUFFIXES:
+        tokens = tokens[:-1]
     merged: list[str] = []
     initials: list[str] = []
     runs: list[bool] = []  # whether each merged token is a run of initials

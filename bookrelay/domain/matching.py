@@ -20,6 +20,8 @@ AUTHOR_MATCH = 0.88  # an author name this similar is the same person
 AUTHOR_DIFFERENT = 0.6  # below this no author of the item resembles any of the candidate's
 TITLE_DIFFERENT = 0.6  # below this the titles disagree (used for identifier hits, M3)
 TITLE_UNRELATED = 0.5  # below this it is another book, however well the author fits
+LENGTH_AGREES = 0.08  # an audio edition this close to the item's length can be the same recording
+LENGTH_CONFIRMS = 0.03  # this close, the length confirms a title when the author field cannot
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ class MatchScore:
     total: float
     parts: tuple[ScorePart, ...]
     caps: tuple[str, ...] = ()
+    holds: tuple[str, ...] = ()  # why this candidate is at most a conflict (evidence against a link)
 
     def part(self, name: str) -> ScorePart | None:
         """The part with this name, or None."""
@@ -60,6 +63,8 @@ class MatchScore:
         text = f"{self.total:.2f} = " + " + ".join(shown)
         if self.caps:
             text += "; capped: " + "; ".join(self.caps)
+        if self.holds:
+            text += "; at most a conflict: " + "; ".join(self.holds)
         return text
 
 
@@ -130,6 +135,10 @@ def _title_part(item: SourceItem, book: Book) -> tuple[ScorePart, bool, bool]:
     still differ in words on both sides (a look-alike)."""
     known = [s.name for s in (*item.series, *book.series)]
     item_forms = titles.title_forms(item.title, item.subtitle, known)
+    # "Author - Title" (a folder name): the title is what follows the item's own author.
+    unprefixed = titles.strip_author_prefix(item.title, authors.split_authors(item.authors))
+    if unprefixed:
+        item_forms = list(dict.fromkeys([*item_forms, *titles.title_forms(unprefixed, item.subtitle, known)]))
     book_forms = _candidate_title_forms(book, known)
     value, mine, theirs = titles.best_title_match(item_forms, book_forms)
     detail = f"{mine.full!r} ~ {theirs.full!r}" if mine and theirs else "no comparable title"
@@ -139,7 +148,33 @@ def _title_part(item: SourceItem, book: Book) -> tuple[ScorePart, bool, bool]:
     )
     disagree = titles.volumes_disagree(item_volumes, book_volumes)
     words_differ = mine is not None and theirs is not None and titles.forms_disagree(mine, theirs)
+    stand_in = _series_stands_for_title(item, book)
+    if stand_in and not disagree:
+        return ScorePart("title", 1.0, 1.0, stand_in), False, False
     return ScorePart("title", value, 1.0, detail), disagree, words_differ
+
+
+def _series_stands_for_title(item: SourceItem, book: Book) -> str | None:
+    """Why the item's title is the book's after all when the title is only its series' name and the
+    volume is in the series field ("Sun Eater", Sun Eater #6 → the book that is Sun Eater #6)."""
+    for mine in item.series:
+        if not mine.position or not titles.names_series(item.title, mine.name):
+            continue
+        for theirs in book.series:
+            same = theirs.position and titles.same_position(mine.position, theirs.position)
+            if same and _series_similarity(mine.name, theirs.name) >= 0.85:
+                return f"the title is the series name; volume {mine.position} of {theirs.name!r}"
+    return None
+
+
+def _author_field_names_narrator(item: SourceItem) -> bool:
+    """Whether every name in the item's author field is one of its narrators (a tagging slip)."""
+    names = authors.split_authors(item.authors)
+    return (
+        bool(names)
+        and bool(item.narrators)
+        and all(any(authors.author_similarity(a, n) >= AUTHOR_MATCH for n in item.narrators) for a in names)
+    )
 
 
 def _author_part(item: SourceItem, book: Book) -> ScorePart | None:
@@ -167,14 +202,23 @@ def _audio_lengths(book: Book) -> list[int]:
     return lengths
 
 
-def _duration_part(item: SourceItem, book: Book) -> ScorePart | None:
+def _length_gap(item: SourceItem, book: Book) -> tuple[float, int] | None:
+    """How far apart the item's length and the closest audio edition's are (share of the longer), and
+    that edition's length; None when either side has no length."""
     if item.media_kind is not MediaKind.AUDIO or not item.duration_seconds:
         return None
     lengths = _audio_lengths(book)
     if not lengths:
         return None
     closest = min(lengths, key=lambda s: abs(s - item.duration_seconds))  # type: ignore[operator]
-    diff = abs(closest - item.duration_seconds) / max(closest, item.duration_seconds)
+    return abs(closest - item.duration_seconds) / max(closest, item.duration_seconds), closest
+
+
+def _duration_part(item: SourceItem, book: Book) -> ScorePart | None:
+    gap = _length_gap(item, book)
+    if gap is None:
+        return None
+    diff, closest = gap
     # Up to 2 % is the same recording; an abridged one (often half) scores 0.
     value = max(0.0, min(1.0, 1.0 - (diff - 0.02) / 0.2))
     return ScorePart("duration", value, 1.0, f"{item.duration_seconds:.0f}s vs {closest}s ({diff:.1%} apart)")
@@ -209,9 +253,16 @@ def score_candidate(item: SourceItem, candidate: Book, weights: MatchWeights | N
     """How well ``candidate`` matches ``item``: named parts, unknown ones skipped, look-alikes capped."""
     weights = weights or MatchWeights()
     title, volumes_disagree, words_differ = _title_part(item, candidate)
+    author_part, why_no_author = _author_part(item, candidate), "an author missing on one side"
+    narrator_only = (
+        author_part is not None and author_part.value < AUTHOR_MATCH and _author_field_names_narrator(item)
+    )
+    if narrator_only:
+        # The author field names the narrator: it says nothing about the author, for or against.
+        author_part, why_no_author = None, "the item's author field names its narrator"
     raw: list[tuple[str, ScorePart | None, float, str]] = [
         ("title", title, weights.title, ""),
-        ("author", _author_part(item, candidate), weights.author, "an author missing on one side"),
+        ("author", author_part, weights.author, why_no_author),
         ("duration", _duration_part(item, candidate), weights.duration, "no audio length to compare"),
         ("series", _series_part(item, candidate), weights.series, "no series on one side"),
         ("year", _year_part(item, candidate), weights.year, "a year missing on one side"),
@@ -236,7 +287,16 @@ def score_candidate(item: SourceItem, candidate: Book, weights: MatchWeights | N
         caps.append("clearly different author")
     if caps:
         total = min(total, weights.lookalike_cap)
-    return MatchScore(round(min(1.0, max(0.0, total)), 4), tuple(parts), tuple(caps))
+    holds: list[str] = []
+    gap = _length_gap(item, candidate)
+    if gap is not None and gap[0] > LENGTH_AGREES:
+        # Another recording or another book: title and author alone never outweigh the length.
+        holds.append(f"no audio edition within {LENGTH_AGREES:.0%} of the item's length")
+    elif narrator_only and (gap is None or gap[0] > LENGTH_CONFIRMS):
+        holds.append(
+            f"the author field names the narrator and no length within {LENGTH_CONFIRMS:.0%} confirms"
+        )
+    return MatchScore(round(min(1.0, max(0.0, total)), 4), tuple(parts), tuple(caps), tuple(holds))
 
 
 def decide(
@@ -254,12 +314,23 @@ def decide(
     ranked = tuple(sorted(best_by_book.values(), key=lambda bs: (-bs[1].total, bs[0].id)))
     if not ranked:
         return MatchDecision(MatchKind.UNMATCHED, None, None, (), f"no candidate for {item.title!r}")
-    book, score = ranked[0]
-    runner_up = ranked[1][1].total if len(ranked) > 1 else None
-    if score.caps or score.total < thresholds.conflict:
+    # The length speaks against a held candidate: it never links, and a candidate without holds goes
+    # before it (length decides between same-titled books of one author).
+    clean = [bs for bs in ranked if not bs[1].caps and not bs[1].holds]
+    held = [bs for bs in ranked if not bs[1].caps and bs[1].holds]
+    if clean and clean[0][1].total >= thresholds.conflict:
+        book, score = clean[0]
+        ranked = (clean[0], *(bs for bs in ranked if bs is not clean[0]))
+    elif held and held[0][1].total >= thresholds.conflict:
+        book, score = held[0]
+        reason = f"score {score.total:.2f}, but {'; '.join(score.holds)}"
+        return MatchDecision(MatchKind.CONFLICT, None, score, ranked, reason)
+    else:
+        book, score = ranked[0]
         return MatchDecision(
             MatchKind.UNMATCHED, None, score, ranked, f"best score {score.total:.2f} is weak"
         )
+    runner_up = clean[1][1].total if len(clean) > 1 else None
     if score.total >= thresholds.link:
         if runner_up is not None and score.total - runner_up < thresholds.margin:
             reason = f"ambiguous: {score.total:.2f} vs {runner_up:.2f} (margin {thresholds.margin:.2f})"
@@ -268,14 +339,23 @@ def decide(
     return MatchDecision(MatchKind.CONFLICT, None, score, ranked, f"middling score {score.total:.2f}")
 
 
+_TITLE_DISAGREES = ("volume numbers disagree", "titles differ in words on both sides", "unrelated title")
+
+
 def identifier_hit_agrees(item: SourceItem, book: Book, weights: MatchWeights | None = None) -> HitAgreement:
-    """Whether a book found by identifier agrees with the item: title AND author disagreeing → no (M3)."""
+    """Whether a book found by identifier agrees with the item (M3): a title that disagrees beyond what
+    matching forgives (another volume, other words, another title) makes it no link, whatever the author.
+    A placeholder title ("Track 01") names no book and cannot disagree."""
     score = score_candidate(item, book, weights)
     title = score.part("title")
-    author = score.part("author")
-    title_off = title is not None and title.value < TITLE_DIFFERENT
-    # An unknown author cannot disagree; then the title alone never overrules the identifier.
-    author_off = author is not None and author.weight > 0 and author.value < AUTHOR_DIFFERENT
-    if title_off and author_off:
-        return HitAgreement(False, score, "identifier hit whose title and author both disagree with the item")
+    if titles.is_placeholder(item.title):
+        return HitAgreement(True, score, "identifier hit; the item's title names no book")
+    off = [cap for cap in score.caps if cap in _TITLE_DISAGREES]
+    if title is not None and title.value < TITLE_DIFFERENT and "unrelated title" not in off:
+        off.append("unrelated title")
+    if off:
+        reason = (
+            f"the identifier names {book.title!r}, whose title disagrees with the item ({'; '.join(off)})"
+        )
+        return HitAgreement(False, score, reason)
     return HitAgreement(True, score, "identifier hit agrees with the item")

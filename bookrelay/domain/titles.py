@@ -57,6 +57,7 @@ _SERIES_SUFFIX_MARKED = re.compile(
 _SERIES_SUFFIX_BARE = re.compile(
     rf"^(?P<title>.+?)\s*[:\-\u2013\u2014,]\s*(?P<series>.+?)[\s,]+(?P<num>{_NUM})$", re.I
 )
+_AUTHOR_SEP = re.compile(r"^(?P<head>[^:\-\u2013\u2014]{3,80}?)\s*(?:\s[-\u2013\u2014]|:)\s+(?P<title>.+)$")
 _SUBTITLE_SPLIT = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s)\s*")
 _ARTICLES = re.compile(r"^(?:the|a|an)\s+")
 _APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4]")
@@ -64,6 +65,18 @@ _NON_WORD = re.compile(r"[^\w]+|_")
 # Letters NFKD does not split into base + accent.
 _UNDECOMPOSABLE = str.maketrans(
     {"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th", "\u0131": "i"}
+)
+# Orthography catalogues disagree on: abbreviations against the words, numbers in words against digits.
+_SPELLED = {
+    "dr": "doctor", "mr": "mister", "mrs": "missus", "st": "saint", "mt": "mount", "ft": "fort",
+    "vs": "versus", "jr": "junior", "sr": "senior",
+    **{word: str(n) for word, n in _NUMBER_WORDS.items()},
+    "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000",
+}  # fmt: skip
+# A track or chapter number before the title ("01 - Title", "Track 3 - Title", "2. Title").
+_TRACK_PREFIX = re.compile(
+    r"^(?:track|chapter|part|disc|cd)?\s*\d{1,3}\s*(?:[.)]|\s[-\u2013\u2014:]|[-\u2013\u2014:])\s*(?P<title>\D.+)$",
+    re.IGNORECASE,
 )
 _SERIES_WORD = re.compile(r"\b(?:series|saga|trilogy|cycle|chronicles|sequence)\b")
 
@@ -79,6 +92,55 @@ def fold(text: str | None) -> str:
     return " ".join(_NON_WORD.sub(" ", lowered).split())
 
 
+_PLACEHOLDER_WORDS = frozenset(
+    {"track", "part", "chapter", "disc", "disk", "cd", "audiobook", "unknown", "untitled", "title", "file"}
+)
+
+
+def is_placeholder(title: str | None) -> bool:
+    """Whether a title names no book: empty, or only track/part/chapter words and numbers ("Track 01")."""
+    words = fold(title).split()
+    return all(w.isdigit() or w in _PLACEHOLDER_WORDS for w in words)
+
+
+def canonical(folded: str) -> str:
+    """A folded title in one spelling: "dr" → "doctor", "seven" → "7", "twenty two" → "22" (M4)."""
+    words = [str(int(w)) if w.isdigit() and len(w) < 6 else _SPELLED.get(w, w) for w in folded.split()]
+    out: list[str] = []
+    for word in words:
+        # "twenty two" → "22": a tens word followed by a unit.
+        if out and word.isdigit() and len(word) == 1 and out[-1] in {"20", "30", "40", "50"}:
+            out[-1] = str(int(out[-1]) + int(word))
+            continue
+        out.append(word)
+    return " ".join(out)
+
+
+def strip_track_number(title: str) -> str:
+    """The title without a track or chapter number before it ("01 - Title" → "Title")."""
+    found = _TRACK_PREFIX.match(title.strip())
+    return found["title"].strip() if found else title.strip()
+
+
+def squashed(folded: str) -> str:
+    """A folded title without spaces: "fire born" and "fireborn" (and "fire-born") are one compound."""
+    return folded.replace(" ", "")
+
+
+def strip_author_prefix(title: str, authors: Iterable[str]) -> str | None:
+    """The title without an author's name written before a dash or colon ("Jane Roe - Title": a folder
+    name), or None when it has none."""
+    found = _AUTHOR_SEP.match(title)
+    if not found or not found["title"].strip():
+        return None
+    prefix = fold(found["head"])
+    for author in authors:
+        name = fold(author)  # "Last, First" folds to "last first": written so, it matches so
+        if prefix and prefix == name:
+            return found["title"].strip()
+    return None
+
+
 def _number(raw: str) -> str:
     word = _NUMBER_WORDS.get(raw.casefold())
     value = float(word) if word is not None else float(raw)
@@ -88,6 +150,19 @@ def _number(raw: str) -> str:
 def _series_key(name: str) -> str:
     """A series name without articles and generic words ("The Expanse Series" → "expanse")."""
     return _ARTICLES.sub("", _SERIES_WORD.sub(" ", fold(name))).strip()
+
+
+def names_series(title: str, series_name: str) -> bool:
+    """Whether a title is only its series' name ("The Expanse" for a book of The Expanse)."""
+    return _is_known_series(_strip_suffixes(title), [_series_key(series_name)])
+
+
+def same_position(a: str, b: str) -> bool:
+    """Whether two series positions are one volume ("6" and "6.0"); unreadable ones never are."""
+    try:
+        return _number(a) == _number(b)
+    except ValueError:
+        return False
 
 
 def _is_known_series(text: str, known: Sequence[str]) -> bool:
@@ -150,6 +225,8 @@ def _unwrap_series(text: str, known: Sequence[str]) -> list[tuple[str, str | Non
         found = pattern.match(text)
         if found and _is_known_series(found["series"], known):
             readings.append((found["title"].strip(), _number(found["num"]), _series_key(found["series"])))
+    if (untracked := strip_track_number(text)) != text.strip():
+        readings.append((untracked, None, None))
     novel_tail = _SERIES_NOVEL_TAIL.search(text)
     if novel_tail:
         readings.append((text[: novel_tail.start()].strip(), None, None))
@@ -160,8 +237,12 @@ def _unwrap_series(text: str, known: Sequence[str]) -> list[tuple[str, str | Non
     return readings
 
 
-def title_forms(title: str, subtitle: str | None = None, series_names: Iterable[str] = ()) -> list[TitleForm]:
-    """Every comparable reading of a title (series wrappers, suffixes and the subtitle peeled off)."""
+def title_forms(
+    title: str, subtitle: str | None = None, series_names: Iterable[str] = (), *, spelled: bool = True
+) -> list[TitleForm]:
+    """Every comparable reading of a title (series wrappers, suffixes and the subtitle peeled off), in
+    one spelling (:func:`canonical`) unless ``spelled`` is false (a search wants the words as written)."""
+    canon = canonical if spelled else (lambda text: text)
     known = [_series_key(name) for name in series_names]
     forms: list[TitleForm] = []
     cleaned_subtitle = _strip_suffixes(subtitle or "")
@@ -175,8 +256,8 @@ def title_forms(title: str, subtitle: str | None = None, series_names: Iterable[
         # A subtitle that only repeats the series ("…: The Expanse") is not a subtitle.
         if sub and _is_known_series(sub, known):
             sub = ""
-        main_folded = _ARTICLES.sub("", fold(main))
-        full_folded = " ".join(x for x in (main_folded, fold(sub)) if x)
+        main_folded = canon(_ARTICLES.sub("", fold(main)))
+        full_folded = " ".join(x for x in (main_folded, canon(fold(sub))) if x)
         if main_folded:
             forms.append(TitleForm(full_folded, main_folded, bool(fold(sub)), volume, series))
     return list(dict.fromkeys(forms))
@@ -185,6 +266,8 @@ def title_forms(title: str, subtitle: str | None = None, series_names: Iterable[
 def _ratio(a: str, b: str) -> float:
     if not a or not b:
         return 0.0
+    if squashed(a) == squashed(b):
+        return 1.0
     return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100.0
 
 
@@ -233,12 +316,15 @@ WORD_SAME = 85  # rapidfuzz ratio at which two words are the same word (plurals,
 
 
 def _content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[^\W_]+", text) if w not in _MINOR_WORDS and not w.isdigit()}
+    # Numbers count: "7 kings" and "8 kings" are other books ("seven" is "7" by now, see canonical).
+    return {w for w in re.findall(r"[^\W_]+", text) if w not in _MINOR_WORDS}
 
 
 def words_disagree(a: str, b: str) -> bool:
     """True when each folded title has a word the other lacks ("children of memory" vs "children of
     time"): another book, however close the letters; a word missing on one side only is not enough."""
+    if squashed(a) == squashed(b):
+        return False  # "fire born" and "fireborn": one compound written two ways
     wa, wb = _content_words(a), _content_words(b)
     only_a = [w for w in wa if not any(fuzz.ratio(w, v) >= WORD_SAME for v in wb)]
     only_b = [w for w in wb if not any(fuzz.ratio(w, v) >= WORD_SAME for v in wa)]

@@ -7,15 +7,12 @@ one ``books`` query per hundred books, and one ``search`` per item that has noth
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
 from bookrelay.domain.actions import CandidateRef
-from bookrelay.domain.authors import split_authors
 from bookrelay.domain.editions import NoAudioEdition, choose_edition
 from bookrelay.domain.identifiers import Identifiers, identifiers_hash, identifiers_of, metadata_hash
 from bookrelay.domain.matching import (
@@ -29,83 +26,23 @@ from bookrelay.domain.matching import (
     score_candidate,
 )
 from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit, UserBook
-from bookrelay.domain.titles import strip_edition_words, title_forms
 from bookrelay.store.models import CacheKind, LinkMethod, LinkStatus
 from bookrelay.store.repositories import LinkState, LookupCacheRepo
+from bookrelay.sync.author_books import author_book_ids, author_to_fetch
+from bookrelay.sync.match_queries import search_query, title_variants
+from bookrelay.sync.resolution import (
+    Outcome,
+    Resolution,
+    Shelf,
+    candidate_ref,
+    candidate_refs,
+    existing_edition_id,
+)
 from bookrelay.sync.sources import SourceEntry
 
 IDENTIFIER_MISS_TTL = timedelta(days=7)
 SEARCH_TTL = timedelta(days=3)
 SEARCH_CANDIDATES = 5
-
-
-class Outcome(StrEnum):
-    """Where matching left an item."""
-
-    LINKED = "linked"
-    CONFLICT = "conflict"
-    UNMATCHED = "unmatched"
-    FAILED = "failed"  # Hardcover's answer for this item's book was malformed (S3): retried next run
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """The book (and edition) an item goes to, or why it goes nowhere."""
-
-    entry: SourceEntry
-    outcome: Outcome
-    method: LinkMethod | None = None
-    book_id: int | None = None
-    edition: Edition | None = None
-    edition_id: int | None = None
-    edition_conflict: str | None = None
-    score: MatchScore | None = None
-    reason: str = ""
-    candidates: tuple[CandidateRef, ...] = ()
-    retry_after: datetime | None = None  # unmatched: not searched again before this (M4)
-    note: str | None = None  # said on the item's report line (M5: page progress instead of audio)
-    book: Book | None = None  # the linked book, for its title, authors and cover on the front ends
-
-    @property
-    def item_id(self) -> str:
-        """The source item's id."""
-        return self.entry.item.item_id
-
-
-@dataclass
-class Shelf:
-    """The user's Hardcover shelf, indexed by book and by the identifiers of its editions."""
-
-    entries: list[UserBook] = field(default_factory=list)
-    by_book: dict[int, UserBook] = field(default_factory=dict)
-    by_identifier: dict[str, UserBook] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, entries: Iterable[UserBook]) -> Shelf:
-        """Index shelf entries."""
-        shelf = cls()
-        for entry in entries:
-            shelf.add(entry)
-        return shelf
-
-    def add(self, entry: UserBook) -> None:
-        """Index one entry (a newer entry of the same book replaces the older)."""
-        self.entries.append(entry)
-        self.by_book[entry.book_id] = entry
-        if entry.edition is not None:
-            for value in (entry.edition.asin, entry.edition.isbn_13, entry.edition.isbn_10):
-                if value:
-                    self.by_identifier[value.upper()] = entry
-
-
-def existing_edition_id(entry: UserBook | None) -> int | None:
-    """The edition already on the user's entry or its current read (M5: it wins)."""
-    if entry is None:
-        return None
-    open_read = next((r for r in entry.reads if r.finished_at is None), None)
-    if open_read is not None and open_read.edition_id is not None:
-        return open_read.edition_id
-    return entry.edition_id
 
 
 def _identifier_order(ids: Identifiers) -> list[tuple[LinkMethod, str]]:
@@ -115,51 +52,6 @@ def _identifier_order(ids: Identifiers) -> list[tuple[LinkMethod, str]]:
         + [(LinkMethod.ISBN, i) for i in ids.isbn13s]
         + [(LinkMethod.ISBN, i) for i in ids.isbn10s]
     )
-
-
-def candidate_ref(book: Book, score: MatchScore) -> CandidateRef:
-    """A candidate as a conflict shows it: the book, its score, and the score's named parts."""
-    parts = tuple((p.name, p.value, p.weight, p.detail) for p in score.parts)
-    return CandidateRef(
-        book.id, book.title, score.total, score.explain(), parts, tuple(book.authors), book.image_url
-    )
-
-
-def _candidate_refs(decision: MatchDecision) -> tuple[CandidateRef, ...]:
-    return tuple(candidate_ref(book, score) for book, score in decision.candidates[:5])
-
-
-_SERIES_PREFIX = re.compile(
-    r"^.{1,80}?\b(?:book|vol\.?|volume|#)?\s*\d+(?:\.\d+)?\s*[:\-\u2013]\s+", re.IGNORECASE
-)
-_TRAILING_NOTE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*$")
-
-
-def title_variants(entry: SourceEntry) -> list[str]:
-    """Exact titles a catalogue may hold the item under: as given, without subtitle, series prefix or a
-    trailing note in brackets, and with its subtitle joined."""
-    item = entry.item
-    title = item.title.strip()
-    variants = [title]
-    if item.subtitle:
-        variants.append(f"{title}: {item.subtitle.strip()}")
-    head, sep, tail = title.partition(":")
-    if sep:
-        variants.extend([head.strip(), tail.strip()])
-    variants.append(_TRAILING_NOTE.sub("", title))
-    variants.append(strip_edition_words(title))
-    variants.append(_SERIES_PREFIX.sub("", title))
-    return [v for v in dict.fromkeys(variants) if len(v) >= 2]
-
-
-def search_query(entry: SourceEntry) -> str:
-    """The ``search`` text for an item: its title without subtitle and series noise, and its first author."""
-    item = entry.item
-    forms = [f.main for f in title_forms(item.title, item.subtitle, [s.name for s in item.series]) if f.main]
-    title = min(forms, key=len) if forms else item.title
-    authors = split_authors(item.authors)
-    author = authors[0] if authors else ""
-    return f"{title} {author}".strip()
 
 
 class Resolver:
@@ -183,6 +75,10 @@ class Resolver:
         self.unmatched_ttl = unmatched_ttl
         self.no_audio_edition = no_audio_edition
         self.now = now
+        # M3: items whose identifier named a book their title disagrees with, searched by title too.
+        self.pointed: dict[str, tuple[Book, MatchScore, str]] = {}
+        # M4: the exact-title candidates of items that go on to search are scored with its hits.
+        self.fetched: dict[str, list[Book]] = {}
 
     async def resolve(
         self, entries: Sequence[SourceEntry], links: Mapping[str, LinkState], shelf: Shelf
@@ -258,6 +154,7 @@ class Resolver:
         return link.unmatched_until > self.now() and link.metadata_hash == metadata_hash(entry.item)
 
     async def _match(self, entries: list[SourceEntry], shelf: Shelf, done: dict[str, Resolution]) -> None:
+        self.pointed, self.fetched = {}, {}
         remaining: list[SourceEntry] = []
         for entry in entries:  # the user's own shelf first (M3)
             resolution = self._match_shelf_identifiers(entry, shelf)
@@ -292,14 +189,17 @@ class Resolver:
             )
             if decision.kind is MatchKind.LINKED and decision.book is not None:
                 on_shelf = shelf.by_book[decision.book.id]
-                done[entry.item.item_id] = self._linked(
+                done[entry.item.item_id] = self._elsewhere(
                     entry,
-                    LinkMethod.SHELF,
-                    on_shelf.book,
-                    decision.book.id,
-                    None,
-                    on_shelf,
-                    score=decision.score,
+                    self._linked(
+                        entry,
+                        LinkMethod.SHELF,
+                        on_shelf.book,
+                        decision.book.id,
+                        None,
+                        on_shelf,
+                        score=decision.score,
+                    ),
                 )
             else:
                 to_search.append(entry)
@@ -325,8 +225,9 @@ class Resolver:
             candidates = {b.id: b for t in variants[entry.item.item_id] for b in by_title.get(t, [])}
             linked = self._fuzzy_link(entry, list(candidates.values()), shelf)
             if isinstance(linked, Resolution):
-                done[entry.item.item_id] = linked
+                done[entry.item.item_id] = self._elsewhere(entry, linked)
             else:
+                self.fetched[entry.item.item_id] = list(candidates.values())
                 remaining.append(entry)
         return remaining
 
@@ -350,7 +251,10 @@ class Resolver:
                 continue
             agreement = identifier_hit_agrees(entry.item, on_shelf.book, self.weights)
             if not agreement:
-                return self._conflict(entry, agreement.reason, [(on_shelf.book, agreement.score)])
+                self.pointed.setdefault(
+                    entry.item.item_id, (on_shelf.book, agreement.score, agreement.reason)
+                )
+                continue
             return self._linked(
                 entry,
                 method,
@@ -404,7 +308,8 @@ class Resolver:
                 continue
             agreement = identifier_hit_agrees(entry.item, book, self.weights)
             if not agreement:
-                return self._conflict(entry, agreement.reason, [(book, agreement.score)])
+                self.pointed.setdefault(entry.item.item_id, (book, agreement.score, agreement.reason))
+                continue
             return self._linked(
                 entry, method, book, book.id, edition, shelf.by_book.get(book.id), score=agreement.score
             )
@@ -427,39 +332,85 @@ class Resolver:
                 self.cache.put_negative(CacheKind.SEARCH, query.casefold(), SEARCH_TTL)
         all_ids = sorted({i for ids in candidate_ids.values() for i in ids})
         books = {b.id: b for b in await self.api.books_by_ids(all_ids)} if all_ids else {}
+        decisions: dict[str, Resolution | MatchDecision] = {}
         for entry in entries:
             odd = next(
                 (r for i in candidate_ids.get(entry.item.item_id, []) if (r := self._set_aside(entry, i))),
                 None,
             )
             if odd is not None:  # a candidate we could not read might be the right book: never guess past it
-                done[entry.item.item_id] = odd
+                decisions[entry.item.item_id] = odd
                 continue
             candidates = [books[i] for i in candidate_ids.get(entry.item.item_id, []) if i in books]
-            decision = self._fuzzy_link(entry, candidates, shelf)
-            if isinstance(decision, Resolution):
-                done[entry.item.item_id] = decision
-            elif decision.kind is MatchKind.CONFLICT:
-                done[entry.item.item_id] = Resolution(
-                    entry,
-                    Outcome.CONFLICT,
-                    reason=f"M4: {decision.reason}",
-                    candidates=_candidate_refs(decision),
-                    score=decision.score,
-                )
-            else:
-                done[entry.item.item_id] = Resolution(
-                    entry,
-                    Outcome.UNMATCHED,
-                    reason=f"M4: {decision.reason}",
-                    candidates=_candidate_refs(decision),
-                    score=decision.score,
-                    retry_after=self.now() + self.unmatched_ttl,
-                )
+            candidates += self.fetched.get(entry.item.item_id, [])
+            decisions[entry.item.item_id] = self._fuzzy_link(entry, candidates, shelf)
+        await self._second_try(entries, decisions, candidate_ids, books, shelf)
+        for entry in entries:
+            done[entry.item.item_id] = self._settle(entry, decisions[entry.item.item_id])
 
-    def _conflict(self, entry: SourceEntry, reason: str, scored: list[tuple[Book, MatchScore]]) -> Resolution:
-        refs = tuple(candidate_ref(b, s) for b, s in scored)
-        return Resolution(entry, Outcome.CONFLICT, reason=f"M3: {reason}", candidates=refs)
+    async def _second_try(
+        self,
+        entries: list[SourceEntry],
+        decisions: dict[str, Resolution | MatchDecision],
+        candidate_ids: dict[str, list[int]],
+        books: dict[int, Book],
+        shelf: Shelf,
+    ) -> None:
+        """The author's books for items the search left unmatched with their author found (M4)."""
+        wanted: dict[str, str] = {}
+        for entry in entries:
+            decision = decisions[entry.item.item_id]
+            if isinstance(decision, MatchDecision) and (name := author_to_fetch(entry.item, decision)):
+                wanted[entry.item.item_id] = name
+        if not wanted:
+            return
+        by_author = await author_book_ids(self.api, self.cache, wanted.values())
+        new_ids = sorted({i for ids in by_author.values() for i in ids} - set(books))
+        if new_ids:
+            books.update({b.id: b for b in await self.api.books_by_ids(new_ids)})
+        for entry in entries:
+            name = wanted.get(entry.item.item_id)
+            if name is None:
+                continue
+            ids = dict.fromkeys([*candidate_ids.get(entry.item.item_id, []), *by_author.get(name, [])])
+            if any(self._set_aside(entry, i) for i in ids):
+                continue  # the first decision stands: an unreadable book is never guessed past
+            candidates = [books[i] for i in ids if i in books] + self.fetched.get(entry.item.item_id, [])
+            decisions[entry.item.item_id] = self._fuzzy_link(entry, candidates, shelf)
+
+    def _settle(self, entry: SourceEntry, decision: Resolution | MatchDecision) -> Resolution:
+        """What the search's decision makes of an item: a link, a conflict, or unmatched until the TTL."""
+        if isinstance(decision, Resolution):
+            return decision if decision.outcome is Outcome.FAILED else self._elsewhere(entry, decision)
+        if (pointed := self.pointed.get(entry.item.item_id)) is not None:
+            # M3: the identifier's book and what the search found, for the user to choose between.
+            book, score, why = pointed
+            refs = (candidate_ref(book, score), *candidate_refs(decision))
+            return Resolution(
+                entry,
+                Outcome.CONFLICT,
+                reason=f"M3: {why}; the title search found no strong match",
+                candidates=tuple({r.book_id: r for r in refs}.values())[:5],
+            )
+        conflict = decision.kind is MatchKind.CONFLICT
+        return Resolution(
+            entry,
+            Outcome.CONFLICT if conflict else Outcome.UNMATCHED,
+            reason=f"M4: {decision.reason}",
+            candidates=candidate_refs(decision),
+            score=decision.score,
+            retry_after=None if conflict else self.now() + self.unmatched_ttl,
+        )
+
+    def _elsewhere(self, entry: SourceEntry, linked: Resolution) -> Resolution:
+        """A title/author/length link for an item whose identifier named another book says so (M3)."""
+        pointed = self.pointed.get(entry.item.item_id)
+        if pointed is None or pointed[0].id == linked.book_id:
+            return linked
+        book = pointed[0]
+        by = f" by {', '.join(book.authors)}" if book.authors else ""
+        said = f"the item's identifier points elsewhere ({book.title!r}{by})"
+        return replace(linked, note=f"{said}; {linked.note}" if linked.note else said)
 
     def _linked(
         self,

@@ -205,3 +205,30 @@ async def test_matching_smoke_run_returns_the_figures() -> None:
     assert result.overall.recall is not None and result.overall.precision is not None
     assert set(result.per_trap) == {lb.trap for lb in labels}
     assert "OVERALL" in format_result(result)
+
+
+def test_the_messy_traps_are_thirty_kinds_with_more_popular_decoys() -> None:
+    plain, messy = matching_dataset(per_trap=2, messy=False), matching_dataset(per_trap=2)
+    new_kinds = set(messy.traps()) - set(plain.traps())
+    assert len(new_kinds) >= 30 and len(messy.traps()) >= 59
+    hardcover = messy.fixture["hardcover"]
+    popularity = {b["id"]: b["users_count"] for b in hardcover["books"]}
+    edition_book = {e["id"]: e["book_id"] for e in hardcover["editions"]}
+    by_asin = {e["asin"]: e["book_id"] for e in hardcover["editions"] if e.get("asin")}
+    items = _abs_items(messy)
+    for label in messy.labels:
+        item = items[label.item_id]
+        if label.trap == "wrong_identifier_same_author":
+            # the identifier names another, more popular book: the right one is found by title only
+            named = by_asin.get(item.get("asin")) or next(
+                edition_book[e["id"]] for e in hardcover["editions"] if e.get("isbn_13") == item.get("isbn")
+            )
+            assert named != label.book_id and popularity[named] > popularity[label.book_id]  # type: ignore[index]
+        if label.trap in {
+            "shared_surname_popular",
+            "length_disagrees",
+            "box_set",
+            "narrator_as_author_ambiguous",
+        }:
+            assert not label.should_link
+    assert any(lb.trap == "same_title_revised" and lb.should_link for lb in messy.labels)

@@ -261,13 +261,71 @@ def test_M3_identifier_hit_whose_title_and_author_disagree_is_a_conflict() -> No
     "book",
     [
         Book(id=9, title="Leviathan Wakes", authors=("Jane Doe",)),  # title agrees
-        Book(id=9, title="Die Leviathan-Katastrophe", authors=(COREY,)),  # author agrees
+        Book(id=9, title="Leviathan Wakes: The Expanse, Book 1", authors=(COREY,)),  # as catalogues vary
+        Book(
+            id=9, title="Die Leviathan-Katastrophe", authors=(COREY,), alternative_titles=("Leviathan Wakes",)
+        ),
     ],
 )
-def test_M3_identifier_hit_agreeing_on_title_or_author_is_kept(book: Book) -> None:
+def test_M3_identifier_hit_agreeing_on_title_is_kept(book: Book) -> None:
     assert identifier_hit_agrees(_item("Leviathan Wakes", COREY), book, MatchWeights())
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Caliban's War",  # another book of the same author
+        "Leviathan Wakes, Book 2",  # another volume
+        "Leviathan Sleeps",  # other words
+        "Die Leviathan-Katastrophe",  # a translation the catalogue does not know
+    ],
+)
+def test_M3_identifier_hit_whose_title_disagrees_is_no_link_whatever_the_author(title: str) -> None:
+    item = _item(title, COREY, series=(SeriesRef("The Expanse", None),))
+    result = identifier_hit_agrees(item, EXPANSE_1, MatchWeights())
+    assert not result
+    assert "Leviathan Wakes" in result.reason and "disagrees" in result.reason
 
 
 def test_M3_identifier_hit_without_authors_never_overruled_by_title_alone() -> None:
     item = _item("Track 01")
     assert identifier_hit_agrees(item, EXPANSE_1, MatchWeights())
+
+
+def _audio_book(book_id: int, title: str, seconds: int, author: str = COREY) -> Book:
+    edition = Edition(
+        id=book_id * 10, book_id=book_id, audio_seconds=seconds, reading_format=ReadingFormat.AUDIO
+    )
+    return Book(id=book_id, title=title, authors=(author,), editions=(edition,))
+
+
+@pytest.mark.parametrize("seconds", [60_000, 90_000, 20_000])
+def test_M4_a_length_far_from_every_audio_edition_is_at_most_a_conflict(seconds: int) -> None:
+    item = _item("Leviathan Wakes", COREY, duration_seconds=float(seconds))
+    score = score_candidate(item, EXPANSE_1)
+    assert score.holds and "8%" in score.explain()
+    decision = decide(item, [(EXPANSE_1, score)])
+    assert decision.kind is MatchKind.CONFLICT and "length" in decision.reason
+
+
+def test_M4_a_length_within_8_percent_does_not_hold() -> None:
+    item = _item("Leviathan Wakes", COREY, duration_seconds=74_000 * 1.07)
+    assert not score_candidate(item, EXPANSE_1).holds
+    assert _decide(item, EXPANSE_1) is MatchKind.LINKED
+
+
+@pytest.mark.parametrize("wanted", [0, 1])
+def test_M4_length_decides_between_same_titled_books_of_one_author(wanted: int) -> None:
+    original, revised = _audio_book(1, "Leviathan Wakes", 60_000), _audio_book(2, "Leviathan Wakes", 74_000)
+    seconds = (60_000, 74_000)[wanted]
+    item = _item("Leviathan Wakes", COREY, duration_seconds=seconds + 30.0)
+    scored = [(b, score_candidate(item, b)) for b in (original, revised)]
+    decision = decide(item, scored)
+    assert decision.kind is MatchKind.LINKED
+    assert decision.book is not None and decision.book.id == (1, 2)[wanted]
+
+
+def test_M4_same_titled_books_of_one_author_with_close_lengths_ask() -> None:
+    a, b = _audio_book(1, "Leviathan Wakes", 72_000), _audio_book(2, "Leviathan Wakes", 74_000)
+    item = _item("Leviathan Wakes", COREY, duration_seconds=73_000.0)
+    assert _decide(item, a, b) is MatchKind.CONFLICT

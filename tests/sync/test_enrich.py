@@ -83,12 +83,13 @@ def _fixture() -> dict[str, Any]:
                             "authors": ["Andy Weir"],
                             "duration": 39_600,
                         },
-                        # a bad checksum: not an identifier; fuzzy, with a duration 15 % off
+                        # a bad checksum: not an identifier; fuzzy, with a duration 6 % off (within
+                        # M4's ~8 %: further off, the length would hold it to a conflict)
                         {
                             "id": "piranesi",
                             "title": "Piranesi",
                             "authors": ["Susanna Clarke"],
-                            "duration": 34_500,
+                            "duration": 32_000,
                             "isbn": BAD_ISBN,
                         },
                         # a wrong author and no identifier: only the tags of its files tell
@@ -183,7 +184,7 @@ async def test_apply_writes_exactly_the_strong_proposals_and_undo_restores_them(
     sandbox: Sandbox, store: Store, tmp_path: Path
 ) -> None:
     before = _items(sandbox)
-    threshold = 0.97  # between the piranesi score (its duration is 15 % off) and the others
+    threshold = 0.98  # between the piranesi score (its duration is 6 % off) and the others
     report = await _enrich(sandbox, store, tmp_path, apply=True, min_score=threshold)
     strong = {p.item_id for p in report.proposals if p.strong}
     weak = {p.item_id for p in report.proposals if not p.strong}
