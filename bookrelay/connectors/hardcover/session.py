@@ -78,6 +78,16 @@ class AmbiguousWrite(ServiceUnavailable):
     outcome_unknown = True
 
 
+class DepthLimited(BadResponse):
+    """The server refused the document for its query depth: a validation error, so nothing of it ran."""
+
+
+# Hasura's exact words for a depth refusal are not published; any error naming depth and a limit is one.
+_DEPTH_REFUSAL = re.compile(
+    r"\bdepth\b.*\b(limit|exceed\w*|maximum|max)\b|\b(limit|exceed\w*|maximum|max)\b.*\bdepth\b", re.I
+)
+
+
 class UnreadableWriteAnswer(BadResponse):
     """A write was answered with something unreadable; it may have happened, so re-read first (P11)."""
 
@@ -357,6 +367,8 @@ class HardcoverSession:
                 raise AuthError(
                     f"{shape.label}: {message}", service=SERVICE, token_name=self.token_name, scope=scope
                 )
+        if any(_DEPTH_REFUSAL.search(message) for message in messages):
+            raise DepthLimited(f"{shape.label}: {'; '.join(messages)}", service=SERVICE)
         raise BadResponse(f"{shape.label}: GraphQL errors: {'; '.join(messages)}", service=SERVICE)
 
     def _unavailable(self, shape: OperationShape, message: str) -> ServiceUnavailable:

@@ -20,6 +20,8 @@ class Limits:
     burst: int = 10
     daily: int = 5000
     max_top_level: int = 5
+    # Hardcover's announced (not yet shipped) query depth limit, ref §3 roadmap: 3. None = no limit.
+    max_depth: int | None = None
     plan: str = "Free"
 
 
