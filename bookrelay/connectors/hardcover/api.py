@@ -336,7 +336,8 @@ class HardcoverApi:
         A request-level failure (auth, quota, an ambiguous write) raises; ops of earlier requests were
         applied, so the caller re-reads Hardcover before retrying (P11).
         """
-        results: list[WriteResult] = []
+        sent: list[tuple[WriteOp, Any, int]] = []  # (op, its answer, its index in its request)
+        flat_ops: list[int] = []  # positions in ``sent`` answered by the flat form, reads still to read
         for group in _chunks(list(ops), self.session.max_top_level):
             variables: dict[str, Any] = {}
             for i, op in enumerate(group):
@@ -356,16 +357,25 @@ class HardcoverApi:
                 ), True
 
             data, flat_used = await deep_or_flat(self.session, self.depth, deep, flat_form)
-            answers = [data.get(docs.write_alias(i)) for i in range(len(group))]
-            unread: str | None = None
             if flat_used:
-                answers, unread = await with_reads(self.session, group, answers)
-            for i, (op, wire) in enumerate(zip(group, answers, strict=True)):
-                result = _write_result(op, wire, i)
-                if unread is not None and result.ok and result.user_book is not None:
-                    # Written, but its reads are unknown: P11 needs them, so re-read before acting on it.
-                    result = WriteResult(op, ok=False, id=result.id, error=unread, outcome_unknown=True)
-                results.append(result)
+                flat_ops.extend(range(len(sent), len(sent) + len(group)))
+            sent.extend((op, data.get(docs.write_alias(i)), i) for i, op in enumerate(group))
+        unread: str | None = None
+        if flat_ops:
+            # The written entries' reads, a hundred entries a query after all the writes (P11): the flat
+            # form cannot select them in the mutation's own answer.
+            answers, unread = await with_reads(
+                self.session, [sent[k][0] for k in flat_ops], [sent[k][1] for k in flat_ops]
+            )
+            for k, answer in zip(flat_ops, answers, strict=True):
+                sent[k] = (sent[k][0], answer, sent[k][2])
+        results: list[WriteResult] = []
+        for position, (op, wire, i) in enumerate(sent):
+            result = _write_result(op, wire, i)
+            if unread is not None and position in flat_ops and result.ok and result.user_book is not None:
+                # Written, but its reads are unknown: P11 needs them, so re-read before acting on it.
+                result = WriteResult(op, ok=False, id=result.id, error=unread, outcome_unknown=True)
+            results.append(result)
         return results
 
     async def _one(self, op: WriteOp) -> WriteResult:

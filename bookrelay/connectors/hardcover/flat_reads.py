@@ -161,8 +161,8 @@ async def book_ids_by_title(
 async def with_reads(
     session: HardcoverSession, group: Sequence[Any], answers: list[Any]
 ) -> tuple[list[Any], str | None]:
-    """The flat write answers with each written entry's reads, newest first, read in one query
-    (P11: the deep form selects them in the mutation's own answer); the reason when that failed."""
+    """The flat write answers with each written entry's reads, newest first, read a hundred entries a
+    query (P11: the deep form selects them in the mutation's own answer); the reason when that failed."""
     ids = _unique(
         loose_int(wire["user_book"].get("id"))
         for op, wire in zip(group, answers, strict=True)
@@ -172,9 +172,11 @@ async def with_reads(
     )
     if not ids:
         return answers, None
+    reads: dict[int, list[dict[str, Any]]] = {}
     try:
-        data = await session.execute(docs.READS_OF_ENTRIES, {"ids": ids})
-        reads = flat.reads_by_entry(data["user_book_reads"])
+        for chunk in _chunks(ids, IN_BATCH):
+            data = await session.execute(docs.READS_OF_ENTRIES, {"ids": list(chunk)})
+            reads.update(flat.reads_by_entry(data["user_book_reads"]))
     except BookrelayError as exc:
         return answers, f"written, but its reads could not be read back: {exc.message}"
     nested: list[Any] = []
