@@ -56,6 +56,8 @@ SCOPE_FOR_FIELD = {
     "user_book_reads": "read:library",
     "books": "read:catalog",
     "editions": "read:catalog",
+    "contributions": "read:catalog",  # the depth-3 forms read a book's parts as top-level fields
+    "book_series": "read:catalog",
     "search": "read:catalog",
     "insert_user_book": "write:library",
     "update_user_book": "write:library",
