@@ -29,7 +29,12 @@ waits (the units counted are the same). ``--pace`` instead runs a first sync in 
 plan scaled 10x (600 a minute, burst 100, in the fake and in the client) for well over a minute of paced
 traffic and reports the rate achieved after the burst against the allowed rate, and the number of 429s.
 
+Both **depth modes** run by default: ``open`` (Hardcover today) and ``depth 3`` (the fake refuses documents
+nested deeper than 3, Hardcover's announced limit, ref §3; bookrelay learns it from the first refusal of each
+sync and sends its depth-3 forms, which cost more units). The last lines compare them per 1,000 items.
+
     .venv/bin/python -m benchmarks.progress_budget --sizes 100,1000
+    .venv/bin/python -m benchmarks.progress_budget --sizes 1000 --modes open
     .venv/bin/python -m benchmarks.progress_budget --pace
 """
 
@@ -132,15 +137,26 @@ def prepared_store(db: Path) -> Path:
     return db
 
 
+# Depth modes: the fake's ``max_depth`` (None: no limit, as on Hardcover today).
+MODES: dict[str, int | None] = {"open": None, "depth 3": 3}
+
+
 def run_scenarios(
-    size: int, *, seed: int = 0, trace_top: int = 0, db_dir: str | None = None
+    size: int,
+    *,
+    seed: int = 0,
+    trace_top: int = 0,
+    db_dir: str | None = None,
+    max_depth: int | None = None,
 ) -> list[ScenarioResult]:
     """The three syncs (first, 1 % changed, nothing changed) of a library of ``size`` items.
 
     The SQLite store lives in a temporary folder under ``db_dir`` (default: the system's temp folder);
-    ``trace_top`` > 0 runs the syncs under tracemalloc and keeps that many top allocation sites.
+    ``trace_top`` > 0 runs the syncs under tracemalloc and keeps that many top allocation sites;
+    ``max_depth`` makes the fake Hardcover refuse documents nested deeper (the flat mode).
     """
-    dataset = budget_dataset(size, seed=seed)
+    limits: dict[str, int] = {**UNLIMITED, **({"max_depth": max_depth} if max_depth is not None else {})}
+    dataset = budget_dataset(size, seed=seed, limits=limits)
     searches = dataset.count("title") + dataset.count("absent")
     to_change = items_to_change(dataset, 0.01, seed=seed + 1)
     first = first_sync_bound(dataset)
@@ -301,17 +317,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--db-dir", help="folder for the temporary SQLite store (e.g. /dev/shm: no fsync)")
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help=f"depth modes, comma-separated ({', '.join(MODES)})"
+    )
     args = parser.parse_args(argv)
     if args.pace:
         pace = run_pace(args.pace_items, seed=args.seed)
         print(format_pace(pace))
         return 0 if pace.error is None else 1
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        parser.error(f"--modes: unknown {', '.join(unknown)} (known: {', '.join(MODES)})")
     all_results: list[Any] = []
+    by_mode: dict[str, list[ScenarioResult]] = {m: [] for m in modes}
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
-        results = run_scenarios(size, seed=args.seed, trace_top=args.tracemalloc, db_dir=args.db_dir)
-        all_results.extend(results)
-        print(format_results(results), flush=True)
+        for mode in modes:
+            results = run_scenarios(
+                size, seed=args.seed, trace_top=args.tracemalloc, db_dir=args.db_dir, max_depth=MODES[mode]
+            )
+            all_results.extend(results)
+            by_mode[mode].extend(results)
+            print(f"mode: {mode}\n{format_results(results)}", flush=True)
+    if len(modes) == 2:
+        print(format_mode_comparison(by_mode[modes[0]], by_mode[modes[1]], modes[0], modes[1]))
     return 0 if all(r.error is None for r in all_results) else 1
+
+
+def format_mode_comparison(
+    base: Sequence[ScenarioResult], other: Sequence[ScenarioResult], base_name: str, other_name: str
+) -> str:
+    """Units of two modes side by side per size and scenario, with the difference per 1,000 items."""
+    lines = [f"{'items':>6} {'scenario':<11} {base_name:>8} {other_name:>8} {'more':>6} {'per 1,000':>9}"]
+    others = {(r.size, r.scenario): r for r in other}
+    for r in base:
+        o = others.get((r.size, r.scenario))
+        if o is None:
+            continue
+        more = o.units - r.units
+        lines.append(
+            f"{r.size:>6} {r.scenario:<11} {r.units:>8} {o.units:>8} {more:>+6} {more * 1000 / r.size:>+9.0f}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from benchmarks.matching import Outcome, evaluate, format_result, run_matching
 from benchmarks.progress_budget import (
     changed_sync_bound,
     first_sync_bound,
+    format_mode_comparison,
     format_pace,
     format_results,
     paced_window,
@@ -180,6 +181,18 @@ def test_progress_budget_smoke_run_measures_each_sync_in_its_own_process() -> No
         assert r.worker.rss_start_mb < r.worker.rss_imported_mb <= r.worker.peak_rss_mb
     table = format_results(results)
     assert "first" in table and "unchanged" in table and "fake cpu" in table
+
+
+def test_progress_budget_depth_mode_syncs_under_a_depth_limit_and_costs_more() -> None:
+    open_mode = run_scenarios(SMOKE)
+    limited = run_scenarios(SMOKE, max_depth=3)
+    assert all(r.error is None for r in limited)
+    assert [r.written for r in limited] == [r.written for r in open_mode]  # same work done
+    assert limited[0].units > open_mode[0].units  # the depth-3 forms cost more units
+    assert limited[2].units == 0  # and nothing when nothing changed
+    table = format_mode_comparison(open_mode, limited, "open", "depth 3")
+    more = limited[0].units - open_mode[0].units
+    assert f"{more:+d}" in table.splitlines()[1] and "per 1,000" in table
 
 
 def test_paced_window_starts_where_the_burst_is_used_up() -> None:

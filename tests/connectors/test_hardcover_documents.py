@@ -17,8 +17,10 @@ from bookrelay.connectors.hardcover.documents import (
     analyse_document,
     books_document,
     editions_document,
+    flat_documents,
     write_document,
 )
+from bookrelay.sandbox.hardcover.depth import operation_depth
 
 DOCUMENTS = all_documents()
 
@@ -133,3 +135,59 @@ def test_builders_refuse_an_empty_batch() -> None:
         write_document([])
     with pytest.raises(ValueError):
         editions_document(0)
+
+
+# -- query depth (Hardcover's roadmap: a maximum of 3, ref §3) ------------------------------------
+
+MAX_DEPTH = 3
+FLAT_FORMS = flat_documents()
+
+
+def _depth(document: str) -> int:
+    ast = graphql.parse(document)
+    operation = graphql.get_operation_ast(ast)
+    assert operation is not None
+    return operation_depth(ast, operation)
+
+
+def test_depth_report_of_every_document(capsys: pytest.CaptureFixture[str]) -> None:
+    depths = {name: _depth(document) for name, document in DOCUMENTS.items()}
+    with capsys.disabled():
+        print("\nquery depth (every field a level, the leaf included):")
+        for name, depth in sorted(depths.items(), key=lambda item: (-item[1], item[0])):
+            flat = f"  → {', '.join(FLAT_FORMS[name])}" if name in FLAT_FORMS else ""
+            print(f"  {depth}  {name}{flat}")
+    # The deep documents really are deep: the flat forms exist for a reason.
+    assert depths["shelf"] == 5 and depths["editions_1"] == 5 and depths["writes_packed_5"] == 4
+    assert depths["me"] == 2
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_a_document_deeper_than_3_has_a_flat_form_of_at_most_3(name: str) -> None:
+    if _depth(DOCUMENTS[name]) <= MAX_DEPTH:
+        return
+    assert name in FLAT_FORMS, (
+        f"{name} nests deeper than {MAX_DEPTH}: give it a depth-3 form in flat_documents()"
+    )
+    for flat_name, flat in FLAT_FORMS[name].items():
+        assert _depth(flat) <= MAX_DEPTH, flat_name
+        assert DOCUMENTS[flat_name] == flat  # enumerated, hence validated against the real schema above
+
+
+def test_every_flat_form_replaces_a_document_of_the_enumeration() -> None:
+    assert set(FLAT_FORMS) <= set(DOCUMENTS)
+    assert all(_depth(DOCUMENTS[name]) > MAX_DEPTH for name in FLAT_FORMS)
+
+
+@pytest.mark.parametrize(
+    ("document", "depth"),
+    [
+        ("query { me { id } }", 2),
+        ('query { search(query: "x") { ids } }', 2),
+        ("query { user_books { book { contributions { author { name } } } } }", 5),
+        ("query { ...F } fragment F on query_root { books { ... on books { editions { id } } } }", 3),
+        ("query { a: me { id } b: books { image { url } } }", 3),
+    ],
+)
+def test_depth_counts_every_field_and_no_fragment(document: str, depth: int) -> None:
+    assert _depth(document) == depth

@@ -352,6 +352,7 @@ async def test_stats_count_requests_units_writes_and_rejections(
         "writes": 1,
         "rate_limited": 0,
         "rejected": 0,
+        "depth_refused": 0,
     }
     json.dumps(stats)  # JSON-able
     assert "hc_pat_alice" not in json.dumps(stats)

@@ -12,6 +12,7 @@ import httpx
 
 from bookrelay.app import run_progress
 from bookrelay.config import Config
+from bookrelay.sandbox.hardcover.limits import default_max_depth
 from bookrelay.sandbox.server import Sandbox, build_sandbox
 from bookrelay.store.facade import Store
 from bookrelay.sync.report import ProgressReport
@@ -19,6 +20,12 @@ from bookrelay.sync.report import ProgressReport
 HC_TOKEN = "hc_pat_test_alice"
 ABS_KEY = "abs-test-key-alice"
 FAST_LIMITS = {"per_minute": 600_000, "burst": 10_000, "daily": 1_000_000, "max_top_level": 5}
+# The suite run against Hardcover's announced depth limit (BOOKRELAY_SANDBOX_HARDCOVER_MAX_DEPTH=3,
+# tests/sync/test_depth_limited_suite.py): bookrelay then reads a book's authors, series and editions
+# with one more request of BOOK_PARTS_UNITS top-level fields, and a written entry's reads with one
+# more query after the writes. Budget assertions name what each mode must cost.
+DEPTH_LIMITED = default_max_depth() is not None
+BOOK_PARTS_UNITS = 4
 
 
 def ms(when: str) -> int:

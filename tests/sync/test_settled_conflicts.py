@@ -7,7 +7,7 @@ from typing import Any
 
 from bookrelay.store.facade import Store
 from bookrelay.store.models import ConflictStatus
-from tests.sync.harness import Runner, World
+from tests.sync.harness import BOOK_PARTS_UNITS, DEPTH_LIMITED, Runner, World
 
 AUDIO = {"reading_format_id": 2, "edition_format": "Audiobook"}
 
@@ -46,7 +46,8 @@ async def test_M1_a_resolved_conflict_is_written_by_the_next_plain_sync_at_its_o
 
     assert second.error is None and second.written == 1 and second.unchanged == len(others)
     assert runner.hc_writes - writes_before <= 3  # the entry, then the read Hardcover opened: 2 write units
-    assert second.units_spent <= 3 + 2  # plus `me` and this one book's entry: nothing for the others
+    # plus `me` and this one book's entry (its book's parts too, under the depth limit): nothing for others
+    assert second.units_spent <= 3 + 2 + (BOOK_PARTS_UNITS if DEPTH_LIMITED else 0)
     entry = runner.user_book(omnibus)
     assert entry is not None and entry["edition_id"] == edition
     (read,) = entry["reads"]
@@ -67,10 +68,11 @@ async def test_M1_a_pin_or_a_re_link_of_a_synced_item_is_written_by_the_next_pla
     store.links.pin("alice", "abs", item, chosen)
     pinned = await runner.sync()
     assert pinned.written == 1 and pinned.unchanged == len(others) - 1
-    assert pinned.units_spent <= 5
+    assert pinned.units_spent <= 5 + (BOOK_PARTS_UNITS if DEPTH_LIMITED else 0)
     entry = runner.user_book(chosen)
     assert entry is not None and entry["reads"][0]["progress_seconds"] == round(9_000 / 30_000 * 40_000)
     # Pinned again to the same book and edition (a re-link): written again only if something differs.
     store.links.pin("alice", "abs", item, chosen)
     again = await runner.sync()
-    assert again.written == 0 and again.error is None and again.units_spent <= 2
+    assert again.written == 0 and again.error is None
+    assert again.units_spent <= 2 + (BOOK_PARTS_UNITS if DEPTH_LIMITED else 0)

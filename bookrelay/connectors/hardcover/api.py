@@ -15,7 +15,17 @@ from typing import Any
 from bookrelay.connectors.hardcover import documents as docs
 from bookrelay.connectors.hardcover import mapper
 from bookrelay.connectors.hardcover.answers import result_error
+from bookrelay.connectors.hardcover.depth import SERVERS, DepthMemory
 from bookrelay.connectors.hardcover.documents import WriteKind
+from bookrelay.connectors.hardcover.flat_reads import (
+    book_ids_by_title,
+    book_rows,
+    deep_or_flat,
+    editions_with_books,
+    nest_entry_rows,
+    read_entry_pages,
+    with_reads,
+)
 from bookrelay.connectors.hardcover.session import HardcoverSession, UnreadableWriteAnswer
 from bookrelay.connectors.hardcover.shape_log import ShapeLog
 from bookrelay.domain.models import Book, Edition, HardcoverUser, Read, SearchHit, Status, UserBook
@@ -150,8 +160,10 @@ def _unique(values: Iterable[Any]) -> list[Any]:
 class HardcoverApi:
     """Hardcover operations returning domain objects; all HTTP policy lives in the session."""
 
-    def __init__(self, session: HardcoverSession) -> None:
+    def __init__(self, session: HardcoverSession, depth: DepthMemory | None = None) -> None:
         self.session = session
+        # Servers that limit query depth get the depth-3 forms (shared by the whole process by default).
+        self.depth = SERVERS if depth is None else depth
         # Odd fields forgiven and malformed rows set aside in read answers (S3); a job resets it per run.
         self.shapes = ShapeLog()
 
@@ -167,20 +179,12 @@ class HardcoverApi:
     ) -> list[UserBook]:
         """All the user's library entries (book, edition, reads newest first), paged by id; ref §7 shelf."""
         status_ids = sorted({int(s) for s in statuses}) if statuses is not None else None
-        document = docs.shelf_document(status_ids is not None)
-        entries: list[UserBook] = []
-        offset = 0
-        while True:
-            variables: dict[str, Any] = {"userId": user_id, "limit": page_size, "offset": offset}
-            if status_ids is not None:
-                variables["statuses"] = status_ids
-            data = await self.session.execute(document, variables)
-            page = mapper.map_user_books(data["user_books"], f"user_books(offset={offset})", self.shapes)
-            entries.extend(page)
-            # Count the rows sent, not those mapped: a row set aside (S3) does not end the paging.
-            if len(data["user_books"]) < page_size:
-                return entries
-            offset += page_size
+        with_statuses = status_ids is not None
+        documents = (docs.shelf_document(with_statuses), docs.flat_shelf_document(with_statuses))
+        variables: dict[str, Any] = {"userId": user_id}
+        if status_ids is not None:
+            variables["statuses"] = status_ids
+        return await read_entry_pages(self.session, self.depth, self.shapes, documents, variables, page_size)
 
     async def want_to_read(self, user_id: int, page_size: int = 100) -> list[UserBook]:
         """The Want to Read shelf (status 1), paged (W1); ref §7 "Want-to-read list, paginated"."""
@@ -190,13 +194,20 @@ class HardcoverApi:
         self, user_id: int, book_ids: Iterable[int], *, batch: int = 100
     ) -> list[UserBook]:
         """The user's entries for these books, one ``_in`` query per batch (N5); ref §7 UserBooksForBooks."""
-        entries: list[UserBook] = []
-        for chunk in _chunks(_unique(book_ids), batch):
-            data = await self.session.execute(
-                docs.USER_BOOKS_FOR_BOOKS, {"userId": user_id, "bookIds": list(chunk)}
-            )
-            entries.extend(mapper.map_user_books(data["user_books"], "user_books", self.shapes))
-        return entries
+        chunks = _chunks(_unique(book_ids), batch)
+
+        async def read(flat_form: bool) -> list[UserBook]:
+            entries: list[UserBook] = []
+            document = docs.FLAT_USER_BOOKS_FOR_BOOKS if flat_form else docs.USER_BOOKS_FOR_BOOKS
+            for chunk in chunks:
+                data = await self.session.execute(document, {"userId": user_id, "bookIds": list(chunk)})
+                rows = data["user_books"]
+                if flat_form:
+                    rows = await nest_entry_rows(self.session, rows, "user_books", self.shapes)
+                entries.extend(mapper.map_user_books(rows, "user_books", self.shapes))
+            return entries
+
+        return await deep_or_flat(self.session, self.depth, lambda: read(False), lambda: read(True))
 
     async def editions_by_identifiers(
         self,
@@ -213,25 +224,36 @@ class HardcoverApi:
         lists = [_chunks(_unique(values), batch) for values in (isbn13s, isbn10s, asins)]
         count = max(len(chunks) for chunks in lists)
         batches = [[list(chunks[i]) if i < len(chunks) else [] for chunks in lists] for i in range(count)]
-        hits = CatalogueHits()
-        seen: set[int] = set()
-        for group in _chunks(batches, self.session.max_top_level):
-            variables: dict[str, Any] = {}
-            for i, (isbn13, isbn10, asin) in enumerate(group):
-                alias = docs.batch_alias(i)
-                variables.update(
-                    {f"{alias}_isbn13": isbn13, f"{alias}_isbn10": isbn10, f"{alias}_asin": asin}
-                )
-            data = await self.session.execute(docs.editions_document(len(group)), variables)
-            for i in range(len(group)):
-                alias = docs.batch_alias(i)
-                editions, books = mapper.map_editions_with_books(
-                    data[alias], f"editions[{alias}]", self.shapes
-                )
-                hits.editions.extend(e for e in editions if e.id not in seen)
-                seen.update(e.id for e in editions)
-                hits.books.update({b.id: b for b in books if b.id not in hits.books})
-        return hits
+        groups = _chunks(batches, self.session.max_top_level)
+
+        async def read(flat_form: bool) -> CatalogueHits:
+            hits = CatalogueHits()
+            seen: set[int] = set()
+            for group in groups:
+                variables: dict[str, Any] = {}
+                for i, (isbn13, isbn10, asin) in enumerate(group):
+                    alias = docs.batch_alias(i)
+                    variables.update(
+                        {f"{alias}_isbn13": isbn13, f"{alias}_isbn10": isbn10, f"{alias}_asin": asin}
+                    )
+                document = docs.editions_document(len(group), with_books=not flat_form)
+                data = await self.session.execute(document, variables)
+                aliases = [docs.batch_alias(i) for i in range(len(group))]
+                if flat_form:
+                    data = {
+                        **data,
+                        **await editions_with_books(self.session, self.shapes, {a: data[a] for a in aliases}),
+                    }
+                for alias in aliases:
+                    editions, books = mapper.map_editions_with_books(
+                        data[alias], f"editions[{alias}]", self.shapes
+                    )
+                    hits.editions.extend(e for e in editions if e.id not in seen)
+                    seen.update(e.id for e in editions)
+                    hits.books.update({b.id: b for b in books if b.id not in hits.books})
+            return hits
+
+        return await deep_or_flat(self.session, self.depth, lambda: read(False), lambda: read(True))
 
     async def books_by_ids(self, ids: Iterable[int], *, batch: int = 100) -> list[Book]:
         """Books by id with their editions, in the order asked; missing ids are left out (M2 checks).
@@ -255,18 +277,31 @@ class HardcoverApi:
         self, document: Callable[[int], str], variable: str, values: list[Any], batch: int
     ) -> dict[int, Book]:
         """Books from ``_in`` batches of ``values``, ``max_top_level`` aliased batches a request."""
-        found: dict[int, Book] = {}
-        for group in _chunks(_chunks(values, batch), self.session.max_top_level):
-            variables = {f"{docs.batch_alias(i)}_{variable}": list(chunk) for i, chunk in enumerate(group)}
-            data = await self.session.execute(document(len(group)), variables)
-            for i in range(len(group)):
-                alias = docs.batch_alias(i)
-                rows = data[alias] if isinstance(data[alias], list) else None
-                if rows is None:
-                    raise BadResponse(f"books[{alias}]: expected a list", service=SERVICE)
-                for book in mapper.map_books(rows, f"books[{alias}]", self.shapes):
-                    found.setdefault(book.id, book)
-        return found
+        groups = _chunks(_chunks(values, batch), self.session.max_top_level)
+
+        async def deep() -> dict[int, Book]:
+            found: dict[int, Book] = {}
+            for group in groups:
+                variables = {f"{docs.batch_alias(i)}_{variable}": list(c) for i, c in enumerate(group)}
+                data = await self.session.execute(document(len(group)), variables)
+                for i in range(len(group)):
+                    for book in self._book_list(data, docs.batch_alias(i)):
+                        found.setdefault(book.id, book)
+            return found
+
+        async def flat_form() -> dict[int, Book]:
+            ids = values if variable == "ids" else await book_ids_by_title(self.session, groups)
+            rows = await book_rows(self.session, self.shapes, ids)
+            ordered = [rows[i] for i in ids if i in rows]
+            return {book.id: book for book in mapper.map_books(ordered, "books", self.shapes)}
+
+        return await deep_or_flat(self.session, self.depth, deep, flat_form)
+
+    def _book_list(self, data: Mapping[str, Any], alias: str) -> list[Book]:
+        rows = data[alias] if isinstance(data[alias], list) else None
+        if rows is None:
+            raise BadResponse(f"books[{alias}]: expected a list", service=SERVICE)
+        return mapper.map_books(rows, f"books[{alias}]", self.shapes)
 
     async def search_books(self, query: str, per_page: int = 10) -> list[SearchHit]:
         """Book ``search`` (Typesense) hits in rank order; one per request (N1); ref §4 ``search``, M4."""
@@ -301,16 +336,46 @@ class HardcoverApi:
         A request-level failure (auth, quota, an ambiguous write) raises; ops of earlier requests were
         applied, so the caller re-reads Hardcover before retrying (P11).
         """
-        results: list[WriteResult] = []
+        sent: list[tuple[WriteOp, Any, int]] = []  # (op, its answer, its index in its request)
+        flat_ops: list[int] = []  # positions in ``sent`` answered by the flat form, reads still to read
         for group in _chunks(list(ops), self.session.max_top_level):
             variables: dict[str, Any] = {}
             for i, op in enumerate(group):
                 variables.update(
                     {docs.write_variable(i, name): value for name, value in op.arguments.items()}
                 )
-            document = docs.write_document([op.kind for op in group])
-            data = await self.session.execute(document, variables, write=True, partial=True)
-            results.extend(_write_result(op, data.get(docs.write_alias(i)), i) for i, op in enumerate(group))
+            kinds = [op.kind for op in group]
+
+            async def deep(kinds: list[WriteKind] = kinds, variables: dict[str, Any] = variables) -> Any:
+                return await self.session.execute(
+                    docs.write_document(kinds), variables, write=True, partial=True
+                ), False
+
+            async def flat_form(kinds: list[WriteKind] = kinds, variables: dict[str, Any] = variables) -> Any:
+                return await self.session.execute(
+                    docs.flat_write_document(kinds), variables, write=True, partial=True
+                ), True
+
+            data, flat_used = await deep_or_flat(self.session, self.depth, deep, flat_form)
+            if flat_used:
+                flat_ops.extend(range(len(sent), len(sent) + len(group)))
+            sent.extend((op, data.get(docs.write_alias(i)), i) for i, op in enumerate(group))
+        unread: str | None = None
+        if flat_ops:
+            # The written entries' reads, a hundred entries a query after all the writes (P11): the flat
+            # form cannot select them in the mutation's own answer.
+            answers, unread = await with_reads(
+                self.session, [sent[k][0] for k in flat_ops], [sent[k][1] for k in flat_ops]
+            )
+            for k, answer in zip(flat_ops, answers, strict=True):
+                sent[k] = (sent[k][0], answer, sent[k][2])
+        results: list[WriteResult] = []
+        for position, (op, wire, i) in enumerate(sent):
+            result = _write_result(op, wire, i)
+            if unread is not None and position in flat_ops and result.ok and result.user_book is not None:
+                # Written, but its reads are unknown: P11 needs them, so re-read before acting on it.
+                result = WriteResult(op, ok=False, id=result.id, error=unread, outcome_unknown=True)
+            results.append(result)
         return results
 
     async def _one(self, op: WriteOp) -> WriteResult:

@@ -112,9 +112,10 @@ def batch_alias(index: int) -> str:
     return f"b{index}"
 
 
-def editions_document(batches: int) -> str:
+def editions_document(batches: int, *, with_books: bool = True) -> str:
     """Editions whose ISBN-13, ISBN-10 or ASIN is in the lists, one aliased ``_in`` field per batch (N5)."""
     _check_count(batches)
+    books = f" book {{ {BOOK_FIELDS} {BOOK_EDITIONS} }}" if with_books else ""
     params: list[str] = []
     fields: list[str] = []
     for i in range(batches):
@@ -124,7 +125,7 @@ def editions_document(batches: int) -> str:
             f"  {b}: editions(where: {{_or: [{{isbn_13: {{_in: ${b}_isbn13}}}}, "
             f"{{isbn_10: {{_in: ${b}_isbn10}}}}, {{asin: {{_in: ${b}_asin}}}}]}}, "
             f"order_by: {{users_count: desc}}) {{\n"
-            f"    {EDITION_FIELDS} book {{ {BOOK_FIELDS} {BOOK_EDITIONS} }}\n  }}"
+            f"    {EDITION_FIELDS}{books}\n  }}"
         )
     return f"query EditionsByIdentifiers({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
 
@@ -146,8 +147,16 @@ def books_by_title_document(batches: int) -> str:
     return _books_batches("BooksByTitles", "titles", "String", "title", order, batches)
 
 
-def _books_batches(name: str, variable: str, gql_type: str, column: str, extra: str, batches: int) -> str:
-    """``books`` with editions where ``column`` is in a list, one aliased field per batch."""
+def _books_batches(
+    name: str,
+    variable: str,
+    gql_type: str,
+    column: str,
+    extra: str,
+    batches: int,
+    selection: str = f"{BOOK_FIELDS} {BOOK_EDITIONS}",
+) -> str:
+    """``books`` (with editions, by default) where ``column`` is in a list, one aliased field per batch."""
     _check_count(batches)
     params: list[str] = []
     fields: list[str] = []
@@ -155,8 +164,7 @@ def _books_batches(name: str, variable: str, gql_type: str, column: str, extra: 
         b = batch_alias(i)
         params.append(f"${b}_{variable}: [{gql_type}!]!")
         fields.append(
-            f"  {b}: books(where: {{{column}: {{_in: ${b}_{variable}}}}}, {extra}) {{\n"
-            f"    {BOOK_FIELDS} {BOOK_EDITIONS}\n  }}"
+            f"  {b}: books(where: {{{column}: {{_in: ${b}_{variable}}}}}, {extra}) {{\n    {selection}\n  }}"
         )
     return f"query {name}({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
 
@@ -234,7 +242,125 @@ def all_documents() -> dict[str, str]:
     documents.update({"export_shelf": EXPORT_SHELF, "my_lists": MY_LISTS})
     documents.update({f"list_write_{kind}": list_write_document([kind]) for kind in list_kinds})
     documents["list_writes_packed_5"] = list_write_document([*list_kinds, "edition_owned"])
+    for forms in flat_documents().values():
+        documents.update(forms)
     return documents
+
+
+# -- depth-3 forms -------------------------------------------------------------------------------
+# Hardcover's roadmap announces a maximum query depth of 3, every field a level, the leaf included
+# (ref §3). The deep documents above nest 4 or 5 levels; these forms ask the same data within 3 and
+# are sent once a server has refused a document for its depth (api.py). Books' nested parts become
+# top-level fields keyed by book id (one unit each), which flat.py puts back under their books.
+
+FLAT_BOOK_FIELDS = "id title subtitle slug release_year alternative_titles audio_seconds image { url }"
+_FLAT_PARTS = {
+    "books": f"books(where: {{id: {{_in: $bookIds}}}}, order_by: {{id: asc}}) {{ {FLAT_BOOK_FIELDS} }}",
+    "contributions": (
+        'contributions(where: {contributable_type: {_eq: "Book"}, contributable_id: {_in: $bookIds}}, '
+        "order_by: {id: asc}) { contributable_id contribution author { name } }"
+    ),
+    "book_series": (
+        "book_series(where: {book_id: {_in: $bookIds}}, order_by: {id: asc}) "
+        "{ book_id position series { name } }"
+    ),
+}
+_FLAT_EDITIONS = {
+    "of_books": "editions(where: {book_id: {_in: $bookIds}}, order_by: {users_count: desc}) { %s }",
+    "by_id": "editions(where: {id: {_in: $editionIds}}, order_by: {id: asc}) { %s }",
+}
+
+EditionsWanted = Literal["of_books", "by_id"]
+
+
+def book_parts_document(editions: EditionsWanted) -> str:
+    """Books by id with their authors, series and editions as four top-level fields (four units).
+
+    ``of_books`` selects every edition of the books (M5 picks among them), ``by_id`` only the editions
+    named in ``$editionIds`` (a shelf entry's own edition).
+    """
+    edition_var = ", $editionIds: [Int!]!" if editions == "by_id" else ""
+    fields = [*_FLAT_PARTS.values(), _FLAT_EDITIONS[editions] % EDITION_FIELDS]
+    return f"query BookParts($bookIds: [Int!]!{edition_var}) {{\n  " + "\n  ".join(fields) + "\n}"
+
+
+def flat_shelf_document(with_statuses: bool, with_date_added: bool = False) -> str:
+    """The shelf page of :func:`shelf_document` (or the export's) without its books: ids and reads."""
+    status_var = ", $statuses: [Int!]!" if with_statuses else ""
+    status_where = ", status_id: {_in: $statuses}" if with_statuses else ""
+    added = " date_added" if with_date_added else ""
+    return f"""query FlatShelf($userId: Int!, $limit: Int!, $offset: Int!{status_var}) {{
+  user_books(where: {{user_id: {{_eq: $userId}}{status_where}}}, order_by: {{id: asc}},
+             limit: $limit, offset: $offset) {{
+    {USER_BOOK_FIELDS}{added}
+  }}
+}}"""
+
+
+FLAT_USER_BOOKS_FOR_BOOKS = f"""query FlatUserBooksForBooks($userId: Int!, $bookIds: [Int!]!) {{
+  user_books(where: {{user_id: {{_eq: $userId}}, book_id: {{_in: $bookIds}}}}, order_by: {{id: asc}}) {{
+    {USER_BOOK_FIELDS}
+  }}
+}}"""
+
+
+def flat_editions_document(batches: int) -> str:
+    """:func:`editions_document` without the books: editions by identifier, one field per batch."""
+    return editions_document(batches, with_books=False)
+
+
+def book_ids_by_title_document(batches: int) -> str:
+    """The ids of books whose title is in a list, one field per batch (books follow by id)."""
+    order = f"order_by: {{users_count: desc}}, limit: {TITLE_MATCH_LIMIT}"
+    return _books_batches("BookIdsByTitles", "titles", "String", "title", order, batches, "id")
+
+
+# P11 without the nested reads: the entry alone in the write's answer, its reads in one query after.
+_FLAT_USER_BOOK_RESULT = "id error user_book { id book_id edition_id status_id rating owned }"
+READS_OF_ENTRIES = f"""query ReadsOfEntries($ids: [Int!]!) {{
+  user_book_reads(where: {{user_book_id: {{_in: $ids}}}}, order_by: {{id: desc}}) {{
+    user_book_id {READ_FIELDS}
+  }}
+}}"""
+
+
+def flat_write_document(kinds: Sequence[WriteKind]) -> str:
+    """:func:`write_document` with user-book results that leave out the reads (fetch them with
+    ``READS_OF_ENTRIES``)."""
+    shapes = [
+        (kind, args, _FLAT_USER_BOOK_RESULT if kind in ("insert_user_book", "update_user_book") else result)
+        for kind, (args, result) in ((k, WRITE_SHAPES[k]) for k in kinds)
+    ]
+    return _packed_mutation("FlatWrites", shapes)
+
+
+def flat_documents() -> dict[str, dict[str, str]]:
+    """Each deep document's name (in :func:`all_documents`) → the depth-3 documents that replace it."""
+    parts_of_books = {"book_parts_of_books": book_parts_document("of_books")}
+    parts_by_id = {"book_parts_by_id": book_parts_document("by_id")}
+    kinds: list[WriteKind] = list(WRITE_SHAPES)
+    forms: dict[str, dict[str, str]] = {
+        "shelf": {"flat_shelf": flat_shelf_document(False), **parts_by_id},
+        "shelf_by_status": {"flat_shelf_by_status": flat_shelf_document(True), **parts_by_id},
+        "export_shelf": {"flat_export_shelf": flat_shelf_document(False, True), **parts_by_id},
+        "user_books_for_books": {"flat_user_books_for_books": FLAT_USER_BOOKS_FOR_BOOKS, **parts_by_id},
+        "editions_1": {"flat_editions_1": flat_editions_document(1), **parts_of_books},
+        "editions_5": {"flat_editions_5": flat_editions_document(5), **parts_of_books},
+        "books_1": parts_of_books,
+        "books_5": parts_of_books,
+        "books_by_title_1": {"book_ids_by_title_1": book_ids_by_title_document(1), **parts_of_books},
+        "books_by_title_5": {"book_ids_by_title_5": book_ids_by_title_document(5), **parts_of_books},
+        "writes_packed_5": {
+            "flat_writes_packed_5": flat_write_document([*kinds, "update_user_book_read"]),
+            "reads_of_entries": READS_OF_ENTRIES,
+        },
+    }
+    for kind in ("insert_user_book", "update_user_book"):
+        forms[f"write_{kind}"] = {
+            f"flat_write_{kind}": flat_write_document([kind]),
+            "reads_of_entries": READS_OF_ENTRIES,
+        }
+    return forms
 
 
 # -- analysis ------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from typing import Any
 
 from bookrelay.connectors.hardcover import documents as docs
 from bookrelay.connectors.hardcover import mapper
+from bookrelay.connectors.hardcover.depth import SERVERS, DepthMemory
 from bookrelay.connectors.hardcover.documents import ListWriteKind
+from bookrelay.connectors.hardcover.flat_reads import read_entry_pages
 from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.domain.models import UserBook
 from bookrelay.domain.shelves import HardcoverList
@@ -70,8 +72,9 @@ class ListWriteResult:
 class HardcoverLists:
     """List, owned and export operations returning domain objects."""
 
-    def __init__(self, session: HardcoverSession) -> None:
+    def __init__(self, session: HardcoverSession, depth: DepthMemory | None = None) -> None:
         self.session = session
+        self.depth = SERVERS if depth is None else depth  # servers that limit query depth (depth.py)
 
     async def lists(self, user_id: int) -> list[HardcoverList]:
         """The user's own lists with their books, the Owned list included (ref §7 "Lists")."""
@@ -80,16 +83,9 @@ class HardcoverLists:
 
     async def export_shelf(self, user_id: int, *, page_size: int = 100) -> list[UserBook]:
         """Every library entry with book, edition, reads and ``date_added``, paged by id."""
-        entries: list[UserBook] = []
-        offset = 0
-        while True:
-            variables = {"userId": user_id, "limit": page_size, "offset": offset}
-            data = await self.session.execute(docs.EXPORT_SHELF, variables)
-            page = mapper.map_user_books(data["user_books"], f"user_books(offset={offset})")
-            entries.extend(page)
-            if len(page) < page_size:
-                return entries
-            offset += page_size
+        documents = (docs.EXPORT_SHELF, docs.flat_shelf_document(False, with_date_added=True))
+        variables = {"userId": user_id}
+        return await read_entry_pages(self.session, self.depth, None, documents, variables, page_size)
 
     async def run(self, ops: Sequence[ListWriteOp]) -> list[ListWriteResult]:
         """Send ``ops`` packed ``max_top_level`` a request (N5); each result judged on its own (N3)."""

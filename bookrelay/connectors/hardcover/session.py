@@ -56,6 +56,8 @@ SCOPE_FOR_FIELD = {
     "user_book_reads": "read:library",
     "books": "read:catalog",
     "editions": "read:catalog",
+    "contributions": "read:catalog",  # the depth-3 forms read a book's parts as top-level fields
+    "book_series": "read:catalog",
     "search": "read:catalog",
     "insert_user_book": "write:library",
     "update_user_book": "write:library",
@@ -76,6 +78,16 @@ class AmbiguousWrite(ServiceUnavailable):
     """A write failed in a way that does not tell whether it happened: re-read before retrying (N2, P11)."""
 
     outcome_unknown = True
+
+
+class DepthLimited(BadResponse):
+    """The server refused the document for its query depth: a validation error, so nothing of it ran."""
+
+
+# Hasura's exact words for a depth refusal are not published; any error naming depth and a limit is one.
+_DEPTH_REFUSAL = re.compile(
+    r"\bdepth\b.*\b(limit|exceed\w*|maximum|max)\b|\b(limit|exceed\w*|maximum|max)\b.*\bdepth\b", re.I
+)
 
 
 class UnreadableWriteAnswer(BadResponse):
@@ -366,6 +378,8 @@ class HardcoverSession:
                 raise AuthError(
                     f"{shape.label}: {message}", service=SERVICE, token_name=self.token_name, scope=scope
                 )
+        if any(_DEPTH_REFUSAL.search(message) for message in messages):
+            raise DepthLimited(f"{shape.label}: {'; '.join(messages)}", service=SERVICE)
         raise BadResponse(f"{shape.label}: GraphQL errors: {'; '.join(messages)}", service=SERVICE)
 
     def _unavailable(self, shape: OperationShape, message: str) -> ServiceUnavailable:

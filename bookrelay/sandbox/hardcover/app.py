@@ -1,7 +1,8 @@
 """The fake Hardcover as a Starlette app: ``POST /v1/graphql`` with Hardcover's gatekeeping in front.
 
 Order of checks per request (each refusal spends no units): injected fault → Authorization (401) →
-JSON body (400) → GraphQL syntax (200 + errors) → top-level field limits (403) → token scopes (403) →
+JSON body (400) → GraphQL syntax (200 + errors) → query depth, when limited (200 + errors) →
+top-level field limits (403) → token scopes (403) →
 blocked operators (403) → rate and daily budget (429) → validation and execution (200).
 Every answer to a known token carries the ``RateLimit`` headers.
 """
@@ -35,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bookrelay.sandbox.hardcover.depth import operation_depth
 from bookrelay.sandbox.hardcover.limits import rate_headers, try_spend
 from bookrelay.sandbox.hardcover.resolvers import executable_schema
 from bookrelay.sandbox.hardcover.state import Caller, HardcoverState
@@ -154,6 +156,14 @@ def _gatekeep(state: HardcoverState, caller: Caller, document: DocumentNode, bod
     operation = get_operation_ast(document, body.get("operationName"))
     if operation is None:
         return  # validation reports the missing or ambiguous operation
+    max_depth = state.limits.max_depth
+    if max_depth is not None:
+        depth = operation_depth(document, operation)
+        if depth > max_depth:
+            # Hasura checks its API limits before running anything and answers like a validation error.
+            state.count(caller, depth_refused=1)
+            message = f"query depth {depth} exceeds the maximum query depth of {max_depth}"
+            raise _Refusal(200, _gql_error(message, "validation-failed"))
     fields = _top_level_fields(document, operation)
     limit = state.limits.max_top_level
     if len(fields) > limit or fields.count("search") > 1:

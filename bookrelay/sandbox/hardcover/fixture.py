@@ -61,11 +61,15 @@ def parse_limits(raw: Any) -> dict[str, Any]:
         return {}
     r = Reader(raw, "hardcover.limits", "limits")
     out = {
-        k: r.integer(k) for k in ("per_minute", "burst", "daily", "max_top_level") if r.integer(k) is not None
+        k: r.integer(k)
+        for k in ("per_minute", "burst", "daily", "max_top_level", "max_depth")
+        if r.integer(k) is not None
     }
     for key, value in out.items():
         if value < 0:
             raise ValueError(f"hardcover.limits.{key}: must not be negative")
+    if out.get("max_depth") == 0:
+        raise ValueError("hardcover.limits.max_depth: must be at least 1 (leave it out for no limit)")
     if r.text("plan") is not None:
         out["plan"] = r.text("plan")
     return out

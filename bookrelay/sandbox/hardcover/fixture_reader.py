@@ -87,7 +87,7 @@ KEYS = {
     },
     "lists": {"id", "user_id", "name", "slug", "description", "privacy_setting_id", "ranked", "books"},
     "list_books": {"id", "book_id", "edition_id", "position", "reason"},
-    "limits": {"per_minute", "burst", "daily", "max_top_level", "plan"},
+    "limits": {"per_minute", "burst", "daily", "max_top_level", "max_depth", "plan"},
 }
 SECTION_KEYS = {"limits", "today", "users", "authors", "series", "books", "editions", "user_books", "lists"}
 

@@ -7,9 +7,23 @@ at midnight UTC. Time comes only from the injected clock, so tests drive it with
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 _DAY = 86400
+# Turns the depth limit on for every fake Hardcover a process builds whose fixture does not say
+# (``bookrelay sandbox``, the test suite): how to try bookrelay against the announced limit.
+MAX_DEPTH_ENV = "BOOKRELAY_SANDBOX_HARDCOVER_MAX_DEPTH"
+
+
+def default_max_depth() -> int | None:
+    """The depth limit a fixture without ``max_depth`` gets: from ``MAX_DEPTH_ENV``, else none."""
+    raw = os.environ.get(MAX_DEPTH_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{MAX_DEPTH_ENV}: expected a whole number of at least 1, got {raw!r}")
+    return int(raw)
 
 
 @dataclass
@@ -20,6 +34,8 @@ class Limits:
     burst: int = 10
     daily: int = 5000
     max_top_level: int = 5
+    # Hardcover's announced (not yet shipped) query depth limit, ref §3 roadmap: 3. None = no limit.
+    max_depth: int | None = field(default_factory=lambda: default_max_depth())
     plan: str = "Free"
 
 

@@ -34,7 +34,7 @@ class Fault:
 
 
 def _counters() -> dict[str, int]:
-    return {"requests": 0, "units": 0, "writes": 0, "rate_limited": 0, "rejected": 0}
+    return {"requests": 0, "units": 0, "writes": 0, "rate_limited": 0, "rejected": 0, "depth_refused": 0}
 
 
 class HardcoverState:
