@@ -24,6 +24,7 @@ from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.meter import progress_meter
 from bookrelay.cli.options import ConfigOption, EveryUserOption, UserOption
 from bookrelay.cli.render import render_plan, render_summary
+from bookrelay.config.jobs import jobs_for
 from bookrelay.errors import ConfigError
 from bookrelay.sync.report import clock, split_rule, with_rule
 
@@ -66,8 +67,17 @@ def sync(
         raise ConfigError("no users configured", place="users")
     if all_users and user:
         raise ConfigError("give --user or --all-users, not both", place="arguments")
-    # Without --user every configured user is synced, as --all-users says explicitly.
-    user_ids = [settings.user(user).id] if user else [u.id for u in settings.users]
+    # Without --user every user the progress job runs for is synced (as --all-users says explicitly);
+    # a user without a source (a Want-to-Read-only user) is not a failed run.
+    user_ids = (
+        [settings.user(user).id]
+        if user
+        else [u.id for u in settings.users if "progress" in jobs_for(settings, u)]
+    )
+    if not user_ids:
+        raise ConfigError(
+            "no user has a source for the progress job (an audiobookshelf or audible section)", place="users"
+        )
 
     with progress_meter(console) as on_tick:
         reports = asyncio.run(

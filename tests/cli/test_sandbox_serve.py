@@ -65,6 +65,8 @@ def test_it_prints_its_address_and_the_tokens_of_the_config(printed: list[str], 
     ("command", "shows"),
     [
         (["sync", "--dry-run", "--user", "demo"], "dry run"),
+        # Plain sync takes every user the progress job runs for: "reader" has only a Want to Read shelf.
+        (["sync", "--dry-run"], "progress · demo (dry run)"),
         (["wanted", "--dry-run", "--user", "reader"], "dry run"),
         (["doctor"], "all checks passed"),
         (["config", "check"], "OK"),
@@ -81,5 +83,7 @@ def test_every_job_has_data_to_try_with_the_printed_config(
     result = CliRunner().invoke(app, [*command, "-c", str(path)])
     assert result.exit_code == 0, result.output
     assert shows.lower() in result.output.lower()
+    if command == ["sync", "--dry-run"]:
+        assert "progress · reader" not in result.output
     if command[0] in ("sync", "wanted"):
         assert (tmp_path / "data").is_dir()  # the store beside the file, as its relative path says

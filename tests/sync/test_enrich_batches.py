@@ -16,7 +16,7 @@ from bookrelay.store.facade import Store
 from bookrelay.sync.enrich import EnrichReport
 from tests.sync.test_enrich import HC_TOKEN, _enrich, _fixture, _items
 
-STRONG_ONLY = 0.97  # between the piranesi score (its duration is 15 % off) and the others
+STRONG_ONLY = 0.98  # between the piranesi score (its duration is 6 % off) and the others
 
 
 @pytest.fixture
