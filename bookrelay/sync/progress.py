@@ -432,7 +432,7 @@ class ProgressJob:
     def _record(
         self, resolutions: list[Resolution], plans: list[list[Action]], written: dict[str, ItemWrites]
     ) -> None:
-        # One transaction for the whole run's links, conflicts and history: all stored, or none.
+        # One transaction for the chunk's links, conflicts, history and settled outbox entries: all or none.
         with self.store.transaction():
             settled = record_items(self.store, self.user_id, self.now(), resolutions, plans, written)
             # Their earlier unfinished writes are now corrected or confirmed: never claimed again.
