@@ -29,10 +29,9 @@ from ruamel.yaml.error import YAMLError
 from bookrelay.config import Config, check_config, load_config
 from bookrelay.config.loader import DEFAULT_PATH
 from bookrelay.config.models import MASK
+from bookrelay.config.source import Key, dotted
 from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.redact import redact
-
-Key = tuple[str | int, ...]
 
 # Leaves never changed over the API: credentials (S1) and where the store is.
 _SECRET_LEAVES = frozenset(
@@ -92,11 +91,11 @@ def config_file_path(path: Path | None, env: Mapping[str, str]) -> Path:
     return Path(chosen) if chosen else DEFAULT_PATH
 
 
-def plan_changes(config: Config, body: Mapping[str, Any]) -> Plan:
+def plan_changes(config: Config, body: Mapping[str, Any], env: Mapping[str, str]) -> Plan:
     """The leaves of the file that ``body`` changes, by key (users by index); ``body`` is the shape
     ``GET /api/config`` answers, any part of it, plus the tracker's ``sync_interval`` (minutes).
     Unchanged values, and secrets sent back as ``***``, are no change. Raises ChangeRefused naming
-    every unknown key, secret or fixed value, and every key an environment variable sets."""
+    every unknown key, secret or fixed value, and every key an environment variable sets (``env``)."""
     current = config.redacted_dict()
     changes = Plan()
     problems: list[Problem] = []
@@ -115,9 +114,17 @@ def plan_changes(config: Config, body: Mapping[str, Any]) -> Plan:
             problems.append(
                 Problem(dotted(key), f"is set by {origin}, which wins over the file: change it there")
             )
+        elif key[:2] == ("global", "schedule") and env.get("SYNC_INTERVAL", "").strip():
+            # `serve` runs every job every SYNC_INTERVAL seconds while it is set, whatever the file says.
+            problems.append(Problem(dotted(key), "$SYNC_INTERVAL replaces every schedule: unset it first"))
     if problems:
         raise ChangeRefused(problems)
     return changes
+
+
+def changed_keys(changes: Plan) -> list[str]:
+    """The keys ``changes`` sets, as messages write them (``global.audible.daily_cap``)."""
+    return [dotted(key) for key in changes]
 
 
 def write_changes(path: Path, changes: Plan, env: Mapping[str, str]) -> Config:
@@ -177,7 +184,7 @@ def _walk(prefix: Key, value: Any, current: Any, changes: dict[Key, Any], proble
             _walk(key, new, current[name], changes, problems)
         elif new == current[name]:
             continue  # unchanged; a secret sent back as *** is unchanged too
-        elif name in _SECRET_LEAVES or current[name] == MASK:
+        elif name in _SECRET_LEAVES or current[name] == MASK or _holds_secret(new):
             problems.append(
                 Problem(dotted(key), "is a secret: set it in the file or its variable, not over the API")
             )
@@ -185,6 +192,13 @@ def _walk(prefix: Key, value: Any, current: Any, changes: dict[Key, Any], proble
             problems.append(Problem(dotted(key), "is where the store is: change it in the file and restart"))
         else:
             changes[key] = new
+
+
+def _holds_secret(value: Any) -> bool:
+    """Whether a new section (where the configuration has none yet) carries a secret."""
+    if isinstance(value, dict):
+        return any(name in _SECRET_LEAVES or _holds_secret(child) for name, child in value.items())
+    return isinstance(value, list) and any(_holds_secret(child) for child in value)
 
 
 def env_variables(config: Config) -> list[str]:
@@ -212,14 +226,6 @@ def _env_origin(config: Config, key: Key) -> str | None:
         if origin.startswith("$"):
             return origin.split(" ")[0]
     return None
-
-
-def dotted(key: Key) -> str:
-    """A key as messages write it: ``users[0].sync.min_progress``."""
-    text = ""
-    for part in key:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 def _yaml(text: str) -> YAML:

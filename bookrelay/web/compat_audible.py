@@ -273,7 +273,7 @@ async def change_config(
     path = getattr(request.app.state, "config_file", None)
     reload_config = getattr(request.app.state, "reload_config", None)
     try:
-        plan = writer.plan_changes(ctx.config, body)
+        plan = writer.plan_changes(ctx.config, body, os.environ)
         if path is None or not path.is_file():
             raise writer.NoFileToWrite(_no_file(ctx, path))
         if not plan:
@@ -284,7 +284,7 @@ async def change_config(
         details = [ErrorDetail(field=p.field, message=p.message) for p in refused.problems]
         answer = ErrorBody(error="ConfigError", message=str(refused), details=details)
         return JSONResponse(status_code=422, content=answer.model_dump())
-    response.headers["Bookrelay-Changed"] = ", ".join(writer.dotted(key) for key in plan)
+    response.headers["Bookrelay-Changed"] = ", ".join(writer.changed_keys(plan))
     written = WRITTEN.format(path=path.name, backup=f"{path.name}.bak")
     if reload_config is not None:
         response.headers["Bookrelay-Reload"] = written + RELOADING

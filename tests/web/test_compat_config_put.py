@@ -21,7 +21,7 @@ from bookrelay.config import load_config
 from bookrelay.config import writer as config_writer
 from bookrelay.store.facade import Store
 from bookrelay.web import create_app
-from tests.web.conftest import API_KEY, HC_TOKEN, StandInRunner
+from tests.web.conftest import API_KEY, HC_TOKEN, StandInRunner, web_config
 
 ABS_KEY = "abs-key-kept-in-the-file-0042"
 FILE = f"""\
@@ -49,7 +49,7 @@ _LOADER_VARIABLES = (
     "AUDIOBOOKSHELF_URL", "AUDIOBOOKSHELF_API_KEY", "ABS_USERNAME", "ABS_PASSWORD", "AUDIBLE_LOCALE",
     "BOOKRELAY_SECRET_KEY", "ENCRYPTION_KEY", "BOOKRELAY_API_KEY", "API_SECRET", "BOOKRELAY_PORT", "PORT",
     "BOOKRELAY_WEB_PASSWORD", "DATABASE_URL", "DATABASE_PATH", "BOOKSHELF_URL", "BOOKSHELF_API_KEY",
-    "RREADING_GLASSES_URL",
+    "RREADING_GLASSES_URL", "SYNC_INTERVAL",
 )  # fmt: skip
 
 
@@ -256,6 +256,26 @@ async def test_settings_from_the_environment_only_answer_409_naming_the_variable
     assert _names(folder) == []
 
 
+def test_S1_a_new_section_carrying_a_secret_and_schedules_under_SYNC_INTERVAL_are_refused(
+    clean_env: None,
+) -> None:
+    config = web_config()  # alice and bob, neither with Audiobookshelf
+    section = {"url": "http://abs.local:13378", "api_key": ABS_KEY}
+    with pytest.raises(config_writer.ChangeRefused) as refused:
+        config_writer.plan_changes(config, {"users": [{"id": "bob", "audiobookshelf": section}]}, {})
+    assert [p.field for p in refused.value.problems] == ["users[1].audiobookshelf"]
+    assert ABS_KEY not in str(refused.value)
+    with pytest.raises(config_writer.ChangeRefused) as interval:
+        config_writer.plan_changes(config, {"sync_interval": 30}, {"SYNC_INTERVAL": "600"})
+    assert [(p.field, p.message) for p in interval.value.problems] == [
+        ("global.schedule.progress", "$SYNC_INTERVAL replaces every schedule: unset it first")
+    ]
+    daily = config_writer.plan_changes(
+        config, {"global": {"audible": {"daily_cap": 9}}}, {"SYNC_INTERVAL": "600"}
+    )
+    assert config_writer.changed_keys(daily) == ["global.audible.daily_cap"]
+
+
 def test_serve_starts_again_from_the_file_after_a_change(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -272,7 +292,9 @@ def test_serve_starts_again_from_the_file_after_a_change(
         def run(self) -> None:
             served.append(self.app.state.web.config.redacted_dict())
             if len(served) == 1:
-                plan = config_writer.plan_changes(self.app.state.web.config, {"sync_interval": 20})
+                plan = config_writer.plan_changes(
+                    self.app.state.web.config, {"sync_interval": 20}, os.environ
+                )
                 config_writer.write_changes(self.app.state.config_file, plan, os.environ)
                 self.app.state.reload_config()
                 assert self.should_exit
