@@ -114,7 +114,7 @@ def identifier_traps(demo: DemoBook) -> None:
 
 
 def titles_and_series(demo: DemoBook) -> None:
-    """M4: search without identifiers: initials, series around the title, subtitles."""
+    """M4: search without identifiers: author initials, series name and number around the title."""
     b, case = demo.builder, demo.case
     fs = b.book("The Fifth Season", ["N. K. Jemisin"], year=2015, series=("The Broken Earth", 1))
     fs_a = b.edition(fs, AUDIO, audio_seconds=54_000)
@@ -162,6 +162,10 @@ def titles_and_series(demo: DemoBook) -> None:
         cw_a,
     )
 
+
+def subtitles_and_suffixes(demo: DemoBook) -> None:
+    """M4: a subtitle on one side only, edition suffixes and "A Novel"."""
+    b, case = demo.builder, demo.case
     sap = b.book("Sapiens", ["Yuval Noah Harari"], year=2011, users_count=2000)
     sap_a = b.edition(sap, AUDIO, audio_seconds=55_000)
     b.item("Sapiens: A Brief History of Humankind", ["Yuval Noah Harari"], duration=55_010)
@@ -175,10 +179,6 @@ def titles_and_series(demo: DemoBook) -> None:
         sap_a,
     )
 
-
-def title_variations(demo: DemoBook) -> None:
-    """M4: suffixes, translations, co-author order and punctuation that still link."""
-    b, case = demo.builder, demo.case
     dune = b.book("Dune", ["Frank Herbert"], year=1965, users_count=3000)
     dune_a = b.edition(dune, AUDIO, audio_seconds=75_900)
     b.item("Dune (Unabridged)", ["Frank Herbert"], duration=75_900)
@@ -191,6 +191,10 @@ def title_variations(demo: DemoBook) -> None:
     b.listen("Lessons in Chemistry: A Novel", 0.33, started="2026-10-15", updated="2026-10-30")
     case("Lessons in Chemistry: A Novel", "M4 'A Novel' suffix", "linked", "AddToShelf", lic, lic_a)
 
+
+def translations_and_spelling(demo: DemoBook) -> None:
+    """M4: a translated title, co-authors in another order, punctuation."""
+    b, case = demo.builder, demo.case
     swarm = b.book("The Swarm", ["Frank Schätzing"], year=2004, alternative_titles=("Der Schwarm",))
     swarm_a = b.edition(swarm, AUDIO, audio_seconds=110_000)
     b.item("Der Schwarm", ["Frank Schätzing"], duration=110_000)
@@ -252,8 +256,8 @@ def search_limits(demo: DemoBook) -> None:
     case("The Library at Mount Char", "M4 book absent from Hardcover (→ unmatched)", "unmatched", "Skip")
 
 
-def editions(demo: DemoBook) -> None:
-    """M5: which edition a link takes (closest length, the one already read, pages, ebooks)."""
+def editions_by_length_and_shelf(demo: DemoBook) -> None:
+    """M5: the audio edition closest in length, and the edition already read on Hardcover (kept)."""
     b, n, case = demo.builder, demo.numbers, demo.case
     wok = b.book("The Way of Kings", ["Brandon Sanderson"], year=2010, series=("The Stormlight Archive", 1))
     b.edition(wok, AUDIO, asin=make_asin(next(n)), audio_seconds=163_000, users_count=40)
@@ -285,6 +289,10 @@ def editions(demo: DemoBook) -> None:
         ct_p,
     )
 
+
+def editions_with_pages(demo: DemoBook) -> None:
+    """M5: page progress where the audio edition has no length, and an ebook-only item."""
+    b, n, case = demo.builder, demo.numbers, demo.case
     tress = b.book("Tress of the Emerald Sea", ["Brandon Sanderson"], year=2023)
     tress_asin = make_asin(next(n))
     b.edition(tress, AUDIO, asin=tress_asin)

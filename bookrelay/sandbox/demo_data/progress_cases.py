@@ -16,8 +16,8 @@ from bookrelay.sandbox.demo_data.builder import (
 from bookrelay.sandbox.demo_data.cases import DemoBook
 
 
-def finishes_and_rereads(demo: DemoBook) -> None:
-    """P6/P9: finished books, a re-read, and a book finished on both sides."""
+def finishes(demo: DemoBook) -> None:
+    """P6: finished by the source's flag, or by 97 % without it."""
     b, n, case = demo.builder, demo.numbers, demo.case
     kla = b.book("Klara and the Sun", ["Kazuo Ishiguro"], year=2021)
     kla_asin = make_asin(next(n))
@@ -40,6 +40,10 @@ def finishes_and_rereads(demo: DemoBook) -> None:
     b.listen("Atomic Habits", 0.97, started="2026-10-01", updated="2026-10-09")
     case("Atomic Habits", "P6 97 % without the finished flag (→ Read)", "linked", "MarkFinished", ah, ah_a)
 
+
+def rereads(demo: DemoBook) -> None:
+    """P9: a re-read after a finished read, and a book finished on both sides."""
+    b, n, case = demo.builder, demo.numbers, demo.case
     lw2 = b.book(
         "The Long Way to a Small, Angry Planet", ["Becky Chambers"], year=2014, series=("Wayfarers", 1)
     )
