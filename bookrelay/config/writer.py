@@ -270,10 +270,10 @@ def _set(document: Any, key: Key, value: Any, file_name: str) -> None:
 
 def _replace(path: Path, text: str, changes: Plan, env: Mapping[str, str]) -> Config:
     # Same folder: the rename is atomic, and relative paths in the file mean the same while it is checked.
-    folder = path.absolute().parent
-    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".new")
-    temp = Path(temp_name)
+    temp: Path | None = None
     try:
+        fd, temp_name = tempfile.mkstemp(dir=path.absolute().parent, prefix=f".{path.name}.", suffix=".new")
+        temp = Path(temp_name)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -290,8 +290,9 @@ def _replace(path: Path, text: str, changes: Plan, env: Mapping[str, str]) -> Co
             "mounted on its own into a container, cannot be replaced: mount its folder instead)"
         ) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        if temp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
     return load_config(path, env)
 
 

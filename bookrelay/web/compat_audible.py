@@ -272,10 +272,10 @@ async def change_config(
     changed, ``Bookrelay-Reload`` says what happens next."""
     path = getattr(request.app.state, "config_file", None)
     reload_config = getattr(request.app.state, "reload_config", None)
+    if path is None or not path.is_file():
+        raise writer.NoFileToWrite(_no_file(ctx, path))
     try:
         plan = writer.plan_changes(ctx.config, body, os.environ)
-        if path is None or not path.is_file():
-            raise writer.NoFileToWrite(_no_file(ctx, path))
         if not plan:
             response.headers["Bookrelay-Reload"] = UNCHANGED
             return api.show_config(ctx)
