@@ -1,8 +1,10 @@
 """The matching pipeline (M1-M5): pinned link → earlier link → the user's shelf → the catalogue by
-identifiers in batches → ``search`` scored locally; then the edition by the item's format.
+identifiers in batches → exact titles → ``search`` scored locally; then the edition by the item's format
+(:mod:`bookrelay.matching.settle`).
 
 Every Hardcover request here is a batch: one shelf fetch, one ``_in`` query per hundred identifiers,
-one ``books`` query per hundred books, and one ``search`` per item that has nothing better.
+one ``books`` query per hundred books, and one ``search`` per item that has nothing better. The
+Hardcover API and the lookup cache are passed in by the composition root (``app/matching.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from datetime import datetime, timedelta
 from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
 from bookrelay.domain.identifiers import Identifiers, identifiers_hash, identifiers_of, metadata_hash
 from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit
+from bookrelay.matching.author_books import author_book_ids, author_to_fetch
 from bookrelay.matching.editions import NoAudioEdition
-from bookrelay.matching.lookups import author_book_ids, author_to_fetch
 from bookrelay.matching.outcome import CacheKind, LinkMethod, MatchOutcome
 from bookrelay.matching.resolution import Resolution, Shelf
 from bookrelay.matching.score import (

@@ -1,9 +1,10 @@
-"""Title normalisation for fuzzy matching (rule M4); authors are ``authors.py``'s.
+"""Title normalisation for matching (rule M4), the only one; authors are ``authors.py``'s.
 
 Catalogues disagree on what is not the title: subtitles on one side only, series names and numbers
 wrapped around the title, edition and format words ("Unabridged", "[Full Cast]", "- A Novel"), accents
 and leading articles. This module peels those off into comparable forms; the volume number found on the
-way is kept, because two books that differ only by it are different books.
+way is kept, because two books that differ only by it are different books. It also says what the
+catalogue is asked for an item: the exact titles it may be held under, and the ``search`` text.
 """
 
 from __future__ import annotations
