@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from bookrelay.errors import NotFound
-from bookrelay.store.models import ConflictStatus, Link, LinkStatus, RunStatus
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.store.models import ConflictStatus, Link, RunStatus
 from bookrelay.store.repositories import Label
 from bookrelay.web import queries
 from bookrelay.web.context import WebContext
@@ -213,7 +214,7 @@ def ignore_conflict(ctx: Ctx, conflict_id: DbId) -> ConflictOut:
 
 
 @router.get("/links", tags=["links"])
-def list_links(ctx: Ctx, user_id: UserId, status: LinkStatus | None = None) -> list[LinkOut]:
+def list_links(ctx: Ctx, user_id: UserId, status: MatchOutcome | None = None) -> list[LinkOut]:
     """The user's links, optionally of one status, with the title, authors and cover people know them by."""
     chosen = ctx.require_user(user_id)
     labels = ctx.store.labels.for_user(chosen)

@@ -14,7 +14,8 @@ from typing import Any
 
 from bookrelay.domain.models import Book, Edition, ReadingFormat
 from bookrelay.errors import BookrelayError, ConfigError
-from bookrelay.store.models import Conflict, ConflictStatus, LinkStatus, ProgressHistory, Run, RunStatus
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.store.models import Conflict, ConflictStatus, ProgressHistory, Run, RunStatus
 from bookrelay.sync.pins import check_pin
 from bookrelay.web.context import WebContext
 from bookrelay.web.schemas import (
@@ -242,7 +243,9 @@ def user_status(ctx: WebContext, user_id: str) -> UserStatus:
     )
 
 
-def _reading(ctx: WebContext, user_id: str, statuses: dict[tuple[str, str], LinkStatus]) -> list[ReadingItem]:
+def _reading(
+    ctx: WebContext, user_id: str, statuses: dict[tuple[str, str], MatchOutcome]
+) -> list[ReadingItem]:
     latest: dict[tuple[str, str], ProgressHistory] = {}
     for row in ctx.store.history.list_for_user(user_id, limit=2000):
         latest[(row.source, row.source_item_id)] = row
@@ -250,7 +253,7 @@ def _reading(ctx: WebContext, user_id: str, statuses: dict[tuple[str, str], Link
     shown = {
         key: row
         for key, row in latest.items()
-        if not row.is_finished and 0 < row.progress < finish_at and statuses.get(key) != LinkStatus.IGNORED
+        if not row.is_finished and 0 < row.progress < finish_at and statuses.get(key) != MatchOutcome.IGNORED
     }
     labels = ctx.store.labels.for_items(user_id, list(shown))
     reading = []
