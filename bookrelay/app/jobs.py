@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bookrelay.app.clients import build_user_clients
+from bookrelay.app.enrich import run_enrich
 from bookrelay.app.progress import build_progress_job, progress_ticks
 from bookrelay.app.scrobble import run_scrobble
 from bookrelay.app.wanted import wanted_for_user
@@ -18,10 +19,12 @@ from bookrelay.domain.models import Source
 from bookrelay.errors import BookrelayError, kind_of
 from bookrelay.store.facade import Store
 from bookrelay.sync.report import ProgressReport
+from bookrelay.sync.runs import RunRecorder
 from bookrelay.sync.sources import SourceEntry
 
 if TYPE_CHECKING:
     from bookrelay.service.notify import Notifier
+    from bookrelay.service.results import RunResult
     from bookrelay.service.runner import JobFunction, JobRunner
 
 
@@ -30,12 +33,12 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, ho
     import dataclasses
 
     from bookrelay.service.heartbeat import Heartbeat
-    from bookrelay.service.results import RunResult, from_progress
+    from bookrelay.service.results import from_progress
 
     async def progress(
-        user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, runs: RunRecorder
     ) -> RunResult:
-        user = config.user(user_id)
+        user, store = config.user(user_id), runs.store
         clients = build_user_clients(config, user, transport=transport)
         beat = Heartbeat()
         try:
@@ -44,6 +47,7 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, ho
             job = build_progress_job(
                 config, user, clients, store, on_progress=ticks, transport=transport, holder=holder
             )
+            job = dataclasses.replace(job, runs=runs)
             if items is not None:
                 collect_all = job.collect
 
@@ -60,7 +64,7 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, ho
             report = await job.run(dry_run=dry_run)
         except BookrelayError as exc:
             report = ProgressReport(user_id, dry_run=dry_run)
-            report.error, report.error_kind = str(exc), kind_of(exc)
+            report.stop(exc)
         finally:
             beat.close()
             await clients.aclose()
@@ -74,9 +78,13 @@ def _wanted_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> J
     stopped a run is classified (``error_kind``) for the queue's retry rule, as the progress job's is."""
     from bookrelay.service.results import RunResult, from_wanted
 
-    async def wanted(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
+    async def wanted(
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, runs: RunRecorder
+    ) -> RunResult:
         try:
-            report = await wanted_for_user(config, user_id, store, dry_run=dry_run, transport=transport)
+            report = await wanted_for_user(
+                config, user_id, runs.store, dry_run=dry_run, transport=transport, runs=runs
+            )
         except BookrelayError as exc:
             return RunResult(
                 user_id, "wanted", "failed", dry_run=dry_run, error=str(exc), error_kind=kind_of(exc)
@@ -111,6 +119,7 @@ def make_job_runner(
     jobs = {
         "progress": _progress_job(config, transport, holder),
         "wanted": _wanted_job(config, transport),
+        "enrich": _enrich_job(config, transport),
         "scrobble": _scrobble_job(config, transport),
     }
     return JobRunner(store, jobs, notifier=build_notifier(config))
@@ -118,21 +127,35 @@ def make_job_runner(
 
 def _scrobble_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
     """The scrobble job (Hardcover → Audiobookshelf, lists, owned) as a service job function."""
-    from bookrelay.service.results import RunResult
+    from bookrelay.service.results import from_report
 
     async def scrobble(
-        user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, runs: RunRecorder
     ) -> RunResult:
-        (report,) = await run_scrobble(config, [user_id], dry_run=dry_run, transport=transport, store=store)
-        error = "; ".join(report.errors) or None
-        return RunResult(
-            user_id,
-            "scrobble",
-            report.status,
-            run_id=report.run_id,
-            dry_run=dry_run,
-            error=error,
-            error_kind=report.stopped_kind,
+        (report,) = await run_scrobble(
+            config, [user_id], dry_run=dry_run, transport=transport, store=runs.store, runs=runs
         )
+        return from_report("scrobble", user_id, report)
 
     return scrobble
+
+
+def _enrich_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
+    """The enrich job (Hardcover identifiers → Audiobookshelf) as a service job function: a scheduled run
+    writes (``global.jobs.enrich`` switched it on), a dry run only proposes."""
+    from bookrelay.service.results import RunResult, from_report
+
+    async def enrich(
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, runs: RunRecorder
+    ) -> RunResult:
+        try:
+            report = await run_enrich(
+                config, user_id, apply=not dry_run, transport=transport, store=runs.store, runs=runs
+            )
+        except BookrelayError as exc:
+            return RunResult(
+                user_id, "enrich", "failed", dry_run=dry_run, error=str(exc), error_kind=kind_of(exc)
+            )
+        return from_report("enrich", user_id, report)
+
+    return enrich

@@ -2,14 +2,13 @@
 
 Each job is a function given by the composition root (``bookrelay.app.make_job_runner``); this module
 adds what every job needs in service mode: a run id known before the run starts (``reserve``, so the
-API can answer 202 with it), the run recorded even when the service stops in the middle, the metrics
-and the notifications.
+API can answer 202 with it; the job's :class:`~bookrelay.sync.runs.RunRecorder` begins that run), the
+run recorded even when the service stops in the middle, the metrics and the notifications.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,8 +19,8 @@ from bookrelay.redact import redact
 from bookrelay.service.metrics import record_report
 from bookrelay.service.results import RunResult
 from bookrelay.store.facade import Store
-from bookrelay.store.models import Run, RunStatus
-from bookrelay.store.repositories import RunRepo
+from bookrelay.store.models import RunStatus
+from bookrelay.sync.runs import RunRecorder
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +28,11 @@ INTERRUPTED = "interrupted: the service stopped during the run; the next run con
 
 
 class JobFunction(Protocol):
-    """One job for one user on a store whose ``runs.start`` adopts the reserved run."""
+    """One job for one user, recorded by ``runs`` (on the runner's store; its ``start`` begins the
+    reserved run)."""
 
     def __call__(
-        self, user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
+        self, user_id: str, *, dry_run: bool, items: frozenset[str] | None, runs: RunRecorder
     ) -> Awaitable[RunResult]: ...
 
 
@@ -40,26 +40,6 @@ class Notify(Protocol):
     """Sends the notifications a finished run calls for."""
 
     async def notify(self, result: RunResult) -> object: ...
-
-
-class _AdoptedRuns(RunRepo):
-    """``store.runs`` whose ``start`` returns a run reserved earlier instead of recording a new one."""
-
-    def __init__(self, base: RunRepo, run_id: int) -> None:
-        super().__init__(base._db, base._clock)
-        self.adopted = run_id
-
-    def start(self, user_id: str, job: str, *, dry_run: bool = False) -> Run:
-        """The reserved run (recorded as running when it was reserved)."""
-        run, _ = self.get_with_events(self.adopted)
-        return run
-
-
-def adopting_store(store: Store, run_id: int) -> Store:
-    """A view of ``store`` (same database) whose next ``runs.start`` is the reserved run ``run_id``."""
-    view = copy.copy(store)
-    view.runs = _AdoptedRuns(store.runs, run_id)
-    return view
 
 
 class RunReservations:
@@ -71,11 +51,11 @@ class RunReservations:
     def reserve(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
         """Record a run as queued now and return its id; it shows as running once it starts."""
         self._check(job)
-        return self.store.runs.queue(user_id, job, dry_run=dry_run).id
+        return RunRecorder(self.store).reserve(user_id, job, dry_run=dry_run)
 
     def abandon(self, run_id: int, reason: str) -> None:
         """Close a reserved run that never started, as failed with ``reason``."""
-        self.store.runs.finish(run_id, RunStatus.FAILED, None, 0, reason)
+        RunRecorder(self.store).fail(run_id, reason)
 
     def _check(self, job: str) -> None:
         if job not in self.jobs:
@@ -110,19 +90,22 @@ class JobRunner(RunReservations):
         dry_run: bool = False,
         items: frozenset[str] | None = None,
         run_id: int | None = None,
+        on_start: Callable[[int], None] | None = None,
     ) -> int:
-        """Run the job, record and count it, notify; returns the run id (reserved now when not given)."""
+        """Run the job, record and count it, notify; returns the run id (reserved now when not given),
+        told to ``on_start`` when the run starts."""
         self._check(job)
         reserved = run_id if run_id is not None else self.reserve(user_id, job, dry_run=dry_run)
         self.store.runs.begin(reserved)  # queued until now (behind the user's earlier run, or in the queue)
+        if on_start is not None:
+            on_start(reserved)
+        runs = RunRecorder(self.store, reserved=reserved)  # the job's run is the reserved one
         log.info("run %s: %s for %s started%s", reserved, job, user_id, " (dry run)" if dry_run else "")
         started = self._monotonic()
         try:
-            result = await self._jobs[job](
-                user_id, dry_run=dry_run, items=items, store=adopting_store(self.store, reserved)
-            )
+            result = await self._jobs[job](user_id, dry_run=dry_run, items=items, runs=runs)
         except asyncio.CancelledError:
-            self.store.runs.finish(reserved, RunStatus.FAILED, None, 0, INTERRUPTED)
+            runs.fail(reserved, INTERRUPTED)
             record_report(RunResult(user_id, job, "failed", run_id=reserved, error=INTERRUPTED))
             raise
         except Exception as exc:  # a bug in a job must not stop the service; the run shows it

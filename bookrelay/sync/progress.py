@@ -22,9 +22,9 @@ from bookrelay.domain.models import Book, Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
 from bookrelay.domain.sources import BookReport, merge_by_book
-from bookrelay.errors import BookrelayError, kind_of, unexpected_error_text
+from bookrelay.errors import BookrelayError, unexpected_error_text
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
+from bookrelay.store.models import LinkStatus, OutboxState
 from bookrelay.store.repositories import LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
 from bookrelay.sync.lease import LeaseSettings, run_lease
@@ -32,6 +32,7 @@ from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item, own_
 from bookrelay.sync.progress_record import record_items
 from bookrelay.sync.report import PlannedItem, ProgressReport, changes_of, item_facts
 from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
+from bookrelay.sync.runs import RunRecorder
 from bookrelay.sync.sources import SourceEntry
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ class ProgressJob:
     chunk_size: int = field(kw_only=True)  # items per chunk: global.sync.chunk_size
     holder: str = field(default="cli", kw_only=True)  # what starts the run, named when another must wait
     lease: LeaseSettings = field(default_factory=LeaseSettings, kw_only=True)
+    # Records the run; a recorder of ``store`` when none is given (one given may carry a reserved run).
+    runs: RunRecorder | None = field(default=None, kw_only=True)
+    name: str = field(default="progress", init=False)
     # Writes of earlier runs not known to be done, by item: their reads may be ours to correct (P11).
     _claims: dict[str, list[Claim]] = field(default_factory=dict, init=False, repr=False)
 
@@ -87,15 +91,15 @@ class ProgressJob:
         self, *, dry_run: bool, limit: int | None, force: bool, keep_plan: bool
     ) -> ProgressReport:
         report = ProgressReport(self.user_id, dry_run=dry_run)
-        run = self.store.runs.start(self.user_id, "progress", dry_run=dry_run)
-        report.run_id = run.id
+        runs = self.runs or RunRecorder(self.store)
+        run_id = report.run_id = runs.start(self.user_id, self.name, dry_run=dry_run)
         session = self.hardcover.session
         units_before, requests_before = session.budget.units_spent, session.budget.requests_sent
         self.hardcover.shapes.reset()  # one warning per odd field per run (S3)
         try:
             await self._run(report, dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan or dry_run)
         except BookrelayError as exc:  # auth, quota and the like stop this user's run (N4)
-            report.error, report.error_kind = str(exc), kind_of(exc)
+            report.stop(exc)
         except Exception as exc:  # a bug or an unforeseen case: the run failed, the caller still sees it
             report.error = unexpected_error_text(exc)
             raise
@@ -104,21 +108,11 @@ class ProgressJob:
             report.units_spent = session.budget.units_spent - units_before
             report.requests = session.budget.requests_sent - requests_before
             report.units_left_today = session.budget.daily_remaining
-            status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
-                report.status
-            ]
-            self._record_changes(run.id, report)
-            self.store.runs.finish(run.id, status, report.summary(), report.units_spent, report.error)
+            # What changed, item by item, for the run page and `bookrelay status` (one insert for all):
+            # stored before the run shows as finished, so a page showing it done shows its changes too.
+            runs.events(run_id, [change.event() for change in report.changes])
+            runs.finish(run_id, report)
         return report
-
-    def _record_changes(self, run_id: int, report: ProgressReport) -> None:
-        """What changed, item by item, for the run page and `bookrelay status` (one insert for all); stored
-        before the run shows as finished (a page showing it done shows its changes too), and a failure here
-        loses the list, never the run's own record."""
-        try:
-            self.store.runs.add_events(run_id, [change.event() for change in report.changes])
-        except BookrelayError as exc:
-            log.warning("the list of what run %s changed was not stored: %s", run_id, exc)
 
     def _tick(self, phase: str, done: int, total: int) -> None:
         if self.on_progress is not None:

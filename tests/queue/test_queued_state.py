@@ -19,6 +19,7 @@ from bookrelay.service.runner import JobRunner
 from bookrelay.service.scheduler import SchedulerService
 from bookrelay.store import Store
 from bookrelay.store.models import RunStatus
+from bookrelay.sync.runs import RunRecorder
 from tests.queue.test_queued_jobs import WORKER, forget_gate, queued_config, reading_world
 from tests.store_fixtures import TEST_KEY
 
@@ -89,7 +90,9 @@ async def test_in_process_a_second_run_of_a_user_is_queued_behind_the_first(stor
     # Without the PostgreSQL queue the scheduler queues runs itself: the second waits for the user's lock.
     begun, release = asyncio.Event(), asyncio.Event()
 
-    async def job(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
+    async def job(
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, runs: RunRecorder
+    ) -> RunResult:
         begun.set()
         await release.wait()
         return RunResult(user_id, "progress", "ok")

@@ -19,6 +19,7 @@ from bookrelay.service.runner import INTERRUPTED, JobRunner
 from bookrelay.service.scheduler import build_scheduler, parse_schedule
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
+from bookrelay.sync.runs import RunRecorder
 from tests.sync.harness import HC_TOKEN, World
 
 
@@ -195,11 +196,13 @@ async def test_a_due_schedule_waits_for_the_users_running_run_and_is_queued_once
 
 
 def _held_runner(store: Store, gate: asyncio.Event, started: asyncio.Event) -> JobRunner:
-    async def job(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
-        run = store.runs.start(user_id, "progress", dry_run=dry_run)  # adopts the reserved run
+    async def job(
+        user_id: str, *, dry_run: bool, items: frozenset[str] | None, runs: RunRecorder
+    ) -> RunResult:
+        run = runs.start(user_id, "progress", dry_run=dry_run)  # begins the reserved run
         started.set()
         await gate.wait()
-        store.runs.finish(run.id, RunStatus.OK, {"items": 1}, 0)
+        runs.store.runs.finish(run, RunStatus.OK, {"items": 1}, 0)
         return RunResult(user_id, "progress", "ok", items={"written": 1})
 
     return JobRunner(store, {"progress": job})

@@ -100,13 +100,6 @@ def test_list_for_user_filters_by_status_and_user(store: Store) -> None:
     assert [x.source_item_id for x in store.links.list_for_user("alice", LinkStatus.LINKED)] == ["b", "c"]
 
 
-def test_P4_record_written_remembers_the_last_write(store: Store) -> None:
-    store.links.upsert("alice", "abs", "li_1", hardcover_book_id=10)
-    at = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
-    link = store.links.record_written("alice", "abs", "li_1", 0.42, 1234.5, at)
-    assert (link.last_progress, link.last_progress_seconds, link.last_written_at) == (0.42, 1234.5, at)
-
-
 def test_progress_history_lists_observations_oldest_first(clocked_store: Store, clock: FakeClock) -> None:
     later = clock.now + timedelta(hours=1)
     clocked_store.history.record("alice", "abs", "li_1", 0.5, seconds=500.0, observed_at=later, written=True)

@@ -162,26 +162,6 @@ class LinkRepo(Repo):
             }
             return self.upsert(user_id, source, source_item_id, **changes)
 
-    def record_written(
-        self,
-        user_id: str,
-        source: str,
-        source_item_id: str,
-        progress: float,
-        seconds: float | None,
-        at: datetime,
-    ) -> Link:
-        """Remember the progress last written to Hardcover (for P4 and P5)."""
-        self._require(user_id, source, source_item_id)
-        return self.upsert(
-            user_id,
-            source,
-            source_item_id,
-            last_progress=progress,
-            last_progress_seconds=seconds,
-            last_written_at=at,
-        )
-
     def list_for_user(self, user_id: str, status: LinkStatus | None = None) -> list[Link]:
         """The user's links, optionally of one status, in a stable order."""
         query = select(Link).where(Link.user_id == user_id)
