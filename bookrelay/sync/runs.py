@@ -119,10 +119,6 @@ class RunRecorder:
         except BookrelayError as exc:
             log.warning("the list of what run %s changed was not stored: %s", run_id, exc)
 
-    def event(self, run_id: int, kind: str, message: str, **more: Any) -> None:
-        """One event of a run (a note the run page shows)."""
-        self.store.runs.add_event(run_id, kind, message, **more)
-
     def finish(self, run_id: int, report: JobReport) -> None:
         """Close the run with the report's status, summary, units and reason; then purge the lookup
         cache's expired entries, which no run reads again."""

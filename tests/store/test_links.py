@@ -8,7 +8,7 @@ import pytest
 
 from bookrelay.errors import NotFound
 from bookrelay.store import LinkMethod, LinkStatus, Store
-from tests.store_fixtures import FakeClock
+from tests.store_fixtures import FakeClock, history_of
 
 
 def test_upsert_creates_then_changes_only_the_given_columns(store: Store) -> None:
@@ -105,7 +105,7 @@ def test_progress_history_lists_observations_oldest_first(clocked_store: Store, 
     clocked_store.history.record("alice", "abs", "li_1", 0.5, seconds=500.0, observed_at=later, written=True)
     clocked_store.history.record("alice", "abs", "li_1", 0.2, seconds=200.0, hardcover_book_id=7)
     clocked_store.history.record("alice", "abs", "other", 0.9)
-    rows = clocked_store.history.list_for_item("alice", "abs", "li_1")
+    rows = history_of(clocked_store, "alice", "abs", "li_1")
     assert [(r.progress, r.observed_at, r.written) for r in rows] == [
         (0.2, clock.now, False),
         (0.5, later, True),

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bookrelay.store import LinkStatus, Store
+from tests.store_fixtures import history_of
 
 
 class Boom(Exception):
@@ -22,7 +23,7 @@ def test_S3_an_exception_inside_a_transaction_rolls_back_every_row(store: Store)
         raise Boom
     assert store.links.get("alice", "abs", "li_1") is None
     assert store.outbox.get("alice", "k1") is None
-    assert store.history.list_for_item("alice", "abs", "li_1") == []
+    assert history_of(store, "alice", "abs", "li_1") == []
     assert store.users.list() == []
 
 

@@ -52,7 +52,7 @@ class StandInRunner:
         self.calls.append((user_id, job, dry_run))
         runs = RunRecorder(self.store, on_start=on_start)
         run_id = runs.start(user_id, job, dry_run=dry_run)
-        runs.event(run_id, "written", "progress written", item="item-1")
+        runs.events(run_id, [{"kind": "written", "message": "progress written", "item": "item-1"}])
         self.store.runs.finish(run_id, RunStatus.OK, {"written": 1}, units=3)
         return run_id
 

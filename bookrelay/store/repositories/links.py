@@ -246,18 +246,3 @@ class ProgressHistoryRepo(Repo):
         )
         with self._db.reading() as session:
             return list(reversed(list(session.scalars(query))))
-
-    def list_for_item(self, user_id: str, source: str, source_item_id: str) -> list[ProgressHistory]:
-        """The observations of one item, oldest first."""
-        with self._db.reading() as session:
-            return list(
-                session.scalars(
-                    select(ProgressHistory)
-                    .where(
-                        ProgressHistory.user_id == user_id,
-                        ProgressHistory.source == source,
-                        ProgressHistory.source_item_id == source_item_id,
-                    )
-                    .order_by(ProgressHistory.observed_at, ProgressHistory.id)
-                )
-            )
