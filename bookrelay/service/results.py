@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bookrelay.sync.runs import JobReport
@@ -28,43 +28,6 @@ class RunResult:
     finished_books: tuple[str, ...] = ()  # titles
 
 
-def from_progress(report: Any, *, duration: float = 0.0) -> RunResult:
-    """A :class:`RunResult` from a :class:`bookrelay.sync.report.ProgressReport`."""
-    finished = () if report.dry_run else tuple(report.finished)
-    return RunResult(
-        user_id=report.user_id,
-        job="progress",
-        status=report.status,
-        run_id=report.run_id,
-        dry_run=report.dry_run,
-        duration_seconds=duration,
-        items=report.counts(),
-        hardcover_units=report.units_spent,
-        error=report.error,
-        error_kind=report.error_kind,
-        conflicts_opened=report.conflicts_opened,
-        finished_books=() if report.error else finished,
-    )
-
-
-def from_wanted(report: Any, *, user_id: str, run_id: int | None, duration: float = 0.0) -> RunResult:
-    """A :class:`RunResult` from a :class:`bookrelay.sync.wanted.WantedReport`."""
-    added = tuple(row.title for row in report.rows if row.outcome == "added")
-    return RunResult(
-        user_id=user_id,
-        job="wanted",
-        status=report.status,
-        run_id=run_id,
-        dry_run=report.dry_run,
-        duration_seconds=duration,
-        items=dict(report.counts()),
-        hardcover_units=report.units_spent,
-        error=report.error,
-        error_kind=report.error_kind,
-        added_to_bookshelf=() if report.dry_run else added,
-    )
-
-
 def from_report(job: str, user_id: str, report: JobReport, *, duration: float = 0.0) -> RunResult:
     """A :class:`RunResult` from any job's report (:class:`bookrelay.sync.runs.JobReport`)."""
     return RunResult(
@@ -78,4 +41,7 @@ def from_report(job: str, user_id: str, report: JobReport, *, duration: float = 
         hardcover_units=report.units_spent,
         error=report.run_error(),
         error_kind=report.error_kind,
+        conflicts_opened=report.opened_conflicts(),
+        added_to_bookshelf=report.added_titles(),
+        finished_books=report.finished_titles(),
     )

@@ -1,6 +1,7 @@
 """The runner the scheduler calls: one job for one user, recorded, counted and notified.
 
-Each job is a function given by the composition root (``bookrelay.app.make_job_runner``); this module
+Each job is a :class:`~bookrelay.sync.runs.Job` given by the composition root
+(``bookrelay.app.make_job_runner``); this module
 adds what every job needs in service mode: a run id known before the run starts (``reserve``, so the
 API can answer 202 with it; the job's :class:`~bookrelay.sync.runs.RunRecorder` begins that run), the
 run recorded even when the service stops in the middle, the metrics and the notifications.
@@ -11,29 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol
 
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact
 from bookrelay.service.metrics import record_report
-from bookrelay.service.results import RunResult
+from bookrelay.service.results import RunResult, from_report
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
-from bookrelay.sync.runs import RunRecorder
+from bookrelay.sync.runs import Job, RunContext, RunRecorder
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted: the service stopped during the run; the next run continues"
-
-
-class JobFunction(Protocol):
-    """One job for one user, recorded by ``runs`` (on the runner's store; its ``start`` begins the
-    reserved run)."""
-
-    def __call__(
-        self, user_id: str, *, dry_run: bool, items: frozenset[str] | None, runs: RunRecorder
-    ) -> Awaitable[RunResult]: ...
 
 
 class Notify(Protocol):
@@ -70,13 +63,13 @@ class JobRunner(RunReservations):
     def __init__(
         self,
         store: Store,
-        jobs: Mapping[str, JobFunction],
+        jobs: Iterable[Job],
         *,
         notifier: Notify | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
-        self._jobs = dict(jobs)
+        self._jobs = {job.name: job for job in jobs}
         self.jobs = frozenset(self._jobs)
         self.notifier = notifier
         self._monotonic = monotonic
@@ -103,7 +96,8 @@ class JobRunner(RunReservations):
         log.info("run %s: %s for %s started%s", reserved, job, user_id, " (dry run)" if dry_run else "")
         started = self._monotonic()
         try:
-            result = await self._jobs[job](user_id, dry_run=dry_run, items=items, runs=runs)
+            report = await self._jobs[job].run(user_id, RunContext(runs, dry_run=dry_run, items=items))
+            result = from_report(job, user_id, report)
         except asyncio.CancelledError:
             runs.fail(reserved, INTERRUPTED)
             record_report(RunResult(user_id, job, "failed", run_id=reserved, error=INTERRUPTED))
@@ -132,8 +126,6 @@ class JobRunner(RunReservations):
 
 
 def _with(result: RunResult, *, run_id: int, duration: float) -> RunResult:
-    from dataclasses import replace
-
     return replace(result, run_id=run_id, duration_seconds=duration)
 
 

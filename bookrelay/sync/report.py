@@ -272,6 +272,14 @@ class ProgressReport(JobReport):
         }
         return {k: v for k, v in counts.items() if v}
 
+    def opened_conflicts(self) -> int:
+        """Conflicts this run opened."""
+        return self.conflicts_opened
+
+    def finished_titles(self) -> tuple[str, ...]:
+        """Books this run marked finished, none for a dry run or a run that stopped."""
+        return () if self.dry_run or self.error else tuple(self.finished)
+
     def item_lines(self) -> list[str]:
         """What changed, item by item, in words."""
         return [change.line() for change in self.changes]

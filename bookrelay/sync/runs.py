@@ -1,8 +1,8 @@
 """One job contract and one run recorder, for every job and every front end.
 
-A job is anything with a ``name`` and an async ``run`` that returns a :class:`JobReport`; the report
-says what every front end reads the same way: counts per outcome, the Hardcover units spent, why the
-run stopped (the message and its class in the error tree, one pair for every job) and its item lines.
+A job is anything with a ``name`` and an async ``run(user, context)`` that returns a :class:`JobReport`;
+the report says what every front end reads the same way: counts per outcome, the Hardcover units spent,
+why the run stopped (the message and its class in the error tree, one pair for every job) and its item lines.
 Each job's own report extends it.
 
 :class:`RunRecorder` is the one place a run is recorded: reserve (queued, so an API can answer 202 with
@@ -55,6 +55,18 @@ class JobReport:
         """How many items ended in each outcome."""
         return {}
 
+    def opened_conflicts(self) -> int:
+        """Conflicts this run opened (a notification names them)."""
+        return 0
+
+    def finished_titles(self) -> tuple[str, ...]:
+        """Books this run marked finished on Hardcover."""
+        return ()
+
+    def added_titles(self) -> tuple[str, ...]:
+        """Books this run added to Bookshelf."""
+        return ()
+
     def item_lines(self) -> list[str]:
         """One line per item the run changed or could not handle, for logs and terminals."""
         return []
@@ -72,12 +84,27 @@ class JobReport:
         return {"counts": dict(self.counts()), "error": self.error}
 
 
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What one run is given besides its user: the recorder of its run, whether it only reads, and (for
+    the real-time trigger) the only source items it needs to look at."""
+
+    runs: RunRecorder
+    dry_run: bool = False
+    items: frozenset[str] | None = None
+
+
 class Job(Protocol):
-    """One job for one user, its collaborators given; ``run`` records itself through its recorder."""
+    """One of the four jobs: ``run`` does it for one user and records the run through ``context.runs``."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The job's name (:data:`bookrelay.domain.jobs.JOB_NAMES`)."""
+        ...
 
-    async def run(self, *, dry_run: bool = False) -> JobReport: ...
+    async def run(self, user_id: str, context: RunContext) -> JobReport:
+        """Run the job once for ``user_id``; errors that stop the run are in the report, not raised."""
+        ...
 
 
 _STATUS = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}

@@ -82,6 +82,10 @@ class WantedReport(JobReport):
         """Books that failed this run (retried on a later one, W4)."""
         return len(self.with_outcome("failed"))
 
+    def added_titles(self) -> tuple[str, ...]:
+        """Books this run added to Bookshelf (none for a dry run)."""
+        return () if self.dry_run else tuple(r.title for r in self.rows if r.outcome == "added")
+
     def run_status(self) -> str:
         """failed when the run stopped, else ok: a book that failed waits for its retry on a later run
         (W4), so the run itself stays ok in the store (the run's result and metrics say partial)."""
