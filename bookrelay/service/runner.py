@@ -21,7 +21,6 @@ from bookrelay.redact import redact
 from bookrelay.service.metrics import record_report
 from bookrelay.service.results import RunResult, from_report
 from bookrelay.store.facade import Store
-from bookrelay.store.models import RunStatus
 from bookrelay.sync.runs import Job, RunContext, RunRecorder
 
 log = logging.getLogger(__name__)
@@ -89,10 +88,10 @@ class JobRunner(RunReservations):
         told to ``on_start`` when the run starts."""
         self._check(job)
         reserved = run_id if run_id is not None else self.reserve(user_id, job, dry_run=dry_run)
-        self.store.runs.begin(reserved)  # queued until now (behind the user's earlier run, or in the queue)
+        runs = RunRecorder(self.store, reserved=reserved)  # the job's run is the reserved one
+        runs.begin_reserved()  # queued until now (behind the user's earlier run, or in the queue)
         if on_start is not None:
             on_start(reserved)
-        runs = RunRecorder(self.store, reserved=reserved)  # the job's run is the reserved one
         log.info("run %s: %s for %s started%s", reserved, job, user_id, " (dry run)" if dry_run else "")
         started = self._monotonic()
         try:
@@ -108,12 +107,9 @@ class JobRunner(RunReservations):
                 user_id, job, "failed", error=redact(f"unexpected error: {type(exc).__name__}: {exc}")
             )
         result = _with(result, run_id=reserved, duration=self._monotonic() - started)
-        run, _ = self.store.runs.get_with_events(reserved)
-        if run.status is RunStatus.RUNNING:  # the job stopped before it could record its end
+        if runs.is_open(reserved):  # the job stopped before it could record its end
             summary = {"items": result.items}
-            self.store.runs.finish(
-                reserved, RunStatus(result.status), summary, result.hardcover_units, result.error
-            )
+            runs.close(reserved, result.status, summary, result.hardcover_units, result.error)
         record_report(result)
         log.log(logging.WARNING if result.status == "failed" else logging.INFO, "%s", ended_line(result))
         self.results = [*self.results[-49:], result]

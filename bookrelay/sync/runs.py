@@ -128,6 +128,13 @@ class RunRecorder:
         """Record a run as queued now and return its id; it shows as running once it starts."""
         return self.store.runs.queue(user_id, job, dry_run=dry_run).id
 
+    def begin_reserved(self) -> int | None:
+        """Mark the reserved run as running from now, its wait in the queue over (the job's :meth:`start`
+        then returns it); its id, None without a reservation."""
+        if self._reserved is not None:
+            self.store.runs.begin(self._reserved)
+        return self._reserved
+
     def start(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
         """The id of the run starting now: the reserved one (begun now), else a new run."""
         if self._reserved is not None:
@@ -149,14 +156,24 @@ class RunRecorder:
     def finish(self, run_id: int, report: JobReport) -> None:
         """Close the run with the report's status, summary, units and reason; then purge the lookup
         cache's expired entries, which no run reads again."""
-        self.store.runs.finish(
-            run_id, _STATUS[report.run_status()], report.run_summary(), report.units_spent, report.run_error()
-        )
+        summary, error = report.run_summary(), report.run_error()
+        self.close(run_id, report.run_status(), summary, report.units_spent, error)
         self.purge_lookup_cache()
 
     def fail(self, run_id: int, error: str, units: int = 0) -> None:
         """Close a run that ended before it could report (an error, an interruption) as failed."""
-        self.store.runs.finish(run_id, RunStatus.FAILED, None, units, error)
+        self.close(run_id, "failed", None, units, error)
+
+    def close(
+        self, run_id: int, status: str, summary: dict[str, Any] | None, units: int, error: str | None
+    ) -> None:
+        """Close a run with its status (ok, partial or failed), summary, units and reason."""
+        self.store.runs.finish(run_id, _STATUS[status], summary, units, error)
+
+    def is_open(self, run_id: int) -> bool:
+        """Whether the run is still queued or running: its job ended without closing it."""
+        run, _ = self.store.runs.get_with_events(run_id)
+        return run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
 
     def purge_lookup_cache(self) -> int:
         """Delete the lookup cache's expired entries (every run does, so the cache never only grows)."""
