@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+if TYPE_CHECKING:  # APScheduler (90 ms to import) is loaded by the first cron or trigger built, not by config
+    from apscheduler.triggers.base import BaseTrigger
+    from apscheduler.triggers.cron import CronTrigger
 
 OFF = "off"
 INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
@@ -62,6 +63,8 @@ def cron_trigger(expression: str, tz: tzinfo | str = "UTC") -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
     minute, hour, day, month, weekday = fields
+    from apscheduler.triggers.cron import CronTrigger
+
     return CronTrigger(
         minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=tz
     )
@@ -110,6 +113,8 @@ def schedule_trigger(spec: str, tz: tzinfo, start: datetime) -> BaseTrigger | No
         amount = int(match.group(1))
         if amount <= 0:
             raise ValueError("an interval must be longer than 0")
+        from apscheduler.triggers.interval import IntervalTrigger
+
         return IntervalTrigger(**{_UNIT_NAMES[match.group(2)]: amount}, start_date=start, timezone=tz)
     try:
         return cron_trigger(text, tz)
