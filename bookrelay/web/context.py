@@ -74,9 +74,8 @@ class RunLauncher:
     The runner says the run's id as soon as the run starts (``on_start``), or answers it when it ended
     before; the launcher never looks for it in the store."""
 
-    def __init__(self, runner: Runner, store: Store) -> None:
+    def __init__(self, runner: Runner) -> None:
         self._runner = runner
-        self._store = store
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task[int]] = set()
 

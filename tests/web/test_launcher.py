@@ -30,7 +30,7 @@ async def test_the_launcher_is_told_the_run_id_and_never_polls_the_store(
         raise AssertionError("the launcher read the store to find its run")
 
     monkeypatch.setattr(store.runs, "recent", no_polling)
-    launcher = RunLauncher(runner, store)
+    launcher = RunLauncher(runner)
     run_id = await asyncio.wait_for(launcher.start("alice", "progress"), timeout=5)
     assert store.runs.get_with_events(run_id)[0].status is RunStatus.RUNNING  # answered while it runs
     assert launcher.busy("alice")
@@ -45,4 +45,4 @@ async def test_a_run_that_ends_before_it_starts_a_run_answers_with_the_runners_i
     ) -> int:
         return 42  # queued elsewhere (the job queue), say: the id is the runner's answer
 
-    assert await RunLauncher(runner, store).start("alice", "wanted") == 42
+    assert await RunLauncher(runner).start("alice", "wanted") == 42
