@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bookrelay.doctor import HARDCOVER_SCOPES
+from bookrelay.domain.jobs import JOB_NAMES
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
 from bookrelay.setup_wizard import Answers
@@ -35,10 +36,7 @@ def render(answers: Answers, env_file: Path | None) -> tuple[str, str | None]:
         answers.server_api_key = secrets.token_urlsafe(24)
         register_secret(answers.server_api_key)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    jobs = ", ".join(
-        f"{job}: {'true' if job in answers.jobs else 'false'}"
-        for job in ("progress", "wanted", "enrich", "scrobble")
-    )
+    jobs = ", ".join(f"{job}: {'true' if job in answers.jobs else 'false'}" for job in JOB_NAMES)
     lines = [
         f"# bookrelay configuration, written by `bookrelay init` on {now}.",
         "# Check it with `bookrelay config check`, the connections with `bookrelay doctor`.",

@@ -22,13 +22,14 @@ from pydantic import ValidationError
 from bookrelay.config.models import AudibleLocale, Config
 from bookrelay.doctor import HARDCOVER_SCOPES, TOKEN_LINK, Check, check_hardcover
 from bookrelay.doctor_services import check_audiobookshelf, check_bookshelf, check_rreading_glasses
+from bookrelay.domain.jobs import JOB_NAMES
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
 
 HARDCOVER_URL = "https://api.hardcover.app/v1/graphql"
 BOOKSHELF_URL = "http://bookshelf:8787"
 RREADING_GLASSES_URL = "http://rreading-glasses:8080"
-JOBS = ("progress", "wanted", "enrich", "scrobble")
+JOBS = JOB_NAMES
 LOCALES: tuple[str, ...] = get_args(AudibleLocale)
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 Ask = Callable[[str, str | None, bool], str]

@@ -18,10 +18,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bookrelay.store import Store, create_engine_for, upgrade
-from bookrelay.store.models import TABLES_IN_DELETE_ORDER
+from bookrelay.store.models import TABLES_IN_DELETE_ORDER, ProgressHistory
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -166,3 +166,20 @@ def clocked_store(db_url: str, clock: FakeClock) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+def history_of(store: Store, user_id: str, source: str, source_item_id: str) -> list[ProgressHistory]:
+    """The progress observations of one item, oldest first (what a test reads back; the product never
+    reads one item's history)."""
+    with store.db.reading() as session:
+        return list(
+            session.scalars(
+                select(ProgressHistory)
+                .where(
+                    ProgressHistory.user_id == user_id,
+                    ProgressHistory.source == source,
+                    ProgressHistory.source_item_id == source_item_id,
+                )
+                .order_by(ProgressHistory.observed_at, ProgressHistory.id)
+            )
+        )

@@ -148,3 +148,34 @@ def test_hardcover_url_from_the_environment_points_the_client_elsewhere() -> Non
     assert config.global_.hardcover.url == "http://127.0.0.1:9/hardcover/v1/graphql"
     problems = check_config(None, {**SEED_ENV, "HARDCOVER_URL": "hardcover.local"})
     assert [(p.key, "$HARDCOVER_URL" in p.message) for p in problems] == [("global.hardcover.url", True)]
+
+
+def test_the_job_names_are_said_once_and_every_list_of_jobs_follows_them() -> None:
+    from typing import get_args
+
+    from bookrelay.config.models import JobsSettings, ScheduleOverride, ScheduleSettings
+    from bookrelay.domain.jobs import JOB_NAMES
+    from bookrelay.setup_wizard import JOBS
+    from bookrelay.web.schemas import Job
+
+    assert JOB_NAMES == ("progress", "wanted", "enrich", "scrobble")
+    for section in (JobsSettings, ScheduleSettings, ScheduleOverride):
+        assert tuple(section.model_fields) == JOB_NAMES, section.__name__
+    assert get_args(Job) == JOB_NAMES and JOBS == JOB_NAMES
+
+
+def test_the_schedule_grammar_is_one_for_config_and_scheduler() -> None:
+    from zoneinfo import ZoneInfo
+
+    from pydantic import ValidationError
+
+    from bookrelay.config.models import ScheduleSettings
+    from bookrelay.service.scheduler import parse_schedule
+
+    assert ScheduleSettings.model_validate({"wanted": " 30m "}).wanted == "every 30m"
+    assert parse_schedule("every 30m", ZoneInfo("UTC"), datetime(2026, 1, 1, tzinfo=UTC)) is not None
+    for bad in ("every 0s", "61 * * * *", "sometimes"):
+        with pytest.raises(ValidationError):
+            ScheduleSettings.model_validate({"progress": bad})
+        with pytest.raises(ConfigError):
+            parse_schedule(bad, ZoneInfo("UTC"), datetime(2026, 1, 1, tzinfo=UTC))

@@ -14,12 +14,14 @@ from bookrelay.config import Config, UserConfig
 from bookrelay.errors import ConfigError
 from bookrelay.store.facade import Store
 from bookrelay.sync import enrich
+from bookrelay.sync.runs import RunRecorder
 
 
 def build_enrich_job(
-    config: Config, user: UserConfig, clients: UserClients, store: Store
+    config: Config, user: UserConfig, clients: UserClients, store: Store, runs: RunRecorder | None = None
 ) -> enrich.EnrichJob:
-    """The enrich job of one user: their Audiobookshelf, Hardcover and the matching settings."""
+    """The enrich job of one user: their Audiobookshelf, Hardcover and the matching settings; ``runs``
+    records its run (a recorder of ``store`` when None)."""
     if clients.audiobookshelf is None or user.audiobookshelf is None:
         raise ConfigError(
             "has no audiobookshelf section: enrich writes to Audiobookshelf", place=f"users.{user.id}"
@@ -35,6 +37,7 @@ def build_enrich_job(
         store=store,
         include=user.audiobookshelf.libraries.include,
         exclude=user.audiobookshelf.libraries.exclude,
+        runs=runs,
     )
 
 
@@ -49,9 +52,11 @@ async def run_enrich(
     scan_dir: Path | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
+    runs: RunRecorder | None = None,
 ) -> enrich.EnrichReport:
     """One enrich run (a dry run unless ``apply``); ``min_score`` defaults to the user's fuzzy link score.
-    With ``limit`` it is one batch, continuing where the last batch of its kind stopped (or ``offset``)."""
+    With ``limit`` it is one batch, continuing where the last batch of its kind stopped (or ``offset``);
+    ``runs`` records it (it may carry a run reserved earlier)."""
     user = config.user(_single_user(config, user_id))
     if scan_dir is not None and not await asyncio.to_thread(scan_dir.is_dir):
         raise ConfigError("is not a folder", place=f"--scan-dir {scan_dir}")
@@ -59,7 +64,7 @@ async def run_enrich(
     with store_for(config, store) as active:
         clients = build_user_clients(config, user, transport=transport)
         try:
-            job = build_enrich_job(config, user, clients, active)
+            job = build_enrich_job(config, user, clients, active, runs)
             return await job.run(
                 dry_run=not apply, limit=limit, offset=offset, min_score=threshold, scan_dir=scan_dir
             )

@@ -1,49 +1,68 @@
-"""The jobs as service job functions and the in-process runner of them, with its notifier.
+"""The four jobs as service jobs (:class:`bookrelay.sync.runs.Job`), and the in-process runner of them,
+with its notifier.
 
 bookrelay.service.* is imported inside these functions: only service mode needs socket.io, Apprise
 and Prometheus, and the CLI starts faster without them."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
 
 from bookrelay.app.clients import build_user_clients
+from bookrelay.app.enrich import run_enrich
 from bookrelay.app.progress import build_progress_job, progress_ticks
 from bookrelay.app.scrobble import run_scrobble
 from bookrelay.app.wanted import wanted_for_user
 from bookrelay.config import Config
 from bookrelay.domain.models import Source
-from bookrelay.errors import BookrelayError, kind_of
+from bookrelay.errors import BookrelayError
 from bookrelay.store.facade import Store
+from bookrelay.sync.enrich import EnrichReport
 from bookrelay.sync.report import ProgressReport
+from bookrelay.sync.runs import Job, RunContext
+from bookrelay.sync.scrobble.job import ScrobbleReport
 from bookrelay.sync.sources import SourceEntry
+from bookrelay.sync.wanted import WantedReport
 
 if TYPE_CHECKING:
     from bookrelay.service.notify import Notifier
-    from bookrelay.service.runner import JobFunction, JobRunner
+    from bookrelay.service.runner import JobRunner
 
 
-def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, holder: str) -> JobFunction:
-    """The progress job as a service job function; ``items`` narrows Audiobookshelf to those items."""
-    import dataclasses
+@dataclass(frozen=True)
+class ProgressService:
+    """The progress job for any configured user; ``context.items`` narrows Audiobookshelf to those items."""
 
-    from bookrelay.service.heartbeat import Heartbeat
-    from bookrelay.service.results import RunResult, from_progress
+    config: Config
+    transport: httpx.AsyncBaseTransport | None
+    holder: str
+    name: str = "progress"
 
-    async def progress(
-        user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
-    ) -> RunResult:
+    async def run(self, user_id: str, context: RunContext) -> ProgressReport:
+        """One progress run, recorded by ``context.runs``; an error before it could start is its report."""
+        from bookrelay.service.heartbeat import Heartbeat
+
+        config, items = self.config, context.items
         user = config.user(user_id)
-        clients = build_user_clients(config, user, transport=transport)
+        clients = build_user_clients(config, user, transport=self.transport)
         beat = Heartbeat()
         try:
             # Off a terminal a long run says how far it has come: a log line per phase and every ~30 s.
             ticks = progress_ticks(config, user_id, clients, beat)
             job = build_progress_job(
-                config, user, clients, store, on_progress=ticks, transport=transport, holder=holder
+                config,
+                user,
+                clients,
+                context.runs.store,
+                on_progress=ticks,
+                transport=self.transport,
+                holder=self.holder,
             )
+            job = dataclasses.replace(job, runs=context.runs)
             if items is not None:
                 collect_all = job.collect
 
@@ -57,33 +76,99 @@ def _progress_job(config: Config, transport: httpx.AsyncBaseTransport | None, ho
                     ]
 
                 job = dataclasses.replace(job, collect=collect_changed)
-            report = await job.run(dry_run=dry_run)
+            return await job.run(dry_run=context.dry_run)
         except BookrelayError as exc:
-            report = ProgressReport(user_id, dry_run=dry_run)
-            report.error, report.error_kind = str(exc), kind_of(exc)
+            report = ProgressReport(user_id, dry_run=context.dry_run)
+            report.stop(exc)
+            return report
         finally:
             beat.close()
             await clients.aclose()
-        return from_progress(report)
-
-    return progress
 
 
-def _wanted_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
-    """The wanted job as a service job function (``wanted_for_user`` records the run); the error that
-    stopped a run is classified (``error_kind``) for the queue's retry rule, as the progress job's is."""
-    from bookrelay.service.results import RunResult, from_wanted
+@dataclass(frozen=True)
+class WantedService:
+    """The wanted job for any configured user (``wanted_for_user`` records the run); the error that
+    stopped a run is classified (``error_kind``) for the queue's retry rule, as every job's is."""
 
-    async def wanted(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
+    config: Config
+    transport: httpx.AsyncBaseTransport | None
+    name: str = "wanted"
+
+    async def run(self, user_id: str, context: RunContext) -> WantedReport:
+        """One wanted run; an error that stopped it is its report."""
         try:
-            report = await wanted_for_user(config, user_id, store, dry_run=dry_run, transport=transport)
-        except BookrelayError as exc:
-            return RunResult(
-                user_id, "wanted", "failed", dry_run=dry_run, error=str(exc), error_kind=kind_of(exc)
+            return await wanted_for_user(
+                self.config,
+                user_id,
+                context.runs.store,
+                dry_run=context.dry_run,
+                transport=self.transport,
+                runs=context.runs,
             )
-        return from_wanted(report, user_id=user_id, run_id=None)
+        except BookrelayError as exc:
+            report = WantedReport(dry_run=context.dry_run)
+            report.stop(exc)
+            return report
 
-    return wanted
+
+@dataclass(frozen=True)
+class EnrichService:
+    """The enrich job (Hardcover identifiers → Audiobookshelf): a scheduled run writes (``global.jobs``
+    switched it on), a dry run only proposes."""
+
+    config: Config
+    transport: httpx.AsyncBaseTransport | None
+    name: str = "enrich"
+
+    async def run(self, user_id: str, context: RunContext) -> EnrichReport:
+        """One enrich run over the whole library; an error before it could start is its report."""
+        try:
+            return await run_enrich(
+                self.config,
+                user_id,
+                apply=not context.dry_run,
+                transport=self.transport,
+                store=context.runs.store,
+                runs=context.runs,
+            )
+        except BookrelayError as exc:
+            report = EnrichReport(user_id, dry_run=context.dry_run, min_score=0.0)
+            report.stop(exc)
+            return report
+
+
+@dataclass(frozen=True)
+class ScrobbleService:
+    """The scrobble job (Hardcover → Audiobookshelf, lists, owned) for any configured user."""
+
+    config: Config
+    transport: httpx.AsyncBaseTransport | None
+    name: str = "scrobble"
+
+    async def run(self, user_id: str, context: RunContext) -> ScrobbleReport:
+        """One scrobble run (``run_scrobble`` turns an error before it started into the report)."""
+        (report,) = await run_scrobble(
+            self.config,
+            [user_id],
+            dry_run=context.dry_run,
+            transport=self.transport,
+            store=context.runs.store,
+            runs=context.runs,
+        )
+        return report
+
+
+def service_jobs(
+    config: Config, transport: httpx.AsyncBaseTransport | None = None, holder: str = "serve"
+) -> list[Job]:
+    """The four jobs as the runner runs them, in the order of :data:`bookrelay.domain.jobs.JOB_NAMES`."""
+    return [
+        ProgressService(config, transport, holder),
+        WantedService(config, transport),
+        EnrichService(config, transport),
+        ScrobbleService(config, transport),
+    ]
 
 
 def build_notifier(config: Config) -> Notifier | None:
@@ -108,31 +193,4 @@ def make_job_runner(
     names this process to a run that must wait for a user's lease."""
     from bookrelay.service.runner import JobRunner
 
-    jobs = {
-        "progress": _progress_job(config, transport, holder),
-        "wanted": _wanted_job(config, transport),
-        "scrobble": _scrobble_job(config, transport),
-    }
-    return JobRunner(store, jobs, notifier=build_notifier(config))
-
-
-def _scrobble_job(config: Config, transport: httpx.AsyncBaseTransport | None) -> JobFunction:
-    """The scrobble job (Hardcover → Audiobookshelf, lists, owned) as a service job function."""
-    from bookrelay.service.results import RunResult
-
-    async def scrobble(
-        user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
-    ) -> RunResult:
-        (report,) = await run_scrobble(config, [user_id], dry_run=dry_run, transport=transport, store=store)
-        error = "; ".join(report.errors) or None
-        return RunResult(
-            user_id,
-            "scrobble",
-            report.status,
-            run_id=report.run_id,
-            dry_run=dry_run,
-            error=error,
-            error_kind=report.stopped_kind,
-        )
-
-    return scrobble
+    return JobRunner(store, service_jobs(config, transport, holder), notifier=build_notifier(config))

@@ -25,10 +25,11 @@ from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.domain.directions import ConflictRule, Direction, Directions, Feature, ReverseSettings
 from bookrelay.domain.shelves import parse_shelf_csv, to_goodreads_csv
 from bookrelay.domain.shelves import to_json as shelf_json
-from bookrelay.errors import BookrelayError, ConfigError, kind_of
+from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.matching.pipeline import Resolver
 from bookrelay.store.facade import Store
 from bookrelay.store.repositories.scrobble import ScrobbleStateRepo
+from bookrelay.sync.runs import RunRecorder
 from bookrelay.sync.scrobble.job import ScrobbleJob, ScrobbleReport
 from bookrelay.sync.scrobble.lists import ListSync
 from bookrelay.sync.scrobble.operations import Operations
@@ -60,8 +61,11 @@ class ScrobbleParts:
     job: ScrobbleJob
 
 
-def build_scrobble(config: Config, user: UserConfig, clients: UserClients, store: Store) -> ScrobbleParts:
-    """Operations and the scrobble job of one user, wired to its clients and the store."""
+def build_scrobble(
+    config: Config, user: UserConfig, clients: UserClients, store: Store, runs: RunRecorder | None = None
+) -> ScrobbleParts:
+    """Operations and the scrobble job of one user, wired to its clients and the store; ``runs`` records
+    the job's run (a recorder of ``store`` when None)."""
     sync = config.effective_sync(user)
     tz = config.timezone_for(user)
     directions = directions_for(config, user)
@@ -72,7 +76,7 @@ def build_scrobble(config: Config, user: UserConfig, clients: UserClients, store
         user.id, clients.hardcover, resolver, store, directions, tz,
         today=lambda: datetime.now(tz).date(), audiobookshelf=clients.audiobookshelf,
     )  # fmt: skip
-    job = ScrobbleJob(user.id, store)
+    job = ScrobbleJob(user.id, store, budget=clients.hardcover_session.budget, runs=runs)
     if clients.audiobookshelf is not None:
         settings = ReverseSettings(directions, sync.min_progress, sync.min_change, sync.min_change_seconds)
         job.progress = ReverseProgress(
@@ -92,13 +96,14 @@ async def scrobble_session(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
+    runs: RunRecorder | None = None,
 ) -> AsyncIterator[tuple[ScrobbleParts, Store]]:
     """One user's scrobble parts for the length of a ``with``; closes what it opened."""
     user = config.user(_single_user(config, user_id))
     with store_for(config, store) as active:
         clients = build_user_clients(config, user, transport=transport, store=active)
         try:
-            yield build_scrobble(config, user, clients, active), active
+            yield build_scrobble(config, user, clients, active, runs), active
         finally:
             await clients.aclose()
 
@@ -110,16 +115,21 @@ async def run_scrobble(
     dry_run: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
+    runs: RunRecorder | None = None,
 ) -> list[ScrobbleReport]:
-    """Run the scrobble job for these users, one after another; one user's failure never stops another's."""
+    """Run the scrobble job for these users, one after another; one user's failure never stops another's.
+    ``runs`` records the run (one user's: it may carry a run reserved earlier)."""
     reports: list[ScrobbleReport] = []
     for user_id in user_ids:
         try:
-            async with scrobble_session(config, user_id, transport=transport, store=store) as (parts, _):
+            async with scrobble_session(config, user_id, transport=transport, store=store, runs=runs) as (
+                parts,
+                _,
+            ):
                 reports.append(await parts.job.run(dry_run=dry_run))
         except BookrelayError as exc:
-            failed = ScrobbleReport(user_id, dry_run, stopped_kind=kind_of(exc))
-            failed.errors.append(f"stopped: {exc}")
+            failed = ScrobbleReport(user_id, dry_run)
+            failed.stop(exc)
             reports.append(failed)
     return reports
 

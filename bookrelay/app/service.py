@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # types only: the modules themselves are imported where servi
     from bookrelay.service.clock import Clock
     from bookrelay.service.realtime import RealtimeService
     from bookrelay.service.scheduler import SchedulerService
+    from bookrelay.web.context import Runner
 
 
 def sync_interval(env: Mapping[str, str] | None = None) -> float | None:
@@ -208,7 +209,7 @@ def build_web_app(
     config: Config,
     store: Store,
     *,
-    runner: Callable[..., Awaitable[int]] | None = None,
+    runner: Runner | None = None,
     scheduler: SchedulerService | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None = None,

@@ -16,7 +16,8 @@ from bookrelay.connectors.rreading_glasses.api import RrgApi
 from bookrelay.connectors.rreading_glasses.session import RrgSession
 from bookrelay.errors import BookrelayError, ConfigError, unexpected_error_text
 from bookrelay.store.facade import Store
-from bookrelay.store.models import RunStatus, Wanted
+from bookrelay.store.models import Wanted
+from bookrelay.sync.runs import RunRecorder
 from bookrelay.sync.wanted import WantedReport, WantedSettings, run_wanted
 
 
@@ -38,7 +39,7 @@ async def run_wanted_job(
                 report = await wanted_for_user(
                     config, user_id, active, dry_run=dry_run, limit=limit, transport=transport
                 )
-                results.append((user_id, report, report.stopped))
+                results.append((user_id, report, report.error))
             except BookrelayError as exc:
                 results.append((user_id, None, str(exc)))
     return results
@@ -52,14 +53,17 @@ async def wanted_for_user(
     dry_run: bool = False,
     limit: int | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    runs: RunRecorder | None = None,
 ) -> WantedReport:
-    """One user's wanted run, recorded in ``store``; a report whose ``stopped`` says why a spent budget
-    ended it early, or the error (recorded on the run first) that stopped it before it could report."""
+    """One user's wanted run, recorded in ``store`` (by ``runs`` when given); a report whose ``error``
+    says why a spent budget ended it early, or the error (recorded on the run first) that stopped it
+    before it could report."""
     bookshelf_settings = config.global_.bookshelf
     api_key = _bookshelf_key(config)
     user = config.user(user_id)
     clients = build_user_clients(config, user, transport=transport)
-    run = store.runs.start(user_id, "wanted", dry_run=dry_run)
+    recorder = runs or RunRecorder(store)
+    run_id = recorder.start(user_id, "wanted", dry_run=dry_run)
     try:
         bookshelf = BookshelfApi(BookshelfSession(clients.http, api_key, url=str(bookshelf_settings.url)))
         metadata = RrgApi(RrgSession(clients.http, url=str(config.global_.rreading_glasses.url)))
@@ -75,16 +79,15 @@ async def wanted_for_user(
             now=datetime.now(UTC),
         )
     except BookrelayError as exc:
-        store.runs.finish(run.id, RunStatus.FAILED, None, 0, str(exc))
+        recorder.fail(run_id, str(exc))
         raise
     except Exception as exc:  # a bug or an unforeseen case: recorded as a failed run, then raised
-        store.runs.finish(run.id, RunStatus.FAILED, None, 0, unexpected_error_text(exc))
+        recorder.fail(run_id, unexpected_error_text(exc))
         raise
     finally:
         await clients.aclose()
-    status = RunStatus.FAILED if report.stopped else RunStatus.OK
-    summary = {"summary": report.summary(), "counts": report.counts(), "requests": report.requests}
-    store.runs.finish(run.id, status, summary, report.hardcover_units, report.stopped)
+    report.run_id = run_id
+    recorder.finish(run_id, report)
     return report
 
 

@@ -4,7 +4,6 @@ addresses and schedules, each a pydantic type that checks its value and says wha
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bookrelay.config.bounds import MAX_INTERVAL_SECONDS
+from bookrelay.schedule import check_schedule
 
 
 def _check_http_url(value: str) -> str:
@@ -59,31 +59,10 @@ ProxyAddress = Annotated[str, AfterValidator(_check_proxy_address)]
 TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
 DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 
-_INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
-_BARE_INTERVAL = re.compile(r"^\d+\s*[smhd]$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
 
 def _check_schedule(value: str) -> str:
-    """A cron expression (5 fields), ``every <n><s|m|h|d>`` or ``off``; see bookrelay.service.scheduler."""
-    text = " ".join(value.split())
-    if _BARE_INTERVAL.match(text):
-        text = f"every {text}"  # the scrobbler design's `interval: 30m`
-    if text == "off":
-        return text
-    match = _INTERVAL.match(text)
-    if match:
-        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        if not 0 < seconds <= MAX_INTERVAL_SECONDS:
-            raise ValueError("an interval must be longer than 0 and at most 366 days")
-        return text
-    from bookrelay.service.cron import cron_trigger  # imported late: only a configured schedule needs it
-
-    try:
-        cron_trigger(text)
-    except ValueError as exc:
-        raise ValueError(f"is not a cron expression (like '0 3 * * *'), 'every 2h' or 'off': {exc}") from None
-    return text
+    """A cron expression (5 fields), ``every <n><s|m|h|d>`` or ``off``: the grammar of bookrelay.schedule."""
+    return check_schedule(value, MAX_INTERVAL_SECONDS)
 
 
 ScheduleSpec = Annotated[str, AfterValidator(_check_schedule)]

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bookrelay.config.models import Config, UserConfig
+from bookrelay.domain.jobs import JOB_NAMES
 
-JOB_NAMES = ("progress", "wanted", "enrich", "scrobble")
 WANTED_NEEDS = "a Bookshelf API key (global.bookshelf.api_key or $BOOKSHELF_API_KEY)"
 PROGRESS_NEEDS = "an audiobookshelf or audible section (or $ABS_URL and $ABS_TOKEN)"
 ENRICH_NEEDS = "an audiobookshelf section (or $ABS_URL and $ABS_TOKEN)"

@@ -182,7 +182,6 @@ class RreadingGlassesSettings(_Section):
     url: HttpUrl = "http://rreading-glasses:8080"
 
 
-JobName = Literal["progress", "wanted", "enrich", "scrobble"]
 NotifyEvent = Literal["failed_run", "new_conflicts", "added_to_bookshelf", "finished_book"]
 DEFAULT_SCHEDULE = "0 3 * * *"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import procrastinate
@@ -24,6 +24,7 @@ from bookrelay.service.results import RunResult
 from bookrelay.service.runner import RunReservations
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
+from bookrelay.sync.runs import RunRecorder
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,14 @@ class QueuedRunner(RunReservations):
         dry_run: bool = False,
         items: frozenset[str] | None = None,
         run_id: int | None = None,
+        on_start: Callable[[int], None] | None = None,
     ) -> int:
-        """Queue the run and return its run id at once; a run already waiting is not queued twice (the
-        new run id is then closed as not queued)."""
+        """Queue the run and return its run id at once (told to ``on_start`` too); a run already waiting
+        is not queued twice (the new run id is then closed as not queued)."""
         self._check(job)
         reserved = run_id if run_id is not None else self.reserve(user_id, job, dry_run=dry_run)
+        if on_start is not None:
+            on_start(reserved)
         await self._open()
         lock, queueing_lock = locks_for(user_id, job, dry_run=dry_run, whole=items is None)
         deferrer = self.app.configure_task(TASK_NAME, lock=lock, queueing_lock=queueing_lock)
@@ -140,12 +144,8 @@ class WorkerRuntime:
                 if attempts == 0:
                     return run_id
                 fresh = self.runner.reserve(user_id, job, dry_run=dry_run)
-                runs.finish(
-                    run_id,
-                    RunStatus.FAILED,
-                    None,
-                    0,
-                    f"interrupted: the worker stopped during the run; continued as run {fresh}",
+                RunRecorder(self.runner.store).fail(
+                    run_id, f"interrupted: the worker stopped during the run; continued as run {fresh}"
                 )
                 return fresh
         return self.runner.reserve(user_id, job, dry_run=dry_run)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bookrelay.sync.runs import JobReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,50 +28,20 @@ class RunResult:
     finished_books: tuple[str, ...] = ()  # titles
 
 
-def from_progress(report: Any, *, duration: float = 0.0) -> RunResult:
-    """A :class:`RunResult` from a :class:`bookrelay.sync.report.ProgressReport`."""
-    items: Counter[str] = Counter(
-        written=report.written,
-        unchanged=report.unchanged,
-        held=sum(report.held.values()),
-        skipped=report.skipped,
-        conflict=report.conflicts_opened,
-        unmatched=len(report.unmatched),
-        failed=len(report.failed),
-        disabled=report.disabled,
-    )
-    finished = () if report.dry_run else tuple(report.finished)
-    return RunResult(
-        user_id=report.user_id,
-        job="progress",
-        status=report.status,
-        run_id=report.run_id,
-        dry_run=report.dry_run,
-        duration_seconds=duration,
-        items={k: v for k, v in items.items() if v},
-        hardcover_units=report.units_spent,
-        error=report.error,
-        error_kind=getattr(report, "error_kind", None),
-        conflicts_opened=report.conflicts_opened,
-        finished_books=() if report.error else finished,
-    )
-
-
-def from_wanted(report: Any, *, user_id: str, run_id: int | None, duration: float = 0.0) -> RunResult:
-    """A :class:`RunResult` from a :class:`bookrelay.sync.wanted.WantedReport`."""
-    counts = dict(report.counts())
-    status = "failed" if report.stopped else ("partial" if counts.get("failed") else "ok")
-    added = tuple(row.title for row in report.rows if row.outcome == "added")
+def from_report(job: str, user_id: str, report: JobReport, *, duration: float = 0.0) -> RunResult:
+    """A :class:`RunResult` from any job's report (:class:`bookrelay.sync.runs.JobReport`)."""
     return RunResult(
         user_id=user_id,
-        job="wanted",
-        status=status,
-        run_id=run_id,
-        dry_run=report.dry_run,
+        job=job,
+        status=report.status,
+        run_id=report.run_id,
+        dry_run=bool(getattr(report, "dry_run", False)),
         duration_seconds=duration,
-        items=counts,
-        hardcover_units=report.hardcover_units,
-        error=report.stopped,
-        error_kind=report.stopped_kind,
-        added_to_bookshelf=() if report.dry_run else added,
+        items=dict(report.counts()),
+        hardcover_units=report.units_spent,
+        error=report.run_error(),
+        error_kind=report.error_kind,
+        conflicts_opened=report.opened_conflicts(),
+        added_to_bookshelf=report.added_titles(),
+        finished_books=report.finished_titles(),
     )

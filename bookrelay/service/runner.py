@@ -1,65 +1,37 @@
 """The runner the scheduler calls: one job for one user, recorded, counted and notified.
 
-Each job is a function given by the composition root (``bookrelay.app.make_job_runner``); this module
+Each job is a :class:`~bookrelay.sync.runs.Job` given by the composition root
+(``bookrelay.app.make_job_runner``); this module
 adds what every job needs in service mode: a run id known before the run starts (``reserve``, so the
-API can answer 202 with it), the run recorded even when the service stops in the middle, the metrics
-and the notifications.
+API can answer 202 with it; the job's :class:`~bookrelay.sync.runs.RunRecorder` begins that run), the
+run recorded even when the service stops in the middle, the metrics and the notifications.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol
 
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact
 from bookrelay.service.metrics import record_report
-from bookrelay.service.results import RunResult
+from bookrelay.service.results import RunResult, from_report
 from bookrelay.store.facade import Store
-from bookrelay.store.models import Run, RunStatus
-from bookrelay.store.repositories import RunRepo
+from bookrelay.sync.runs import Job, RunContext, RunRecorder
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted: the service stopped during the run; the next run continues"
 
 
-class JobFunction(Protocol):
-    """One job for one user on a store whose ``runs.start`` adopts the reserved run."""
-
-    def __call__(
-        self, user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store
-    ) -> Awaitable[RunResult]: ...
-
-
 class Notify(Protocol):
     """Sends the notifications a finished run calls for."""
 
     async def notify(self, result: RunResult) -> object: ...
-
-
-class _AdoptedRuns(RunRepo):
-    """``store.runs`` whose ``start`` returns a run reserved earlier instead of recording a new one."""
-
-    def __init__(self, base: RunRepo, run_id: int) -> None:
-        super().__init__(base._db, base._clock)
-        self.adopted = run_id
-
-    def start(self, user_id: str, job: str, *, dry_run: bool = False) -> Run:
-        """The reserved run (recorded as running when it was reserved)."""
-        run, _ = self.get_with_events(self.adopted)
-        return run
-
-
-def adopting_store(store: Store, run_id: int) -> Store:
-    """A view of ``store`` (same database) whose next ``runs.start`` is the reserved run ``run_id``."""
-    view = copy.copy(store)
-    view.runs = _AdoptedRuns(store.runs, run_id)
-    return view
 
 
 class RunReservations:
@@ -71,11 +43,11 @@ class RunReservations:
     def reserve(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
         """Record a run as queued now and return its id; it shows as running once it starts."""
         self._check(job)
-        return self.store.runs.queue(user_id, job, dry_run=dry_run).id
+        return RunRecorder(self.store).reserve(user_id, job, dry_run=dry_run)
 
     def abandon(self, run_id: int, reason: str) -> None:
         """Close a reserved run that never started, as failed with ``reason``."""
-        self.store.runs.finish(run_id, RunStatus.FAILED, None, 0, reason)
+        RunRecorder(self.store).fail(run_id, reason)
 
     def _check(self, job: str) -> None:
         if job not in self.jobs:
@@ -90,13 +62,13 @@ class JobRunner(RunReservations):
     def __init__(
         self,
         store: Store,
-        jobs: Mapping[str, JobFunction],
+        jobs: Iterable[Job],
         *,
         notifier: Notify | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
-        self._jobs = dict(jobs)
+        self._jobs = {job.name: job for job in jobs}
         self.jobs = frozenset(self._jobs)
         self.notifier = notifier
         self._monotonic = monotonic
@@ -110,19 +82,23 @@ class JobRunner(RunReservations):
         dry_run: bool = False,
         items: frozenset[str] | None = None,
         run_id: int | None = None,
+        on_start: Callable[[int], None] | None = None,
     ) -> int:
-        """Run the job, record and count it, notify; returns the run id (reserved now when not given)."""
+        """Run the job, record and count it, notify; returns the run id (reserved now when not given),
+        told to ``on_start`` when the run starts."""
         self._check(job)
         reserved = run_id if run_id is not None else self.reserve(user_id, job, dry_run=dry_run)
-        self.store.runs.begin(reserved)  # queued until now (behind the user's earlier run, or in the queue)
+        runs = RunRecorder(self.store, reserved=reserved)  # the job's run is the reserved one
+        runs.begin_reserved()  # queued until now (behind the user's earlier run, or in the queue)
+        if on_start is not None:
+            on_start(reserved)
         log.info("run %s: %s for %s started%s", reserved, job, user_id, " (dry run)" if dry_run else "")
         started = self._monotonic()
         try:
-            result = await self._jobs[job](
-                user_id, dry_run=dry_run, items=items, store=adopting_store(self.store, reserved)
-            )
+            report = await self._jobs[job].run(user_id, RunContext(runs, dry_run=dry_run, items=items))
+            result = from_report(job, user_id, report)
         except asyncio.CancelledError:
-            self.store.runs.finish(reserved, RunStatus.FAILED, None, 0, INTERRUPTED)
+            runs.fail(reserved, INTERRUPTED)
             record_report(RunResult(user_id, job, "failed", run_id=reserved, error=INTERRUPTED))
             raise
         except Exception as exc:  # a bug in a job must not stop the service; the run shows it
@@ -131,12 +107,9 @@ class JobRunner(RunReservations):
                 user_id, job, "failed", error=redact(f"unexpected error: {type(exc).__name__}: {exc}")
             )
         result = _with(result, run_id=reserved, duration=self._monotonic() - started)
-        run, _ = self.store.runs.get_with_events(reserved)
-        if run.status is RunStatus.RUNNING:  # the job stopped before it could record its end
+        if runs.is_open(reserved):  # the job stopped before it could record its end
             summary = {"items": result.items}
-            self.store.runs.finish(
-                reserved, RunStatus(result.status), summary, result.hardcover_units, result.error
-            )
+            runs.close(reserved, result.status, summary, result.hardcover_units, result.error)
         record_report(result)
         log.log(logging.WARNING if result.status == "failed" else logging.INFO, "%s", ended_line(result))
         self.results = [*self.results[-49:], result]
@@ -149,8 +122,6 @@ class JobRunner(RunReservations):
 
 
 def _with(result: RunResult, *, run_id: int, duration: float) -> RunResult:
-    from dataclasses import replace
-
     return replace(result, run_id=run_id, duration_seconds=duration)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,41 +25,29 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bookrelay.config import Config
 from bookrelay.config.jobs import jobs_for
+from bookrelay.domain.jobs import JOB_NAMES
 from bookrelay.errors import ConfigError
+from bookrelay.schedule import schedule_trigger
 from bookrelay.service.clock import Clock, SystemClock
-from bookrelay.service.cron import cron_trigger
 
 log = logging.getLogger(__name__)
 
-JOBS = ("progress", "wanted", "enrich", "scrobble")
 MAX_NAP = 60.0  # seconds; the loop looks at the clock at least this often (suspend, clock changes)
 DEFAULT_GRACE = 25.0  # seconds a shutdown waits for running runs (Kubernetes allows 30 by default)
-_INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 Runner = Callable[..., Awaitable[int]]
 
 
 def parse_schedule(spec: str, tz: ZoneInfo, start: datetime) -> BaseTrigger | None:
-    """The trigger of a schedule: cron (5 fields) in ``tz``, ``every <n><s|m|h|d>`` from ``start``,
-    or None for ``off``; ConfigError for anything else."""
-    text = " ".join(spec.split())
-    if text == "off":
-        return None
-    match = _INTERVAL.match(text)
-    if match:
-        amount = int(match.group(1))
-        if amount <= 0:
-            raise ConfigError("an interval must be longer than 0", place=f"schedule {spec!r}")
-        return IntervalTrigger(**{_UNITS[match.group(2)]: amount}, start_date=start, timezone=tz)
+    """The trigger of a schedule (the grammar of :mod:`bookrelay.schedule`): cron in ``tz``, an interval
+    from ``start``, or None for ``off``; ConfigError for anything else."""
     try:
-        return cron_trigger(text, tz)
+        return schedule_trigger(spec, tz, start)
     except ValueError as exc:
-        raise ConfigError(f"not a cron expression: {exc}", place=f"schedule {spec!r}") from None
+        raise ConfigError(str(exc), place=f"schedule {spec!r}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +70,7 @@ def plan_schedule(
     for user in config.users:
         tz = config.timezone_for(user)
         running = jobs_for(config, user)
-        for job in JOBS:
+        for job in JOB_NAMES:
             if job not in running:
                 continue
             if job not in available:

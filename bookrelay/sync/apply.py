@@ -8,7 +8,7 @@ now — the one Hardcover created by itself is adopted, never duplicated (P11).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,8 +27,6 @@ class ItemWrites:
     user_book: UserBook | None = None
     read: Read | None = None
     error: str | None = None
-    units: int = 0
-    ops: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -129,8 +127,6 @@ async def _phase(
         return
     results: list[WriteResult] = await api.run_writes([op for _, op in todo])
     for (writes, op), result in zip(todo, results, strict=True):
-        writes.units += 1
-        writes.ops.append(op.kind)
         if not result.ok:
             writes.error = f"{op.kind}: {result.error}"
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,89 +20,24 @@ from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.mapper import map_item
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.session import HardcoverSession
-from bookrelay.domain.enrichment import FieldValue, holds_identifier, missing_fields, propose_values
+from bookrelay.domain.enrichment import holds_identifier, missing_fields, propose_values
 from bookrelay.domain.models import Book, SourceItem, SourceProgress
 from bookrelay.errors import BookrelayError, NotFound, unexpected_error_text
 from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.matching.pipeline import Resolver
 from bookrelay.matching.resolution import Resolution, Shelf
 from bookrelay.store.facade import Store
-from bookrelay.store.models import RunStatus
 from bookrelay.store.repositories.enrich import APPLIED, FAILED, PENDING, UNDONE
 from bookrelay.sync.audio_tags import read_item_tags
+from bookrelay.sync.enrich_report import Batch, EnrichReport, Proposal, UndoReport
+from bookrelay.sync.runs import RunRecorder
 from bookrelay.sync.sources import SourceEntry
+
+__all__ = ["JOB", "Batch", "EnrichJob", "EnrichReport", "Proposal", "UndoReport"]
 
 log = logging.getLogger(__name__)
 JOB = "enrich"
 IDENTIFIER_SCORE = 1.0  # an identifier hit that agrees with the item (M3) is as sure as matching gets
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """Identifiers to write to one item, where they come from and how sure the match is."""
-
-    item_id: str
-    title: str
-    method: str  # asin | isbn | fuzzy | tags
-    book_id: int
-    values: tuple[FieldValue, ...]
-    old: dict[str, str | None]
-    score: float
-    parts: str
-    strong: bool
-
-    def describe(self) -> str:
-        """``isbn: <old> → 978…; asin: … → B0…`` for the table."""
-        return "; ".join(f"{v.field}: {self.old.get(v.field) or '∅'} → {v.value}" for v in self.values)
-
-
-@dataclass
-class EnrichReport:
-    """What one enrich run saw, proposed and (with ``--apply``) wrote."""
-
-    user_id: str
-    dry_run: bool
-    min_score: float
-    run_id: int | None = None
-    items_seen: int = 0
-    candidates: int = 0
-    proposals: list[Proposal] = field(default_factory=list)
-    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # item, title, why
-    written: list[tuple[str, str, str | None, str]] = field(default_factory=list)  # item, field, old, new
-    failed: list[tuple[str, str, str]] = field(default_factory=list)
-    units_spent: int = 0
-    units_left_today: int | None = None
-    error: str | None = None
-    batch: Batch | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Where a ``--limit`` batch sat among all candidate items, and where the next one starts."""
-
-    first: int  # 1-based position of its first candidate among all candidates, in the library's order
-    last: int
-    total: int  # candidates in the whole library
-    after_title: str | None  # the item the previous batch stopped at (None: the start, or --offset)
-    last_item: str | None  # the id the next batch continues after (None: the next starts from the top)
-    started_over: bool = False  # the previous batch had reached the end: this one starts from the top
-
-    @property
-    def remaining(self) -> int:
-        """Candidates after this batch."""
-        return self.total - self.last
-
-
-@dataclass
-class UndoReport:
-    """What ``enrich undo`` put back, and what it left alone because the value changed since."""
-
-    run_id: int
-    restored: list[tuple[str, str, str | None, str | None]] = field(
-        default_factory=list
-    )  # item, field, from, to
-    kept: list[tuple[str, str, str]] = field(default_factory=list)  # item, field, why
-    failed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -138,7 +73,10 @@ class EnrichJob:
         store: Store,
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
+        runs: RunRecorder | None = None,
     ) -> None:
+        self.name = JOB
+        self.runs = runs or RunRecorder(store)
         self.user_id = user_id
         self.abs = abs_api
         self.hardcover = hardcover
@@ -163,31 +101,20 @@ class EnrichJob:
         the same kind (dry run, or applied) stopped, or skips ``offset`` candidates when given."""
         report = EnrichReport(self.user_id, dry_run=dry_run, min_score=min_score)
         resume = self._last_stop(dry_run) if limit is not None and offset is None else None
-        run = self.store.runs.start(self.user_id, JOB, dry_run=dry_run)
-        report.run_id = run.id
+        run_id = report.run_id = self.runs.start(self.user_id, self.name, dry_run=dry_run)
         try:
             candidates = await self._collect(report, limit, offset or 0, resume)
             await self._propose(candidates, report, min_score, scan_dir)
             if not dry_run:
-                await self._apply(run.id, candidates, report)
+                await self._apply(run_id, candidates, report)
         except BookrelayError as exc:
-            report.error = str(exc)
+            report.stop(exc)
         except Exception as exc:  # a bug or an unforeseen case: recorded as a failed run, then raised
-            self.store.runs.finish(run.id, RunStatus.FAILED, None, 0, unexpected_error_text(exc))
+            self.runs.fail(run_id, unexpected_error_text(exc))
             raise
         report.units_spent = self.session.budget.units_spent
         report.units_left_today = self.session.budget.daily_remaining
-        status = RunStatus.FAILED if report.error else (RunStatus.PARTIAL if report.failed else RunStatus.OK)
-        summary: dict[str, int | str | None] = {
-            "candidates": report.candidates,
-            "proposals": len(report.proposals),
-            "strong": sum(p.strong for p in report.proposals),
-            "written": len(report.written),
-        }
-        if not report.error:
-            # Where the next batch of this kind starts; a failed batch is not a step forward.
-            summary["last_item"] = report.batch.last_item if report.batch else None
-        self.store.runs.finish(run.id, status, summary, units=report.units_spent, error=report.error)
+        self.runs.finish(run_id, report)
         return report
 
     def _last_stop(self, dry_run: bool) -> str | None:

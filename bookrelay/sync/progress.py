@@ -10,30 +10,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
-from bookrelay.domain.actions import WRITES, Action, Hold, MarkFinished, OpenConflict, Skip
+from bookrelay.domain.actions import WRITES, Action
 from bookrelay.domain.identifiers import identifiers_hash
-from bookrelay.domain.models import Book, Edition, UserBook
-from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
-from bookrelay.domain.progress import source_fraction
-from bookrelay.domain.sources import BookReport, merge_by_book
-from bookrelay.errors import BookrelayError, kind_of, unexpected_error_text
+from bookrelay.domain.plan import ProgressSettings
+from bookrelay.domain.sources import merge_by_book
+from bookrelay.errors import BookrelayError, unexpected_error_text
 from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.matching.pipeline import Resolver
 from bookrelay.matching.resolution import Resolution, Shelf
-from bookrelay.matching.score import MatchScore
 from bookrelay.store.facade import Store
-from bookrelay.store.models import OutboxState, RunStatus
+from bookrelay.store.models import OutboxState
 from bookrelay.store.repositories import LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
 from bookrelay.sync.lease import LeaseSettings, run_lease
-from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item, own_reads
+from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item
+from bookrelay.sync.progress_count import count_outcomes
+from bookrelay.sync.progress_plan import book_reports, compact, plan_item, superseded_hold
 from bookrelay.sync.progress_record import record_items
-from bookrelay.sync.report import PlannedItem, ProgressReport, changes_of, item_facts
+from bookrelay.sync.report import PlannedItem, ProgressReport, item_facts
+from bookrelay.sync.runs import RunRecorder
 from bookrelay.sync.sources import SourceEntry
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,9 @@ class ProgressJob:
     chunk_size: int = field(kw_only=True)  # items per chunk: global.sync.chunk_size
     holder: str = field(default="cli", kw_only=True)  # what starts the run, named when another must wait
     lease: LeaseSettings = field(default_factory=LeaseSettings, kw_only=True)
+    # Records the run; a recorder of ``store`` when none is given (one given may carry a reserved run).
+    runs: RunRecorder | None = field(default=None, kw_only=True)
+    name: str = field(default="progress", init=False)
     # Writes of earlier runs not known to be done, by item: their reads may be ours to correct (P11).
     _claims: dict[str, list[Claim]] = field(default_factory=dict, init=False, repr=False)
 
@@ -89,15 +92,15 @@ class ProgressJob:
         self, *, dry_run: bool, limit: int | None, force: bool, keep_plan: bool
     ) -> ProgressReport:
         report = ProgressReport(self.user_id, dry_run=dry_run)
-        run = self.store.runs.start(self.user_id, "progress", dry_run=dry_run)
-        report.run_id = run.id
+        runs = self.runs or RunRecorder(self.store)
+        run_id = report.run_id = runs.start(self.user_id, self.name, dry_run=dry_run)
         session = self.hardcover.session
         units_before, requests_before = session.budget.units_spent, session.budget.requests_sent
         self.hardcover.shapes.reset()  # one warning per odd field per run (S3)
         try:
             await self._run(report, dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan or dry_run)
         except BookrelayError as exc:  # auth, quota and the like stop this user's run (N4)
-            report.error, report.error_kind = str(exc), kind_of(exc)
+            report.stop(exc)
         except Exception as exc:  # a bug or an unforeseen case: the run failed, the caller still sees it
             report.error = unexpected_error_text(exc)
             raise
@@ -106,21 +109,11 @@ class ProgressJob:
             report.units_spent = session.budget.units_spent - units_before
             report.requests = session.budget.requests_sent - requests_before
             report.units_left_today = session.budget.daily_remaining
-            status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
-                report.status
-            ]
-            self._record_changes(run.id, report)
-            self.store.runs.finish(run.id, status, report.summary(), report.units_spent, report.error)
+            # What changed, item by item, for the run page and `bookrelay status` (one insert for all):
+            # stored before the run shows as finished, so a page showing it done shows its changes too.
+            runs.events(run_id, [change.event() for change in report.changes])
+            runs.finish(run_id, report)
         return report
-
-    def _record_changes(self, run_id: int, report: ProgressReport) -> None:
-        """What changed, item by item, for the run page and `bookrelay status` (one insert for all); stored
-        before the run shows as finished (a page showing it done shows its changes too), and a failure here
-        loses the list, never the run's own record."""
-        try:
-            self.store.runs.add_events(run_id, [change.event() for change in report.changes])
-        except BookrelayError as exc:
-            log.warning("the list of what run %s changed was not stored: %s", run_id, exc)
 
     def _tick(self, phase: str, done: int, total: int) -> None:
         if self.on_progress is not None:
@@ -165,16 +158,23 @@ class ProgressJob:
         resolutions: list[Resolution] = []
         for start in range(0, len(todo), self.chunk_size):
             matched = await self.resolver.resolve(todo[start : start + self.chunk_size], links, shelf)
-            resolutions += [_compact(r) for r in matched]
+            resolutions += [compact(r) for r in matched]
             self._tick("matching", len(resolutions), len(todo))
         del todo
-        superseded = merge_by_book(self._book_reports(resolutions))
+        superseded = merge_by_book(book_reports(resolutions))
         for start in range(0, len(resolutions), self.chunk_size):
             chunk = resolutions[start : start + self.chunk_size]
             plans: list[list[Action]] = [
-                [_superseded(r.item_id, superseded[r.item_id])]
+                [superseded_hold(r.item_id, superseded[r.item_id])]
                 if r.item_id in superseded
-                else self._plan(r, shelf, links.get(r.item_id))
+                else plan_item(
+                    r,
+                    shelf,
+                    links.get(r.item_id),
+                    self._claims.get(r.item_id, ()),
+                    self.settings,
+                    self.tz,
+                )
                 for r in chunk
             ]
             if keep_plan:
@@ -183,10 +183,10 @@ class ProgressJob:
                     for r, a in zip(chunk, plans, strict=True)
                 ]
             if dry_run:
-                self._count(report, chunk, plans, None, shelf)
+                count_outcomes(report, chunk, plans, None, shelf)
                 continue
             written = await self._apply(chunk, plans, shelf, report, done=start, total=len(resolutions))
-            self._count(report, chunk, plans, written, shelf)
+            count_outcomes(report, chunk, plans, written, shelf)
             self._record(chunk, plans, written)
 
     def _links(self, entries: Sequence[SourceEntry]) -> dict[str, LinkState]:
@@ -268,60 +268,6 @@ class ProgressJob:
             return Shelf.of(await self.hardcover.user_books_for_books(user_id, book_ids))
         return Shelf.of(await self.hardcover.shelf(user_id))
 
-    # -- planning ---------------------------------------------------------------------------------
-
-    def _book_reports(self, resolutions: list[Resolution]) -> list[BookReport]:
-        """The linked items as the A4 merge sees them (a finish date counts as an update)."""
-        return [
-            BookReport(
-                r.item_id,
-                r.entry.item.source.value,
-                r.book_id,
-                r.entry.progress.last_update or r.entry.progress.finished_at,
-                source_fraction(r.entry.progress, r.entry.item.duration_seconds),
-            )
-            for r in resolutions
-            if r.outcome is MatchOutcome.LINKED and r.book_id is not None
-        ]
-
-    def _plan(self, resolution: Resolution, shelf: Shelf, link: LinkState | None) -> list[Action]:
-        item_id = resolution.item_id
-        if resolution.outcome is MatchOutcome.FAILED:
-            return [Skip(item_id, f"failed: {resolution.reason}")]
-        if resolution.outcome is MatchOutcome.CONFLICT:
-            return [OpenConflict(item_id, resolution.reason, resolution.candidates)]
-        if resolution.outcome is MatchOutcome.UNMATCHED:
-            return [Skip(item_id, f"unmatched: {resolution.reason}")]
-        assert resolution.book_id is not None
-        user_book: UserBook | None = shelf.by_book.get(resolution.book_id)
-        created, finished = own_reads(self._claims.get(item_id, ()), user_book)
-        target = TargetState(
-            book_id=resolution.book_id,
-            edition=resolution.edition,
-            user_book=user_book,
-            edition_id=resolution.edition_id,
-            edition_conflict=resolution.edition_conflict,
-            own_reads=created,
-            own_finishes=finished,
-            candidates=resolution.candidates,
-        )
-        last = None
-        if (
-            link is not None
-            and link.hardcover_book_id == resolution.book_id
-            and link.last_progress is not None
-        ):
-            last = LastWritten(
-                fraction=link.last_progress,
-                progress_seconds=int(link.last_progress_seconds)
-                if link.last_progress_seconds is not None
-                else None,
-                read_id=link.read_id,
-                written_at=link.last_written_at,
-            )
-        entry = resolution.entry
-        return plan_progress(entry.item, entry.progress, target, self.settings, self.tz, last)
-
     # -- applying ---------------------------------------------------------------------------------
 
     async def _apply(
@@ -376,61 +322,6 @@ class ProgressJob:
 
     # -- recording --------------------------------------------------------------------------------
 
-    def _count(
-        self,
-        report: ProgressReport,
-        resolutions: list[Resolution],
-        plans: list[list[Action]],
-        written: dict[str, ItemWrites] | None,
-        shelf: Shelf,
-    ) -> None:
-        """Count each item's outcome; ``written`` is None for a dry run, which counts what it would write."""
-        for resolution, actions in zip(resolutions, plans, strict=True):
-            item = resolution.entry.item
-            if resolution.outcome is MatchOutcome.FAILED:  # this item only; the run goes on (S3)
-                report.failed.append((item.item_id, item.title, resolution.reason))
-                continue
-            outcome_of = written.get(item.item_id) if written is not None else None
-            for change in changes_of(
-                item,
-                actions,
-                before=shelf.by_book.get(resolution.book_id) if resolution.book_id else None,
-                fraction=source_fraction(resolution.entry.progress, item.duration_seconds),
-                unmatched=resolution.reason if resolution.outcome is MatchOutcome.UNMATCHED else None,
-                written=None if outcome_of is None else outcome_of.ok,
-                error=outcome_of.error if outcome_of is not None else None,
-                dry_run=report.dry_run,
-            ):
-                report.note(change)
-            if resolution.outcome is MatchOutcome.LINKED and resolution.method is not None:
-                report.linked[resolution.method.value] += 1
-            for action in actions:
-                if isinstance(action, Hold):
-                    report.held[action.rule] += 1
-                elif isinstance(action, OpenConflict):
-                    report.conflicts_opened += 1
-                    report.conflicts.append((item.item_id, item.title, action.reason))
-                elif isinstance(action, Skip) and resolution.outcome is MatchOutcome.UNMATCHED:
-                    report.unmatched.append((item.item_id, item.title, resolution.reason))
-                elif isinstance(action, Skip):
-                    report.skipped += 1
-            if written is None:
-                if any(isinstance(action, WRITES) for action in actions):
-                    report.written += 1  # "written (would be)": the same items a real run would write
-                    if resolution.note:
-                        report.item_notes.append((item.item_id, item.title, resolution.note))
-                continue
-            outcome = written.get(item.item_id)
-            if outcome is not None and outcome.ok and resolution.note:
-                report.item_notes.append((item.item_id, item.title, resolution.note))
-            if outcome is not None:
-                if outcome.ok:
-                    report.written += 1
-                    if any(isinstance(action, MarkFinished) for action in actions):
-                        report.finished.append(item.title)
-                else:
-                    report.failed.append((item.item_id, item.title, outcome.error or "failed"))
-
     def _record(
         self, resolutions: list[Resolution], plans: list[list[Action]], written: dict[str, ItemWrites]
     ) -> None:
@@ -442,35 +333,3 @@ class ProgressJob:
                 (c.entry_id for item_id in settled for c in self._claims.pop(item_id, ())),
                 "settled by a later run",
             )
-
-
-def _compact(resolution: Resolution) -> Resolution:
-    """What planning, writing and recording still read of a resolution: the score's total, not its parts;
-    the edition's id, length and format, not its texts; candidates only for a conflict; no reason for a
-    link. Every resolution of a run is held until the last chunk is written (A4 needs them all), so this
-    bounds a run's memory."""
-    score, edition = resolution.score, resolution.edition
-    return replace(
-        resolution,
-        score=MatchScore(score.total, ()) if score is not None else None,
-        edition=Edition(
-            edition.id,
-            edition.book_id,
-            pages=edition.pages,
-            audio_seconds=edition.audio_seconds,
-            reading_format=edition.reading_format,
-        )
-        if edition is not None
-        else None,
-        candidates=resolution.candidates
-        if resolution.outcome is MatchOutcome.CONFLICT or resolution.edition_conflict
-        else (),
-        book=Book(b.id, b.title, b.authors, image_url=b.image_url) if (b := resolution.book) else None,
-        # Only a conflict's or an unmatched item's reason is shown; a link's (the edition's) is not.
-        reason="" if resolution.outcome is MatchOutcome.LINKED else resolution.reason,
-    )
-
-
-def _superseded(item_id: str, winner: BookReport) -> Hold:
-    """A4: another source's newer report on the same book is written instead of this one."""
-    return Hold(item_id, "A4", f"superseded by {winner.source} (item {winner.item_id}, a newer update)")

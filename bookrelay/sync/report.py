@@ -31,6 +31,7 @@ from bookrelay.domain.actions import (
 from bookrelay.domain.identifiers import metadata_hash
 from bookrelay.domain.models import SourceItem, Status, UserBook
 from bookrelay.store.repositories import ItemFacts
+from bookrelay.sync.runs import JobReport
 
 log = logging.getLogger(__name__)
 
@@ -222,12 +223,11 @@ class ItemChange:
 
 
 @dataclass
-class ProgressReport:
+class ProgressReport(JobReport):
     """The summary of one user's progress run."""
 
     user_id: str
     dry_run: bool = False
-    run_id: int | None = None
     items_seen: int = 0
     unchanged: int = 0
     disabled: int = 0
@@ -240,7 +240,6 @@ class ProgressReport:
     unmatched: list[tuple[str, str, str]] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)
     recovered_writes: int = 0
-    units_spent: int = 0
     units_left_today: int | None = None
     requests: int = 0
     plan: list[PlannedItem] = field(default_factory=list)  # a dry run's, or a real run's when asked
@@ -249,21 +248,45 @@ class ProgressReport:
     notes: list[str] = field(default_factory=list)  # a source skipped this run, and why
     # (item, title, note) of items written in a way people should know of: M5's page progress.
     item_notes: list[tuple[str, str, str]] = field(default_factory=list)
-    error: str | None = None
-    # The error class that stopped the run (AuthError, QuotaExhausted, …): the queue's retry rule reads it.
-    error_kind: str | None = None
 
     def note(self, change: ItemChange) -> None:
         """Keep a change for the run page and the terminal; ``-v`` logs it as the run goes."""
         self.changes.append(change)
         log.debug("%s", change.line())
 
-    @property
-    def status(self) -> str:
-        """ok, partial (some items failed) or failed (the run stopped)."""
-        if self.error:
-            return "failed"
-        return "partial" if self.failed else "ok"
+    def failed_items(self) -> int:
+        """Items whose write or match failed while the run went on."""
+        return len(self.failed)
+
+    def counts(self) -> dict[str, int]:
+        """How many items ended in each outcome (only outcomes that happened)."""
+        counts = {
+            "written": self.written,
+            "unchanged": self.unchanged,
+            "held": sum(self.held.values()),
+            "skipped": self.skipped,
+            "conflict": self.conflicts_opened,
+            "unmatched": len(self.unmatched),
+            "failed": len(self.failed),
+            "disabled": self.disabled,
+        }
+        return {k: v for k, v in counts.items() if v}
+
+    def opened_conflicts(self) -> int:
+        """Conflicts this run opened."""
+        return self.conflicts_opened
+
+    def finished_titles(self) -> tuple[str, ...]:
+        """Books this run marked finished, none for a dry run or a run that stopped."""
+        return () if self.dry_run or self.error else tuple(self.finished)
+
+    def item_lines(self) -> list[str]:
+        """What changed, item by item, in words."""
+        return [change.line() for change in self.changes]
+
+    def run_summary(self) -> dict[str, Any]:
+        """The summary stored with the run: :meth:`summary`."""
+        return self.summary()
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary stored with the run and shown by the front ends."""

@@ -20,9 +20,12 @@ from bookrelay.web.security import SessionRegistry, SignInThrottle
 
 
 class Runner(Protocol):
-    """Runs one job for one user to the end; returns the id of the run it recorded."""
+    """Runs one job for one user to the end; returns the id of the run it recorded, and tells
+    ``on_start`` that id as soon as the run starts (:class:`bookrelay.sync.runs.RunRecorder`)."""
 
-    def __call__(self, user_id: str, job: str, *, dry_run: bool = False) -> Awaitable[int]: ...
+    def __call__(
+        self, user_id: str, job: str, *, dry_run: bool = False, on_start: Callable[[int], None] | None = None
+    ) -> Awaitable[int]: ...
 
 
 class Scheduler(Protocol):
@@ -68,21 +71,11 @@ async def maybe_await(value: Any) -> Any:
 class RunLauncher:
     """Starts runs in the background when no scheduler is given, one at a time per user.
 
-    The runner records its run itself, so the run id is taken from the store as soon as the run's
-    row appears (or from the runner's answer when it finished first)."""
+    The runner says the run's id as soon as the run starts (``on_start``), or answers it when it ended
+    before; the launcher never looks for it in the store."""
 
-    def __init__(
-        self,
-        runner: Runner,
-        store: Store,
-        *,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        poll_seconds: float = 0.02,
-    ) -> None:
+    def __init__(self, runner: Runner) -> None:
         self._runner = runner
-        self._store = store
-        self._sleep = sleep
-        self._poll = poll_seconds
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task[int]] = set()
 
@@ -94,33 +87,32 @@ class RunLauncher:
         """Start the job in the background and return its run id; RunInProgress when one is going."""
         if user_id in self._busy:
             raise RunInProgress(f"a run of user {user_id!r} is in progress; try again when it has finished")
-        before = self._newest(user_id, job)
+        started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def on_start(run_id: int) -> None:
+            if not started.done():
+                started.set_result(run_id)
+
         self._busy.add(user_id)
-        task = asyncio.create_task(self._run(user_id, job, dry_run))
+        task = asyncio.create_task(self._run(user_id, job, dry_run, on_start))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        while True:
-            newest = self._newest(user_id, job)
-            if newest is not None and (before is None or newest > before):
-                return newest
-            if task.done():
-                return task.result()
-            await self._sleep(self._poll)
+        await asyncio.wait({started, task}, return_when=asyncio.FIRST_COMPLETED)
+        if started.done():
+            return started.result()
+        started.cancel()
+        return task.result()
 
     async def wait_idle(self) -> None:
         """Wait until every run started here has ended (tests and shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _run(self, user_id: str, job: str, dry_run: bool) -> int:
+    async def _run(self, user_id: str, job: str, dry_run: bool, on_start: Callable[[int], None]) -> int:
         try:
-            return await self._runner(user_id, job, dry_run=dry_run)
+            return await self._runner(user_id, job, dry_run=dry_run, on_start=on_start)
         finally:
             self._busy.discard(user_id)
-
-    def _newest(self, user_id: str, job: str) -> int | None:
-        runs = self._store.runs.recent(1, user_id=user_id, job=job)
-        return runs[0].id if runs else None
 
 
 def _utc_now() -> datetime:

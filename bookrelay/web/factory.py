@@ -81,7 +81,7 @@ def create_app(
     context = WebContext(
         config=config,
         store=store,
-        launcher=RunLauncher(runner, store),
+        launcher=RunLauncher(runner),
         scheduler=scheduler,
         hardcover_search=hardcover_search,
         hardcover_books=hardcover_books,

@@ -12,9 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bookrelay.domain.jobs import JobName
+
 DB_INT_MAX = 2_147_483_647  # PostgreSQL ``integer``
 
-Job = Literal["progress", "wanted", "enrich", "scrobble"]
+Job = JobName
 SourceName = Literal["abs", "audible"]
 ServiceName = Literal["hardcover", "audiobookshelf", "audible", "bookshelf"]
 UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", examples=["alice"])]

@@ -14,12 +14,13 @@ from pydantic import SecretStr
 from bookrelay import app as composition
 from bookrelay.config import Config
 from bookrelay.sandbox.server import build_sandbox
-from bookrelay.service.results import RunResult
 from bookrelay.service.runner import JobRunner
 from bookrelay.service.scheduler import SchedulerService
 from bookrelay.store import Store
 from bookrelay.store.models import RunStatus
+from bookrelay.sync.runs import RunContext
 from tests.queue.test_queued_jobs import WORKER, forget_gate, queued_config, reading_world
+from tests.service.stand_in_jobs import StandInJob
 from tests.store_fixtures import TEST_KEY
 
 API_KEY = "queued-state-api-key-0123456789"
@@ -89,12 +90,11 @@ async def test_in_process_a_second_run_of_a_user_is_queued_behind_the_first(stor
     # Without the PostgreSQL queue the scheduler queues runs itself: the second waits for the user's lock.
     begun, release = asyncio.Event(), asyncio.Event()
 
-    async def job(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
+    async def body(user_id: str, context: RunContext) -> None:
         begun.set()
         await release.wait()
-        return RunResult(user_id, "progress", "ok")
 
-    scheduler = SchedulerService([], JobRunner(store, {"progress": job}))
+    scheduler = SchedulerService([], JobRunner(store, [StandInJob("progress", body=body)]))
     first = scheduler.trigger("alice", "progress")
     second = scheduler.trigger("alice", "progress")
     assert store.runs.get_with_events(first)[0].status is RunStatus.QUEUED  # nothing has started yet

@@ -11,9 +11,9 @@ import pytest
 
 from bookrelay.cli.logs import setup_logging
 from bookrelay.service.heartbeat import Heartbeat, Tick, eta_seconds
-from bookrelay.service.results import RunResult
 from bookrelay.service.runner import JobRunner
 from bookrelay.store.facade import Store
+from tests.service.stand_in_jobs import StandInJob
 from tests.sync.harness import Runner, World
 
 
@@ -76,13 +76,9 @@ def test_time_left_follows_the_budget_when_it_is_slower_than_the_run_so_far() ->
 async def test_runner_logs_a_line_at_run_start_and_end_with_the_reason(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def failing(user_id: str, *, dry_run: bool, items: object, store: Store) -> RunResult:
-        return RunResult(user_id, "wanted", "failed", error="Bookshelf answered 503", items={"failed": 2})
-
-    async def working(user_id: str, *, dry_run: bool, items: object, store: Store) -> RunResult:
-        return RunResult(user_id, "progress", "ok", items={"written": 3, "held": 1}, hardcover_units=12)
-
-    runner = JobRunner(store, {"wanted": failing, "progress": working})
+    failing = StandInJob("wanted", items={"failed": 2}, error="Bookshelf answered 503")
+    working = StandInJob("progress", items={"written": 3, "held": 1}, units=12)
+    runner = JobRunner(store, [failing, working])
     caplog.set_level(logging.INFO, logger="bookrelay.service.runner")
     wanted = await runner("alice", "wanted")
     progress = await runner("alice", "progress")

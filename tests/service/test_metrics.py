@@ -7,7 +7,7 @@ from collections import Counter
 import httpx
 
 from bookrelay.service.metrics import REGISTRY, metrics_app, record_report
-from bookrelay.service.results import RunResult, from_progress
+from bookrelay.service.results import RunResult, from_report
 from bookrelay.sync.report import ProgressReport
 
 
@@ -72,7 +72,7 @@ def test_from_progress_names_finished_books_that_were_not_failures() -> None:
     report.held = Counter({"P5": 1})
     report.failed = [("i3", "Emma", "500 from Hardcover")]
     report.finished = ["Dune"]  # Emma's MarkFinished failed: the job lists only written finishes
-    result = from_progress(report, duration=3.0)
+    result = from_report("progress", "alice", report, duration=3.0)
     assert result.status == "partial"
     assert result.finished_books == ("Dune",)
     assert result.items == {"written": 2, "unchanged": 5, "held": 1, "failed": 1}

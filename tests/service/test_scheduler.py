@@ -14,11 +14,12 @@ from bookrelay.app import once_exit_code, run_jobs_once, sync_interval
 from bookrelay.config import Config
 from bookrelay.errors import ConfigError
 from bookrelay.service.clock import ManualClock
-from bookrelay.service.results import RunResult
 from bookrelay.service.runner import INTERRUPTED, JobRunner
 from bookrelay.service.scheduler import build_scheduler, parse_schedule
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
+from bookrelay.sync.runs import RunContext
+from tests.service.stand_in_jobs import StandInJob
 from tests.sync.harness import HC_TOKEN, World
 
 
@@ -195,14 +196,13 @@ async def test_a_due_schedule_waits_for_the_users_running_run_and_is_queued_once
 
 
 def _held_runner(store: Store, gate: asyncio.Event, started: asyncio.Event) -> JobRunner:
-    async def job(user_id: str, *, dry_run: bool, items: frozenset[str] | None, store: Store) -> RunResult:
-        run = store.runs.start(user_id, "progress", dry_run=dry_run)  # adopts the reserved run
+    async def body(user_id: str, context: RunContext) -> None:
+        run = context.runs.start(user_id, "progress", dry_run=context.dry_run)  # begins the reserved run
         started.set()
         await gate.wait()
-        store.runs.finish(run.id, RunStatus.OK, {"items": 1}, 0)
-        return RunResult(user_id, "progress", "ok", items={"written": 1})
+        store.runs.finish(run, RunStatus.OK, {"items": 1}, 0)
 
-    return JobRunner(store, {"progress": job})
+    return JobRunner(store, [StandInJob("progress", items={"written": 1}, body=body)])
 
 
 async def test_shutdown_finishes_the_run_at_hand_and_records_a_queued_one_as_not_started(

@@ -9,7 +9,7 @@ import pytest
 from bookrelay.errors import NotFound
 from bookrelay.matching.outcome import LinkMethod, MatchOutcome
 from bookrelay.store import Store
-from tests.store_fixtures import FakeClock
+from tests.store_fixtures import FakeClock, history_of
 
 
 def test_upsert_creates_then_changes_only_the_given_columns(store: Store) -> None:
@@ -101,19 +101,12 @@ def test_list_for_user_filters_by_status_and_user(store: Store) -> None:
     assert [x.source_item_id for x in store.links.list_for_user("alice", MatchOutcome.LINKED)] == ["b", "c"]
 
 
-def test_P4_record_written_remembers_the_last_write(store: Store) -> None:
-    store.links.upsert("alice", "abs", "li_1", hardcover_book_id=10)
-    at = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
-    link = store.links.record_written("alice", "abs", "li_1", 0.42, 1234.5, at)
-    assert (link.last_progress, link.last_progress_seconds, link.last_written_at) == (0.42, 1234.5, at)
-
-
 def test_progress_history_lists_observations_oldest_first(clocked_store: Store, clock: FakeClock) -> None:
     later = clock.now + timedelta(hours=1)
     clocked_store.history.record("alice", "abs", "li_1", 0.5, seconds=500.0, observed_at=later, written=True)
     clocked_store.history.record("alice", "abs", "li_1", 0.2, seconds=200.0, hardcover_book_id=7)
     clocked_store.history.record("alice", "abs", "other", 0.9)
-    rows = clocked_store.history.list_for_item("alice", "abs", "li_1")
+    rows = history_of(clocked_store, "alice", "abs", "li_1")
     assert [(r.progress, r.observed_at, r.written) for r in rows] == [
         (0.2, clock.now, False),
         (0.5, later, True),

@@ -15,8 +15,13 @@ from tests.store_fixtures import FakeClock
 def test_run_lifecycle_with_events(clocked_store: Store, clock: FakeClock) -> None:
     run = clocked_store.runs.start("alice", "progress", dry_run=True)
     assert (run.status, run.dry_run, run.finished_at) == (RunStatus.RUNNING, True, None)
-    clocked_store.runs.add_event(run.id, "linked", "linked Dune", item="li_1", data={"book_id": 1})
-    clocked_store.runs.add_event(run.id, "held", "progress held (P5)", level="warning")
+    clocked_store.runs.add_events(
+        run.id,
+        [
+            {"kind": "linked", "message": "linked Dune", "item": "li_1", "data": {"book_id": 1}},
+            {"kind": "held", "message": "progress held (P5)", "level": "warning"},
+        ],
+    )
     clock.advance(timedelta(minutes=3))
     finished = clocked_store.runs.finish(run.id, RunStatus.PARTIAL, {"written": 1, "held": 1}, units=7)
     assert (finished.status, finished.hardcover_units, finished.summary) == (
@@ -48,7 +53,7 @@ def test_unknown_runs_are_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         store.runs.get_with_events(12345)
     with pytest.raises(NotFound):
-        store.runs.add_event(12345, "x", "y")
+        store.runs.add_events(12345, [{"kind": "x", "message": "y"}])
     with pytest.raises(NotFound):
         store.runs.finish(12345, RunStatus.OK)
 
@@ -57,7 +62,7 @@ def test_S1_run_messages_and_errors_are_redacted(store: Store) -> None:
     secret = "runs-test-secret-value-91c2"
     register_secret(secret)
     run = store.runs.start("alice", "progress")
-    store.runs.add_event(run.id, "error", f"request failed with token {secret}")
+    store.runs.add_events(run.id, [{"kind": "error", "message": f"request failed with token {secret}"}])
     store.runs.finish(run.id, RunStatus.FAILED, error=f"auth failed for {secret}")
     loaded, events = store.runs.get_with_events(run.id)
     assert secret not in events[0].message and "***" in events[0].message

@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bookrelay.matching.outcome import MatchOutcome
-from bookrelay.store import Store
+from bookrelay.store import MatchOutcome, Store
+from tests.store_fixtures import history_of
 
 
 class Boom(Exception):
@@ -23,7 +23,7 @@ def test_S3_an_exception_inside_a_transaction_rolls_back_every_row(store: Store)
         raise Boom
     assert store.links.get("alice", "abs", "li_1") is None
     assert store.outbox.get("alice", "k1") is None
-    assert store.history.list_for_item("alice", "abs", "li_1") == []
+    assert history_of(store, "alice", "abs", "li_1") == []
     assert store.users.list() == []
 
 

@@ -18,6 +18,7 @@ from bookrelay.sandbox.audible import new_device_auth
 from bookrelay.sandbox.server import build_sandbox
 from bookrelay.store.facade import Store
 from bookrelay.sync import audible_auth
+from tests.store_fixtures import history_of
 from tests.sync.harness import ABS_KEY, FAST_LIMITS, HC_TOKEN, Runner, World
 
 AUDIO = {"reading_format_id": 2, "edition_format": "Audiobook"}
@@ -265,16 +266,16 @@ async def test_A3_history_keeps_every_reading_from_every_source(store: Store) ->
     runner = aw.runner(store)
     await runner.sync()
     asin, abs_item, _ = lib.shared
-    (from_abs,) = store.history.list_for_item("alice", "abs", abs_item)
-    (from_audible,) = store.history.list_for_item("alice", "audible", asin)
+    (from_abs,) = history_of(store, "alice", "abs", abs_item)
+    (from_audible,) = history_of(store, "alice", "audible", asin)
     assert (from_abs.progress, from_abs.written) == (pytest.approx(0.2), False)
     assert (from_audible.progress, from_audible.written) == (pytest.approx(0.6), True)
     assert from_abs.observed_at < from_audible.observed_at
     assert from_abs.hardcover_book_id == from_audible.hardcover_book_id
     # Every linked Audible title left one reading; unstarted titles were never collected.
     for linked in [*lib.finished, *lib.in_progress, lib.pinned[0], lib.fuzzy[0]]:
-        assert len(store.history.list_for_item("alice", "audible", linked)) == 1, linked
-    assert not any(store.history.list_for_item("alice", "audible", a) for a in lib.unstarted)
+        assert len(history_of(store, "alice", "audible", linked)) == 1, linked
+    assert not any(history_of(store, "alice", "audible", a) for a in lib.unstarted)
 
 
 def _shared_world(

@@ -5,6 +5,7 @@ a dry run writes nothing, ``--apply`` writes exactly the strong proposals and re
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,16 @@ import httpx
 import pytest
 
 from bookrelay.app import run_enrich, undo_enrich
+from bookrelay.app.jobs import make_job_runner
 from bookrelay.config import Config
 from bookrelay.domain.enrichment import missing_fields, propose_values
 from bookrelay.domain.models import Edition, MediaKind, ReadingFormat
 from bookrelay.sandbox.demo_data import make_asin, make_isbn13, spoil_checksum
 from bookrelay.sandbox.server import Sandbox, build_sandbox
+from bookrelay.service.clock import ManualClock
+from bookrelay.service.scheduler import build_scheduler
 from bookrelay.store.facade import Store
+from bookrelay.store.models import RunStatus
 from bookrelay.sync.audio_tags import read_item_tags
 from bookrelay.sync.enrich import EnrichReport
 from tests.sync.audio_files import flac_file, mp3_file, mp4_file
@@ -116,12 +121,13 @@ def _fixture() -> dict[str, Any]:
     }
 
 
-def _config(tmp_path: Path) -> Config:
+def _config(tmp_path: Path, **global_: Any) -> Config:
     return Config.model_validate(
         {
             "global": {
                 "hardcover": {"url": "http://sandbox/hardcover/v1/graphql", **LIMITS},
                 "secret_key_file": str(tmp_path / "secret.key"),
+                **global_,
             },
             "users": [
                 {
@@ -146,6 +152,22 @@ def _items(sandbox: Sandbox) -> dict[str, Any]:
 async def _enrich(sandbox: Sandbox, store: Store, tmp_path: Path, **options: Any) -> EnrichReport:
     transport = httpx.ASGITransport(app=sandbox.app)
     return await run_enrich(_config(tmp_path), "alice", transport=transport, store=store, **options)
+
+
+async def test_enrich_switched_on_runs_on_its_schedule_like_the_other_jobs(
+    sandbox: Sandbox, store: Store, tmp_path: Path
+) -> None:
+    # global.jobs.enrich on: the scheduler runs it (it logged "not available" and skipped it before).
+    config = _config(tmp_path, jobs={"enrich": True, "progress": False}, schedule={"enrich": "0 4 * * *"})
+    runner = make_job_runner(config, store, transport=httpx.ASGITransport(app=sandbox.app))
+    scheduler = build_scheduler(config, runner, clock=ManualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC)))
+    assert [(e.user_id, e.job, e.spec) for e in scheduler.entries] == [("alice", "enrich", "0 4 * * *")]
+    assert scheduler.next_run("alice", "enrich") == datetime(2026, 6, 2, 4, 0, tzinfo=UTC)
+    (run_id,) = await scheduler.run_all_once()
+    run, _ = store.runs.get_with_events(run_id)
+    assert (run.job, run.status, run.dry_run) == ("enrich", RunStatus.OK, False)
+    assert run.summary is not None and run.summary["written"] > 0  # a scheduled run applies
+    assert run.hardcover_units > 0 and runner.results[-1].items["proposed"] == 3
 
 
 def _tagged_folder(scan_dir: Path) -> Path:

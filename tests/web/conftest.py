@@ -3,7 +3,7 @@ and an httpx client bound to the app (on SQLite and PostgreSQL through the ``sto
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,6 +16,7 @@ from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit
 from bookrelay.errors import ServiceUnavailable
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
+from bookrelay.sync.runs import RunRecorder
 from bookrelay.web import create_app
 from tests.store_fixtures import FakeClock
 
@@ -45,12 +46,15 @@ class StandInRunner:
     store: Store
     calls: list[tuple[str, str, bool]] = field(default_factory=list)
 
-    async def __call__(self, user_id: str, job: str, *, dry_run: bool = False) -> int:
+    async def __call__(
+        self, user_id: str, job: str, *, dry_run: bool = False, on_start: Callable[[int], None] | None = None
+    ) -> int:
         self.calls.append((user_id, job, dry_run))
-        run = self.store.runs.start(user_id, job, dry_run=dry_run)
-        self.store.runs.add_event(run.id, "written", "progress written", item="item-1")
-        self.store.runs.finish(run.id, RunStatus.OK, {"written": 1}, units=3)
-        return run.id
+        runs = RunRecorder(self.store, on_start=on_start)
+        run_id = runs.start(user_id, job, dry_run=dry_run)
+        runs.events(run_id, [{"kind": "written", "message": "progress written", "item": "item-1"}])
+        self.store.runs.finish(run_id, RunStatus.OK, {"written": 1}, units=3)
+        return run_id
 
 
 @dataclass

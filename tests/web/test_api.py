@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -11,6 +12,7 @@ import httpx
 from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.models import ConflictStatus, RunStatus, WantedState
 from bookrelay.store.repositories import BookFacts, ItemFacts
+from bookrelay.sync.runs import RunRecorder
 from bookrelay.web import create_app
 from tests.web.conftest import (
     API_KEY,
@@ -106,12 +108,14 @@ async def test_runs_of_one_user_never_overlap_a_second_trigger_is_409(web: Web) 
     release = asyncio.Event()
     started: list[int] = []
 
-    async def slow(user_id: str, job: str, *, dry_run: bool = False) -> int:
-        run = web.store.runs.start(user_id, job, dry_run=dry_run)
-        started.append(run.id)
+    async def slow(
+        user_id: str, job: str, *, dry_run: bool = False, on_start: Callable[[int], None] | None = None
+    ) -> int:
+        run = RunRecorder(web.store, on_start=on_start).start(user_id, job, dry_run=dry_run)
+        started.append(run)
         await release.wait()
-        web.store.runs.finish(run.id, RunStatus.OK)
-        return run.id
+        web.store.runs.finish(run, RunStatus.OK)
+        return run
 
     web.app.state.web.launcher._runner = slow
     first = await web.client.post("/api/v1/runs", json={"user_id": "alice"}, headers=web.key)

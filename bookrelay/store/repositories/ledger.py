@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bookrelay.errors import NotFound
@@ -95,22 +95,6 @@ class WantedRepo(Repo):
             row.updated_at = now
             session.flush()
             return row
-
-    def due_for_retry(self, user_id: str) -> list[Wanted]:
-        """Failed books whose next attempt is due now."""
-        now = self._now()
-        with self._db.reading() as session:
-            return list(
-                session.scalars(
-                    select(Wanted)
-                    .where(
-                        Wanted.user_id == user_id,
-                        Wanted.state == WantedState.FAILED,
-                        or_(Wanted.next_retry_at.is_(None), Wanted.next_retry_at <= now),
-                    )
-                    .order_by(Wanted.hardcover_book_id)
-                )
-            )
 
     def list_for_user(self, user_id: str, state: WantedState | None = None) -> list[Wanted]:
         """The user's ledger, optionally of one state."""

@@ -163,26 +163,6 @@ class LinkRepo(Repo):
             }
             return self.upsert(user_id, source, source_item_id, **changes)
 
-    def record_written(
-        self,
-        user_id: str,
-        source: str,
-        source_item_id: str,
-        progress: float,
-        seconds: float | None,
-        at: datetime,
-    ) -> Link:
-        """Remember the progress last written to Hardcover (for P4 and P5)."""
-        self._require(user_id, source, source_item_id)
-        return self.upsert(
-            user_id,
-            source,
-            source_item_id,
-            last_progress=progress,
-            last_progress_seconds=seconds,
-            last_written_at=at,
-        )
-
     def list_for_user(self, user_id: str, status: MatchOutcome | None = None) -> list[Link]:
         """The user's links, optionally of one status, in a stable order."""
         query = select(Link).where(Link.user_id == user_id)
@@ -267,18 +247,3 @@ class ProgressHistoryRepo(Repo):
         )
         with self._db.reading() as session:
             return list(reversed(list(session.scalars(query))))
-
-    def list_for_item(self, user_id: str, source: str, source_item_id: str) -> list[ProgressHistory]:
-        """The observations of one item, oldest first."""
-        with self._db.reading() as session:
-            return list(
-                session.scalars(
-                    select(ProgressHistory)
-                    .where(
-                        ProgressHistory.user_id == user_id,
-                        ProgressHistory.source == source,
-                        ProgressHistory.source_item_id == source_item_id,
-                    )
-                    .order_by(ProgressHistory.observed_at, ProgressHistory.id)
-                )
-            )

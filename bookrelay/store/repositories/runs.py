@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -57,35 +56,9 @@ class RunRepo(Repo):
             session.flush()
         return run
 
-    def add_event(
-        self,
-        run_id: int,
-        kind: str,
-        message: str,
-        *,
-        level: str = "info",
-        item: str | None = None,
-        data: dict[str, Any] | None = None,
-        at: datetime | None = None,
-    ) -> RunEvent:
-        """Append an event to a run."""
-        event = RunEvent(
-            run_id=run_id,
-            kind=kind,
-            message=redact(message),
-            level=level,
-            item=item,
-            data=data,
-            at=at or self._now(),
-        )
-        with self._db.transaction() as session:
-            self._get(session, run_id)
-            session.add(event)
-            session.flush()
-        return event
-
     def add_events(self, run_id: int, events: Iterable[dict[str, Any]]) -> int:
-        """Append many events to a run in one transaction (each a dict of :meth:`add_event`'s arguments)."""
+        """Append events to a run in one transaction, each a dict of ``kind``, ``message`` and optionally
+        ``level`` (info), ``item``, ``data`` and ``at`` (now); NotFound when there is no such run."""
         now = self._now()
         rows = [
             RunEvent(

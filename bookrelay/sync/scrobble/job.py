@@ -11,17 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted, kind_of, unexpected_error_text
+from bookrelay.domain.models import Budget
+from bookrelay.errors import AuthError, BookrelayError, QuotaExhausted, unexpected_error_text
 from bookrelay.store.facade import Store
-from bookrelay.store.models import RunStatus
+from bookrelay.sync.runs import JobReport, RunRecorder
 from bookrelay.sync.scrobble.lists import ListsReport, ListSync
 from bookrelay.sync.scrobble.owned import OwnedReport, OwnedSync
 from bookrelay.sync.scrobble.reverse import ReverseProgress, ReverseReport
 
 
 @dataclass
-class ScrobbleReport:
-    """Everything one scrobble run did for one user."""
+class ScrobbleReport(JobReport):
+    """Everything one scrobble run did for one user; ``errors`` are the steps that failed while the run
+    went on, ``error`` what stopped it (auth or quota)."""
 
     user_id: str
     dry_run: bool
@@ -29,24 +31,30 @@ class ScrobbleReport:
     lists: ListsReport | None = None
     owned: OwnedReport | None = None
     errors: list[str] = field(default_factory=list)
-    run_id: int | None = None
-    # The error class that stopped the run (AuthError, QuotaExhausted, …): the queue's retry rule reads it.
-    stopped_kind: str | None = None
 
-    @property
-    def status(self) -> str:
-        """ok, partial (a step or item failed) or failed (auth or quota)."""
-        if any(e.startswith("stopped:") for e in self.errors):
-            return "failed"
-        failed = bool(self.errors)
-        failed |= bool(self.progress and self.progress.failed)
-        failed |= bool(self.lists and self.lists.failed)
-        failed |= bool(self.owned and self.owned.failed)
-        return "partial" if failed else "ok"
+    def failed_items(self) -> int:
+        """Failed steps, and the items the steps report as failed."""
+        failed = len(self.errors)
+        failed += len(self.progress.failed) if self.progress else 0
+        failed += len(self.lists.failed) if self.lists else 0
+        failed += len(self.owned.failed) if self.owned else 0
+        return failed
+
+    def shown_errors(self) -> list[str]:
+        """The failed steps, then what stopped the run, as the summary and the run record say them."""
+        return [*self.errors, *([f"stopped: {self.error}"] if self.error else [])]
+
+    def run_error(self) -> str | None:
+        """Every failed step and the stop reason, in one line."""
+        return "; ".join(self.shown_errors()) or None
+
+    def run_summary(self) -> dict[str, Any]:
+        """The summary stored with the run: :meth:`summary`."""
+        return self.summary()
 
     def summary(self) -> dict[str, Any]:
         """Counts for the run record."""
-        out: dict[str, Any] = {"errors": list(self.errors)}
+        out: dict[str, Any] = {"errors": self.shown_errors()}
         if self.progress is not None:
             out["progress"] = {
                 "planned": sum(1 for p in self.progress.plans if p.writes),
@@ -74,12 +82,17 @@ class ScrobbleJob:
     progress: ReverseProgress | None = None
     lists: ListSync | None = None
     owned: OwnedSync | None = None
+    # The Hardcover session's budget, read before and after to count the units the run spent.
+    budget: Budget | None = None
+    runs: RunRecorder | None = None  # a recorder of ``store`` when None
+    name: str = field(default="scrobble", init=False)
 
     async def run(self, *, dry_run: bool = False) -> ScrobbleReport:
-        """Run each configured step once and record the run."""
+        """Run each configured step once and record the run with the Hardcover units it spent."""
         report = ScrobbleReport(self.user_id, dry_run)
-        run = self.store.runs.start(self.user_id, "scrobble", dry_run=dry_run)
-        report.run_id = run.id
+        runs = self.runs or RunRecorder(self.store)
+        run_id = report.run_id = runs.start(self.user_id, self.name, dry_run=dry_run)
+        units_before = self.budget.units_spent if self.budget is not None else 0
         try:
             if self.progress is not None:
                 report.progress = await self._step(report, "progress", self.progress.run(dry_run=dry_run))
@@ -88,17 +101,14 @@ class ScrobbleJob:
             if self.owned is not None:
                 report.owned = await self._step(report, "owned", self.owned.run(dry_run=dry_run))
         except (AuthError, QuotaExhausted) as exc:
-            report.errors.append(f"stopped: {exc}")
-            report.stopped_kind = kind_of(exc)
+            report.stop(exc)
         except Exception as exc:  # a bug or an unforeseen case: the run failed, the caller still sees it
-            report.errors.append(f"stopped: {unexpected_error_text(exc)}")
+            report.stop(exc, unexpected_error_text(exc))
             raise
         finally:
-            status = {"ok": RunStatus.OK, "partial": RunStatus.PARTIAL, "failed": RunStatus.FAILED}[
-                report.status
-            ]
-            error = "; ".join(report.errors) or None
-            self.store.runs.finish(run.id, status, report.summary(), 0, error)
+            if self.budget is not None:
+                report.units_spent = self.budget.units_spent - units_before
+            runs.finish(run_id, report)
         return report
 
     async def _step(self, report: ScrobbleReport, name: str, step: Any) -> Any:
