@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bookrelay.app.common import _single_user, _source, load_settings, open_store
+from bookrelay.app.common import _source, load_settings, open_store, single_user
 from bookrelay.config import Config, UserConfig
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module
@@ -44,8 +44,7 @@ def audible_limits(config: Config) -> audible_calls_repo.AudibleLimits:
 
 def audible_calls(store: Store) -> audible_calls_repo.AudibleCallRepo:
     """The store's Audible counters, on the store's database and clock."""
-    # The store's clock is only held by its repositories; tests move it to test the interval.
-    return audible_calls_repo.AudibleCallRepo(store.db, store.users._clock)
+    return audible_calls_repo.AudibleCallRepo(store.db, store.clock)
 
 
 def build_audible_collector(
@@ -79,7 +78,7 @@ def build_audible_collector(
 
 
 def _audible_user(config: Config, user_id: str | None) -> UserConfig:
-    return config.user(_single_user(config, user_id))
+    return config.user(single_user(config, user_id))
 
 
 def _audible_locale(user: UserConfig, locale: str | None) -> str:
@@ -162,5 +161,5 @@ def set_link_sync(path: Path | None, user_id: str | None, source: str, item_id: 
     config = load_settings(path)
     with open_store(config) as store:
         return store.links.upsert(
-            _single_user(config, user_id), _source(source), item_id, sync_enabled=enabled
+            single_user(config, user_id), _source(source), item_id, sync_enabled=enabled
         )

@@ -7,7 +7,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.engine import make_url
 
@@ -20,7 +20,7 @@ from bookrelay.config import (
     zone_in_force,
 )
 from bookrelay.config.dotenv import apply_dotenv, dotenv_paths
-from bookrelay.config.jobs import JobChoice, job_choices
+from bookrelay.config.jobs import JobChoice, job_choices, jobs_for
 from bookrelay.config.loader import INIT_HINT
 from bookrelay.domain.models import Source
 from bookrelay.errors import ConfigError
@@ -156,12 +156,47 @@ def run_changes(path: Path | None, run_id: int | None) -> tuple[Run | None, list
     return None, []
 
 
-def _single_user(config: Config, user_id: str | None) -> str:
+# "Which user" when --user is not given, named by each command: "only" (the only configured user; with
+# several, --user is needed) or "every" (every configured user, or every one a given job runs for).
+UserDefault = Literal["only", "every"]
+
+
+def single_user(config: Config, user_id: str | None) -> str:
+    """The user a one-user command acts for: ``user_id`` when given, else the only configured user;
+    ConfigError when there are several."""
+    return chosen_users(config, user_id, default="only")[0]
+
+
+_single_user = single_user  # the name the job modules of this package still import
+
+
+def chosen_users(
+    config: Config,
+    user_id: str | None,
+    *,
+    default: UserDefault,
+    job: str | None = None,
+    all_users: bool | None = None,
+    required: bool = True,
+) -> list[str]:
+    """The ids a command acts for: the user ``user_id`` names, else the command's ``default`` (for
+    "every", only those ``job`` runs for when given); ``all_users`` is the command's --all-users (None
+    when it has none), which asks for every user; ConfigError when no user is configured and the
+    command ``required`` one."""
+    if all_users and user_id:
+        raise ConfigError("give --user or --all-users, not both", place="arguments")
     if user_id:
-        return config.user(user_id).id
-    if len(config.users) == 1:
-        return config.users[0].id
-    raise ConfigError("several users are configured: give --user ID", place="arguments")
+        return [config.user(user_id).id]
+    if default == "only" and not all_users:
+        if len(config.users) == 1:
+            return [config.users[0].id]
+        also = "" if all_users is None else " or --all-users"
+        raise ConfigError(f"several users are configured: give --user ID{also}", place="arguments")
+    if not config.users and required:
+        raise ConfigError("no users configured", place="users")
+    if job is None:
+        return [u.id for u in config.users]
+    return [u.id for u in config.users if job in jobs_for(config, u)]
 
 
 def _source(name: str) -> str:

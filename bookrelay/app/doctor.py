@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.clients import USER_AGENT, build_user_clients
-from bookrelay.app.common import check_configuration, load_settings, open_store
+from bookrelay.app.clients import http_client, user_clients
+from bookrelay.app.common import check_configuration, chosen_users, load_settings, open_store
 from bookrelay.connectors.audiobookshelf.mapper import map_item
 from bookrelay.doctor import Check, checks_from_config_problems
 from bookrelay.doctor_services import run_all as run_doctor_checks
@@ -33,7 +33,7 @@ def run_doctor(
     if problems:
         return checks_from_config_problems(problems)
     config = load_settings(path)
-    users = [config.user(user_id)] if user_id else list(config.users)
+    users = [config.user(u) for u in chosen_users(config, user_id, default="every", required=False)]
     logins: dict[str, bool] = {}
     if any(u.audible is not None and u.audible.enabled for u in users):
         with open_store(config) as store:
@@ -42,9 +42,7 @@ def run_doctor(
                 logins[user.id] = found is not None
 
     async def check_all() -> list[Check]:
-        async with httpx.AsyncClient(
-            transport=transport, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-        ) as http:
+        async with http_client(transport) as http:
             return await run_doctor_checks(http, config, users, logins)
 
     return asyncio.run(check_all())
@@ -60,13 +58,12 @@ async def sample_items(
     """The first ``limit`` Audiobookshelf book items of each user (or one), in the library's order, as
     the metadata workflow's connectivity test listed them: proof that reading the library works."""
     config = load_settings(path)
-    users = [config.user(user_id)] if user_id else list(config.users)
+    users = [config.user(u) for u in chosen_users(config, user_id, default="every", required=False)]
     found: list[tuple[str, SourceItem]] = []
     for user in users:
         if user.audiobookshelf is None:
             continue
-        clients = build_user_clients(config, user, transport=transport)
-        try:
+        async with user_clients(config, user, transport=transport) as clients:
             assert clients.audiobookshelf is not None  # built for every user with the section
             account = user.audiobookshelf
             taken = 0
@@ -80,6 +77,4 @@ async def sample_items(
                         continue
                     found.append((user.id, item))
                     taken += 1
-        finally:
-            await clients.aclose()
     return found

@@ -1,4 +1,5 @@
-"""The ``bookrelay`` command: thin commands that parse options and call one function each.
+"""The ``bookrelay`` command: thin commands that parse options, call the composition root
+(:mod:`bookrelay.app`) and render what it returns.
 
 Every command lives in a module of ``bookrelay/cli/`` with a ``register(app)`` that adds it, and is named in
 :data:`COMMANDS` with that module and its one-line help. The CLI imports a command's module only when that
@@ -69,7 +70,7 @@ COMMANDS: dict[str, Command] = {
         "The same as serve: the schedule, the API and the web page, until stopped.",
     ),
     "run-once": Command(
-        _CLI + "service", "Run every enabled job once for every user; exit 0, or 1 when a run failed."
+        _CLI + "run_once", "Run every enabled job once for every user; exit 0, or 1 when a run failed."
     ),
     "worker": Command(
         _CLI + "queue", "Run queued sync jobs until stopped (SIGTERM lets running runs finish)."

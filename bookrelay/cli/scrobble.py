@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.common import load_settings
+from bookrelay.app.common import chosen_users, load_settings
 from bookrelay.app.scrobble import export_shelf, import_shelf, run_scrobble, scrobble_session
 from bookrelay.app.scrobble import hardcover_connect as connect
 from bookrelay.app.scrobble import hardcover_disconnect as disconnect
@@ -129,13 +129,7 @@ def scrobble(
     Example: bookrelay scrobble --user alice --dry-run
     """
     settings = load_settings(config)
-    ids = [u.id for u in settings.users] if all_users else [settings.user(user).id if user else ""]
-    if ids == [""]:
-        if len(settings.users) != 1:
-            raise ConfigError(
-                "several users are configured: give --user ID or --all-users", place="arguments"
-            )
-        ids = [settings.users[0].id]
+    ids = chosen_users(settings, user, default="only", all_users=all_users)
     failed = False
     for report in asyncio.run(run_scrobble(settings, ids, dry_run=dry_run)):
         table = Table(
