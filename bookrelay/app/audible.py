@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bookrelay.app.common import _source, load_settings, open_store, single_user
+from bookrelay.app.common import _source, open_store, single_user, store_for
 from bookrelay.config import Config, UserConfig
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module
@@ -90,17 +90,16 @@ def _audible_locale(user: UserConfig, locale: str | None) -> str:
 
 
 def audible_login_browser(
-    path: Path | None, user_id: str | None, locale: str | None, url_callback: Callable[[str], str]
+    config: Config, user_id: str | None, locale: str | None, url_callback: Callable[[str], str]
 ) -> audible_auth.AudibleLogin:
     """Log a configured user in to Audible through an external browser; the login is stored encrypted."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         return audible_auth.login_in_browser(store, user.id, _audible_locale(user, locale), url_callback)
 
 
 def audible_login_password(
-    path: Path | None,
+    config: Config,
     user_id: str | None,
     locale: str | None,
     email: str,
@@ -109,7 +108,6 @@ def audible_login_password(
 ) -> audible_auth.AudibleLogin:
     """Log a configured user in with e-mail and password (used once, never stored); ``callbacks`` are
     ``captcha``, ``otp``, ``cvf`` and ``approval`` of :func:`audible_auth.login_with_password`."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         return audible_auth.login_with_password(
@@ -118,18 +116,16 @@ def audible_login_password(
 
 
 def audible_import_auth_file(
-    path: Path | None, user_id: str | None, auth_file: Path, password: str | None, locale: str | None
+    config: Config, user_id: str | None, auth_file: Path, password: str | None, locale: str | None
 ) -> audible_auth.AudibleLogin:
     """Import an audible-cli auth file for a configured user and store it encrypted."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         return audible_auth.import_auth_file(store, user.id, auth_file, password, locale)
 
 
-def audible_logout(path: Path | None, user_id: str | None, *, deregister: bool = True) -> bool:
+def audible_logout(config: Config, user_id: str | None, *, deregister: bool = True) -> bool:
     """Deregister the user's Audible device and delete the stored login; whether there was one."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         return audible_auth.logout(store, user.id, deregister=deregister)
@@ -144,9 +140,8 @@ class AudibleStatus:
     usage: audible_calls_repo.AudibleUsage
 
 
-def audible_status(path: Path | None, user_id: str | None) -> AudibleStatus:
+def audible_status(config: Config, user_id: str | None) -> AudibleStatus:
     """Whether the user is logged in to Audible, and their interval and daily-cap usage."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         login = None
@@ -155,11 +150,23 @@ def audible_status(path: Path | None, user_id: str | None) -> AudibleStatus:
         return AudibleStatus(login, audible_limits(config), audible_calls(store).usage(user.id))
 
 
-def set_link_sync(path: Path | None, user_id: str | None, source: str, item_id: str, enabled: bool) -> Link:
+def set_link_sync(
+    config: Config,
+    user_id: str | None,
+    source: str,
+    item_id: str,
+    enabled: bool,
+    *,
+    store: Store | None = None,
+) -> Link:
     """Switch syncing of one source item on or off (A1: a household sharing one Audible account turns
     off the books that are not theirs); works before the item was ever synced."""
-    config = load_settings(path)
-    with open_store(config) as store:
-        return store.links.upsert(
+    with store_for(config, store) as active:
+        return active.links.upsert(
             single_user(config, user_id), _source(source), item_id, sync_enabled=enabled
         )
+
+
+def save_audible_login(store: Store, user_id: str, auth: dict[str, Any]) -> None:
+    """Keep an Audible login (audible-cli's auth data) encrypted for the user, as a login would."""
+    audible_auth.save_auth(store, user_id, auth)

@@ -27,7 +27,6 @@ from bookrelay.errors import ConfigError
 from bookrelay.store.crypto import load_or_create_key
 from bookrelay.store.db import create_engine_for, current_revision, upgrade
 from bookrelay.store.facade import Store
-from bookrelay.store.models import Run, RunEvent
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -71,9 +70,8 @@ def check_configuration(path: Path | None) -> tuple[list[ConfigProblem], str]:
     return problems, str(chosen) if chosen else "environment variables"
 
 
-def job_overview(path: Path | None) -> list[tuple[str, list[JobChoice]]]:
+def job_overview(config: Config) -> list[tuple[str, list[JobChoice]]]:
     """Per user of a valid configuration, every job with whether it runs and why."""
-    config = load_settings(path)
     return [(user.id, job_choices(config, user)) for user in config.users]
 
 
@@ -117,9 +115,8 @@ def store_for(config: Config, store: Store | None) -> Iterator[Store]:
         opened.close()
 
 
-def upgrade_database(path: Path | None) -> tuple[str, str | None]:
+def upgrade_database(config: Config) -> tuple[str, str | None]:
     """Run the migrations; returns the database URL (password hidden) and the revision it is now at."""
-    config = load_settings(path)
     url = config.database_url
     engine = create_engine_for(url)
     try:
@@ -130,30 +127,6 @@ def upgrade_database(path: Path | None) -> tuple[str, str | None]:
     finally:
         engine.dispose()
     return make_url(url).render_as_string(hide_password=True), revision
-
-
-def recent_runs(path: Path | None, limit: int) -> list[Run]:
-    """The newest runs recorded in the store."""
-    config = load_settings(path)
-    store = open_store(config)
-    try:
-        return store.runs.recent(limit)
-    finally:
-        store.close()
-
-
-def run_changes(path: Path | None, run_id: int | None) -> tuple[Run | None, list[RunEvent]]:
-    """One run (the newest that changed a book when ``run_id`` is None) and its item events: each book
-    it wrote, held, failed or could not place; (None, []) when there is no such run."""
-    config = load_settings(path)
-    with open_store(config) as store:
-        candidates = [store.runs.get_with_events(run_id)[0]] if run_id is not None else store.runs.recent(20)
-        for run in candidates:
-            _, events = store.runs.get_with_events(run.id)
-            changes = [e for e in events if isinstance(e.data, dict) and "title" in e.data]
-            if changes or run_id is not None:
-                return run, changes
-    return None, []
 
 
 # "Which user" when --user is not given, named by each command: "only" (the only configured user; with

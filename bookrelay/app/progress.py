@@ -24,6 +24,9 @@ from bookrelay.store.repositories import Label
 from bookrelay.sync.pins import check_pin
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
+from bookrelay.sync.report import clock as clock
+from bookrelay.sync.report import split_rule as split_rule
+from bookrelay.sync.report import with_rule as with_rule
 from bookrelay.sync.source_set import SourceSet
 from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
 

@@ -48,7 +48,7 @@ def config_check(config: ConfigOption = None) -> None:
 
 def _print_jobs(config: Path | None) -> None:
     """Which jobs will run for whom, and why, so that a job that stays off is no surprise later."""
-    overview = job_overview(config)
+    overview = job_overview(load_settings(config))
     for user_id, choices in overview:
         console.print(f"jobs for {user_id}:", soft_wrap=True, markup=False)
         for choice in choices:

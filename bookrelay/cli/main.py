@@ -98,7 +98,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "sandbox": Command(_CLI + "sandbox", "Fakes of the outside services, for trying bookrelay out."),
     "demo": Command(
-        _CLI + "sandbox",
+        _CLI + "demo",
         "Start the sandbox, run every job once against it with a temporary SQLite store, "
         "print what happened.",
     ),

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bookrelay.app.common import chosen_users, load_settings
 from bookrelay.app.progress import (
+    clock,
     get_conflict,
     ignore_conflict,
     item_labels,
@@ -18,14 +19,15 @@ from bookrelay.app.progress import (
     pin_link,
     resolve_conflict,
     run_progress,
+    split_rule,
     unpin_link,
+    with_rule,
 )
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.meter import progress_meter
 from bookrelay.cli.options import ConfigOption, EveryUserOption, UserOption
 from bookrelay.cli.render import render_plan, render_summary
 from bookrelay.errors import ConfigError
-from bookrelay.sync.report import clock, split_rule, with_rule
 
 console = Console(highlight=False)
 conflicts_app = typer.Typer(help="Doubtful matches waiting for your decision.", no_args_is_help=True)

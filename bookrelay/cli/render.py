@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.sync.report import ProgressReport
-
-if TYPE_CHECKING:
-    from bookrelay.store.models import Run, RunEvent
+from bookrelay.app.progress import ProgressReport
+from bookrelay.app.views import BookChange, RunView
 
 
 def render_plan(console: Console, report: ProgressReport) -> None:
@@ -93,21 +89,18 @@ def render_summary(console: Console, report: ProgressReport) -> None:
         console.print(needs)
 
 
-def render_run_changes(console: Console, run: Run, changes: list[RunEvent], *, limit: int | None) -> None:
+def render_run_changes(
+    console: Console, run: RunView, changes: list[BookChange], *, limit: int | None
+) -> None:
     """What a stored run changed, book by book (``bookrelay status``)."""
     title = f"what run {run.id} ({run.job} for {run.user_id}, {run.started_at:%Y-%m-%d %H:%M}) changed"
     if not changes:
         console.print(f"{title}: no book was written, held or left for you", markup=False, soft_wrap=True)
         return
     table = Table("", "book", "what", title=title)
-    for event in changes[:limit]:
-        data = event.data or {}
-        authors = ", ".join(data.get("authors") or [])
-        table.add_row(
-            event.kind,
-            f"{data.get('title')} — {authors}" if authors else str(data.get("title")),
-            event.message,
-        )
+    for change in changes[:limit]:
+        authors = ", ".join(change.authors)
+        table.add_row(change.kind, f"{change.title} — {authors}" if authors else change.title, change.words)
     console.print(table)
     if limit is not None and len(changes) > limit:
         console.print(f"… and {len(changes) - limit} more: bookrelay status --run {run.id}", markup=False)

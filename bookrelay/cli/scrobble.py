@@ -13,13 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from bookrelay.app.common import chosen_users, load_settings
-from bookrelay.app.scrobble import export_shelf, import_shelf, run_scrobble, scrobble_session
+from bookrelay.app.scrobble import export_shelf, import_shelf, parse_status, run_scrobble, scrobble_session
 from bookrelay.app.scrobble import hardcover_connect as connect
 from bookrelay.app.scrobble import hardcover_disconnect as disconnect
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, UserOption
 from bookrelay.errors import ConfigError
-from bookrelay.sync.scrobble.operations import parse_status
 
 console = Console(highlight=False)
 shelf_app = typer.Typer(

@@ -12,14 +12,13 @@ from rich.console import Console
 from rich.prompt import Prompt
 from rich.table import Table
 
-from bookrelay.app.doctor import run_doctor, sample_items
+from bookrelay.app.doctor import Check, run_doctor, sample_items
+from bookrelay.app.setup_render import render, write_private
+from bookrelay.app.setup_wizard import Answers, gather, parse_jobs, system_zone
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, EveryUserOption
-from bookrelay.doctor import Check
 from bookrelay.domain.models import SourceItem
 from bookrelay.errors import ConfigError
-from bookrelay.setup_render import render, write_private
-from bookrelay.setup_wizard import Answers, gather, parse_jobs, system_zone
 
 console = Console(highlight=False)
 

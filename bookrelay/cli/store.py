@@ -8,11 +8,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.common import recent_runs, run_changes, upgrade_database
+from bookrelay.app.common import load_settings, upgrade_database
+from bookrelay.app.views import RunView, recent_runs, run_changes
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.cli.render import render_run_changes
-from bookrelay.store.models import Run
 
 console = Console(highlight=False)
 db_app = typer.Typer(help="The store (SQLite or PostgreSQL).", no_args_is_help=True)
@@ -32,7 +32,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
     Example: bookrelay db upgrade -c bookrelay.yaml
     """
 
-    url, revision = upgrade_database(config)
+    url, revision = upgrade_database(load_settings(config))
     console.print(f"store at [bold]{url}[/] is at revision {revision}", soft_wrap=True)
 
 
@@ -48,18 +48,19 @@ def status(
 
     Example: bookrelay status --run 12
     """
+    settings = load_settings(config)
     if run_id is None:
-        runs = recent_runs(config, limit)
+        runs = recent_runs(settings, limit)
         if not runs:
             console.print("no runs yet")
             return
         _print_runs(runs)
-    run, changes = run_changes(config, run_id)
+    run, changes = run_changes(settings, run_id)
     if run is not None:
         render_run_changes(console, run, changes, limit=None if run_id else 20)
 
 
-def _print_runs(runs: list[Run]) -> None:
+def _print_runs(runs: list[RunView]) -> None:
     table = Table(
         "run", "user", "job", "started", "finished", "status", "units", "dry-run", title="last runs"
     )
@@ -71,7 +72,7 @@ def _print_runs(runs: list[Run]) -> None:
             f"{run.started_at:%Y-%m-%d %H:%M:%S}",
             f"{run.finished_at:%H:%M:%S}" if run.finished_at else "",
             run.status,
-            str(run.hardcover_units or 0),
+            str(run.hardcover_units),
             "yes" if run.dry_run else "",
         )
     console.print(table)

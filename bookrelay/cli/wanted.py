@@ -10,10 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bookrelay.app.common import chosen_users, load_settings
-from bookrelay.app.wanted import retry_wanted, run_wanted_job, wanted_ledger
+from bookrelay.app.wanted import WantedReport, retry_wanted, run_wanted_job, wanted_ledger
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, EveryUserOption, UserOption
-from bookrelay.sync.wanted import WantedReport
 
 console = Console(highlight=False)
 wanted_app = typer.Typer(

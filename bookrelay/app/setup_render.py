@@ -9,10 +9,10 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bookrelay.app.setup_wizard import Answers
 from bookrelay.doctor import HARDCOVER_SCOPES
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
-from bookrelay.setup_wizard import Answers
 
 
 def _q(value: str) -> str:
