@@ -14,22 +14,14 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from bookrelay.app import views
+from bookrelay.app.read_models import LinkOut, UserStatus
 from bookrelay.config.models import AudibleLocale
 from bookrelay.errors import AlreadyRunning, ConfigError
 from bookrelay.lazy import lazy_module
-from bookrelay.web import api, queries
+from bookrelay.web import api
 from bookrelay.web.context import WebContext
-from bookrelay.web.schemas import (
-    DbId,
-    ErrorBody,
-    Health,
-    ItemId,
-    LinkOut,
-    PinRequest,
-    ResolveRequest,
-    UserId,
-    UserStatus,
-)
+from bookrelay.web.schemas import DbId, ErrorBody, Health, ItemId, PinRequest, ResolveRequest, UserId
 from bookrelay.web.security import require_api_key
 
 # The audible package is loaded on first use, as everywhere (it weighs a third of the process at start).
@@ -222,7 +214,7 @@ async def sync(ctx: Ctx, body: SyncRequest) -> list[SyncStarted]:
 @router.get("/status")
 def status_route(ctx: Ctx) -> StatusAnswer:
     """Every user's last and next runs, counts and Hardcover budget, as ``/api/v1/users/{id}/status``."""
-    return StatusAnswer(users=[queries.user_status(ctx, user_id) for user_id in ctx.user_ids()])
+    return StatusAnswer(users=[views.user_status(ctx, user_id) for user_id in ctx.user_ids()])
 
 
 @router.get("/config")

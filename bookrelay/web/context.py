@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bookrelay.app.views import HardcoverBooks, HardcoverSearch
 from bookrelay.config import Config
-from bookrelay.domain.models import Book, SearchHit
+from bookrelay.domain.models import Book
 from bookrelay.errors import AlreadyRunning, NotFound
 from bookrelay.store.facade import Store
 from bookrelay.web.security import SessionRegistry, SignInThrottle
@@ -47,10 +48,6 @@ class AudibleLogin(Protocol):
     def finish(self, user_id: str, locale: str, final_url: str) -> Awaitable[None] | None:
         """Take back the address the browser ended on and store the device credentials encrypted."""
         ...
-
-
-HardcoverSearch = Callable[[str, str], Awaitable[Sequence[SearchHit]]]
-HardcoverBooks = Callable[[str, Sequence[int]], Awaitable[Sequence[Book]]]
 
 
 class RunInProgress(AlreadyRunning):

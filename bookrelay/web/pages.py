@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bookrelay.app import views
+from bookrelay.app.read_models import ConflictStatus
 from bookrelay.domain.models import Book
 from bookrelay.errors import BookrelayError, ConfigError
-from bookrelay.store.models import Conflict, ConflictStatus
-from bookrelay.web import charts, queries
+from bookrelay.web import charts
 from bookrelay.web.context import WebContext, maybe_await
 from bookrelay.web.queue_routes import queue_summary
 from bookrelay.web.schemas import DB_INT_MAX, ErrorBody
@@ -143,7 +144,7 @@ def logout(request: Request, csrf: Csrf = None) -> Response:
 def dashboard(request: Request, user: str | None = None) -> Response:
     """Per user: last and next runs, counts, Hardcover units left, what is being read."""
     chosen = _user(request, user)
-    status = queries.user_status(_ctx(request), chosen) if chosen else None
+    status = views.user_status(_ctx(request), chosen) if chosen else None
     queue = queue_summary(_ctx(request)) if _ctx(request).queue_status is not None else None
     return render(
         request, "dashboard.html", user=chosen, status=status, jobs=_ctx(request).enabled_jobs(), queue=queue
@@ -169,22 +170,22 @@ def runs_page(request: Request, user: str | None = None) -> Response:
     """The newest runs."""
     ctx = _ctx(request)
     chosen = ctx.require_user(user, "user") if user else None
-    return render(request, "runs.html", runs=ctx.store.runs.recent(100, user_id=chosen), user=chosen)
+    return render(request, "runs.html", runs=views.runs(ctx.store, 100, user_id=chosen), user=chosen)
 
 
 @guarded.get("/runs/{run_id}")
 def run_page(request: Request, run_id: int) -> Response:
     """One run and its events; refreshes itself while the run is going."""
     store = _ctx(request).store
-    run, events = store.runs.get_with_events(run_id)
-    changes = [e for e in events if isinstance(e.data, dict) and "title" in e.data]
+    run = views.run_detail(store, run_id)
+    changes = [e for e in run.events if isinstance(e.data, dict) and "title" in e.data]
     keys = [(str(e.data["source"]), str(e.data["item_id"])) for e in changes]  # type: ignore[index]
     return render(
         request,
         "run.html",
         run=run,
         changes=changes,
-        events=[e for e in events if e not in changes],
+        events=[e for e in run.events if e not in changes],
         labels=store.labels.for_items(run.user_id, keys),
         user=run.user_id,
     )
@@ -198,26 +199,17 @@ async def conflicts_page(request: Request, user: str | None = None) -> Response:
     """Open conflicts with their candidates: cover, title, authors, editions, score parts."""
     ctx = _ctx(request)
     chosen = ctx.require_user(user, "user") if user else None
-    details = [await queries.conflict_detail(ctx, c.id) for c in ctx.store.conflicts.list(user_id=chosen)]
-    closed = ctx.store.conflicts.list(None, user_id=chosen)
-    recent = [c for c in closed if c.status != ConflictStatus.OPEN][:20]
+    opened = views.conflicts(ctx.store, ConflictStatus.OPEN, chosen)
+    details = [await views.conflict_detail(ctx, c.id) for c in opened]
+    recent = views.settled_conflicts(ctx.store, chosen)
     return render(
         request,
         "conflicts.html",
         conflicts=details,
-        closed=recent,
-        closed_titles={c.id: _chosen_title(c) for c in recent},
+        closed=[c for c, _ in recent],
+        closed_titles={c.id: title for c, title in recent},
         user=chosen,
     )
-
-
-def _chosen_title(conflict: Conflict) -> str | None:
-    """The title of the candidate a settled conflict was linked to, from its stored candidates."""
-    chosen = (conflict.resolution or {}).get("hardcover_book_id")
-    for candidate in conflict.candidates or []:
-        if isinstance(candidate, dict) and candidate.get("book_id") == chosen:
-            return str(candidate.get("title") or "") or None
-    return None
 
 
 @guarded.post("/conflicts/{conflict_id}/resolve")
@@ -232,15 +224,9 @@ async def resolve(
     check_csrf(request, csrf)
     edition = _optional_id(edition_id, "edition_id")
     ctx = _ctx(request)
-    conflict = ctx.store.conflicts.get(conflict_id)
-    book = None
-    if conflict.status is ConflictStatus.OPEN:
-        book = await queries.checked_pin(ctx, conflict.user_id, book_id, edition)
-    conflict = ctx.store.conflicts.resolve(conflict_id, book_id, edition)
-    ctx.store.labels.name_from_candidates(
-        conflict.user_id, conflict.source, conflict.source_item_id, book_id, conflict.candidates or []
-    )
-    if book is None and (chosen := _chosen_title(conflict)):
+    conflict, book = await views.settle_conflict(ctx, conflict_id, book_id, edition)
+    chosen = views.name_settled_item(ctx.store, conflict_id)
+    if book is None and chosen:
         return _back(
             request, "/conflicts", f"“{conflict.title}” linked to “{chosen}” (Hardcover book {book_id})"
         )
@@ -251,7 +237,7 @@ async def resolve(
 def ignore(request: Request, conflict_id: int, csrf: Csrf = None) -> Response:
     """Dismiss a conflict: the item is not synced."""
     check_csrf(request, csrf)
-    conflict = _ctx(request).store.conflicts.ignore(conflict_id)
+    conflict = views.dismiss_conflict(_ctx(request).store, conflict_id)
     return _back(request, "/conflicts", f"“{conflict.title}” ignored")
 
 
@@ -281,10 +267,10 @@ async def links_page(
     hits, search_error = [], None
     if chosen and q and q.strip():
         try:
-            hits = await queries.search_hardcover(ctx, chosen, q[:200])
+            hits = await views.search_hardcover(ctx, chosen, q[:200])
         except BookrelayError as exc:
             search_error = str(exc)
-    links = ctx.store.links.list_for_user(chosen) if chosen else []
+    links = views.links(ctx.store, chosen) if chosen else []
     return render(
         request,
         "links.html",
@@ -318,10 +304,9 @@ async def pin(
     uid = _link_form_user(request, user_id)
     edition = _optional_id(edition_id, "edition_id")
     ctx = _ctx(request)
-    book = await queries.checked_pin(ctx, uid, book_id, edition)
-    ctx.store.links.pin(uid, source, item_id, book_id, edition)
-    label = ctx.store.labels.for_items(uid, [(source, item_id)]).get((source, item_id))
-    named = f"“{label.title}”" if label else item_id
+    _, book = await views.pin_item(ctx, uid, source, item_id, book_id, edition)
+    title = views.item_title(ctx.store, uid, source, item_id)
+    named = f"“{title}”" if title is not None else item_id
     return _back(request, f"/links?user={quote(uid)}", f"{named} pinned to {_book_named(book, book_id)}")
 
 
@@ -341,7 +326,7 @@ def unpin(
     """Release a pin."""
     check_csrf(request, csrf)
     uid = _link_form_user(request, user_id)
-    _ctx(request).store.links.unpin(uid, source, item_id)
+    views.unpin_item(_ctx(request).store, uid, source, item_id)
     return _back(request, f"/links?user={quote(uid)}", f"{item_id} unpinned")
 
 
@@ -357,7 +342,7 @@ def toggle_sync(
     """Switch syncing of an item on or off."""
     check_csrf(request, csrf)
     uid = _link_form_user(request, user_id)
-    _ctx(request).store.links.set_sync_enabled(uid, source, item_id, enabled)
+    views.switch_item_sync(_ctx(request).store, uid, source, item_id, enabled)
     state = "on" if enabled else "off"
     return _back(request, f"/links?user={quote(uid)}", f"sync {state} for {item_id}")
 
@@ -369,7 +354,7 @@ def toggle_sync(
 def wanted_page(request: Request, user: str | None = None) -> Response:
     """The wanted ledger: what was sent to Bookshelf (W1, W4)."""
     chosen = _user(request, user)
-    rows = _ctx(request).store.wanted.list_for_user(chosen) if chosen else []
+    rows = views.wanted(_ctx(request).store, chosen) if chosen else []
     return render(request, "wanted.html", user=chosen, rows=rows)
 
 
@@ -379,7 +364,7 @@ def stats_page(request: Request, user: str | None = None) -> Response:
     chosen = _user(request, user)
     if chosen is None:
         return render(request, "stats.html", user=None, stats=None, charts={})
-    stats = queries.statistics(_ctx(request), chosen, days=60)
+    stats = views.statistics(_ctx(request), chosen, days=60)
     drawn = {
         "finished": charts.bar_chart(
             stats.finished_per_month, title="Books finished per month", unit="books", integer=True
