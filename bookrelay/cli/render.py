@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from bookrelay.app.activity import BookChange, RunView
 from bookrelay.app.progress import ProgressReport
-from bookrelay.app.views import BookChange, RunView
 
 
 def render_plan(console: Console, report: ProgressReport) -> None:

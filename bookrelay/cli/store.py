@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bookrelay.app.activity import RunView, recent_runs, run_changes
 from bookrelay.app.common import load_settings, upgrade_database
-from bookrelay.app.views import RunView, recent_runs, run_changes
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 from bookrelay.cli.render import render_run_changes

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from bookrelay.app import views
+from bookrelay.app import activity, views
 from bookrelay.app.read_models import (
     ConflictDetail,
     ConflictOut,
@@ -81,13 +81,13 @@ def list_runs(
     limit: Limit = 50,
 ) -> list[RunOut]:
     """The newest runs, optionally of one user, job and status (``?status=failed``)."""
-    return views.runs(ctx.store, limit, user_id=user_id, job=job, status=status)
+    return activity.runs(ctx.store, limit, user_id=user_id, job=job, status=status)
 
 
 @router.get("/runs/{run_id}", tags=["runs"])
 def show_run(ctx: Ctx, run_id: DbId) -> RunDetail:
     """One run with its events in order."""
-    return views.run_detail(ctx.store, run_id)
+    return activity.run_detail(ctx.store, run_id)
 
 
 @router.post(
@@ -152,25 +152,25 @@ def delete_credential(ctx: Ctx, user_id: UserId, service: ServiceName, name: Cre
 @router.get("/users/{user_id}/status", tags=["users"])
 def user_status(ctx: Ctx, user_id: UserId) -> UserStatus:
     """Last and next run, counts, Hardcover units left today, what is being read."""
-    return views.user_status(ctx, ctx.require_user(user_id))
+    return activity.user_status(ctx, ctx.require_user(user_id))
 
 
 @router.get("/users/{user_id}/history", tags=["users"])
 def progress_history(ctx: Ctx, user_id: UserId, limit: Limit = 100) -> list[HistoryOut]:
     """The user's newest progress observations, newest first."""
-    return views.history(ctx.store, ctx.require_user(user_id), limit)
+    return activity.history(ctx.store, ctx.require_user(user_id), limit)
 
 
 @router.get("/users/{user_id}/statistics", tags=["users"])
 def user_statistics(ctx: Ctx, user_id: UserId, days: Annotated[int, Query(ge=1, le=366)] = 30) -> Statistics:
     """Syncs, failures, recent activity, and the series the statistics page draws."""
-    return views.statistics(ctx, ctx.require_user(user_id), days=days)
+    return activity.statistics(ctx, ctx.require_user(user_id), days=days)
 
 
 @router.get("/users/{user_id}/wanted", tags=["users"])
 def wanted_ledger(ctx: Ctx, user_id: UserId) -> list[WantedOut]:
     """The wanted ledger: what was sent to Bookshelf for each Hardcover book (W1)."""
-    return views.wanted(ctx.store, ctx.require_user(user_id))
+    return activity.wanted(ctx.store, ctx.require_user(user_id))
 
 
 # -- conflicts ------------------------------------------------------------------------------------

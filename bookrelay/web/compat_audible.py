@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bookrelay.app import views
+from bookrelay.app import activity
 from bookrelay.app.read_models import LinkOut, UserStatus
 from bookrelay.config.models import AudibleLocale
 from bookrelay.errors import AlreadyRunning, ConfigError
@@ -214,7 +214,7 @@ async def sync(ctx: Ctx, body: SyncRequest) -> list[SyncStarted]:
 @router.get("/status")
 def status_route(ctx: Ctx) -> StatusAnswer:
     """Every user's last and next runs, counts and Hardcover budget, as ``/api/v1/users/{id}/status``."""
-    return StatusAnswer(users=[views.user_status(ctx, user_id) for user_id in ctx.user_ids()])
+    return StatusAnswer(users=[activity.user_status(ctx, user_id) for user_id in ctx.user_ids()])
 
 
 @router.get("/config")
