@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+import yaml
 
 from bookrelay.config import Config
-from bookrelay.sandbox.bookshelf.demo import WANTED_USER
+from bookrelay.sandbox import demo_data
+from bookrelay.sandbox.bookshelf.demo import DEMO_API_KEY, DEMO_TOKEN, WANTED_USER
 from bookrelay.sandbox.server import Sandbox, load_fixture
 
 # The free plan's 60 a minute would make the demo wait about a minute; the pacing is the same code.
@@ -54,9 +56,6 @@ def serve_sandbox(sandbox: Sandbox) -> Iterator[str]:
 def _config_data(base_url: str, database: str, key_file: str, fixture: dict[str, Any]) -> dict[str, Any]:
     """Every demo user, pointing at the served sandbox: "demo" (Audiobookshelf, Audible when the
     fixture has it) for progress, "reader" (a Want to Read shelf) for wanted."""
-    from bookrelay.sandbox import demo_data
-    from bookrelay.sandbox.bookshelf.demo import DEMO_API_KEY, DEMO_TOKEN
-
     return {
         "global": {
             "timezone": "Europe/Berlin",
@@ -104,8 +103,6 @@ def demo_fixture(path: Path | None) -> dict[str, Any]:
 def sandbox_guide(base_url: str, fixture: dict[str, Any]) -> str:
     """What ``sandbox serve`` prints: where each fake is, its tokens, and a ready bookrelay.yaml for
     trying every command against it (the store goes in ./data beside the file)."""
-    import yaml
-
     data = _config_data(base_url, "sqlite:///./data/sandbox.db", "./data/secret.key", fixture)
     data["users"][0].pop("audible", None)  # an Audible login is made by `bookrelay audible login`
     data["global"].pop("jobs")  # jobs follow what each user has: progress for demo, wanted for both

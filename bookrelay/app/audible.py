@@ -110,9 +110,17 @@ def audible_login_password(
     ``captcha``, ``otp``, ``cvf`` and ``approval`` of :func:`audible_auth.login_with_password`."""
     user = _audible_user(config, user_id)
     with open_store(config) as store:
-        return audible_auth.login_with_password(
+        return audible_password_login(
             store, user.id, _audible_locale(user, locale), email, password, **callbacks
         )
+
+
+def audible_password_login(
+    store: Store, user_id: str, locale: str, email: str, password: str, **callbacks: Callable[..., Any]
+) -> audible_auth.AudibleLogin:
+    """Log ``user_id`` in with e-mail and password into ``store`` (the API's sign-in; blocking: run it in
+    a thread from async code)."""
+    return audible_auth.login_with_password(store, user_id, locale, email, password, **callbacks)
 
 
 def audible_import_auth_file(

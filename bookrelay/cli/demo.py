@@ -27,6 +27,7 @@ from bookrelay.cli.wanted import render_wanted
 from bookrelay.config import Config
 from bookrelay.demo import DEMO_USER, demo_config, demo_fixture, serve_sandbox
 from bookrelay.sandbox.bookshelf.demo import WANTED_USER
+from bookrelay.sandbox.demo_audible import demo_audible_disabled, demo_audible_login
 from bookrelay.sandbox.server import Sandbox, build_sandbox
 
 console = Console(highlight=False)
@@ -84,8 +85,6 @@ def run_demo(console: Console, fixture_path: Path | None = None) -> int:
 
 def _sign_in_audible(config: Config, store: Any, section: dict[str, Any]) -> None:
     """What `bookrelay audible login` would store for the demo user, and the title they turned off (A1)."""
-    from bookrelay.sandbox.demo_audible import demo_audible_disabled, demo_audible_login
-
     save_audible_login(store, DEMO_USER, demo_audible_login(section))
     for asin in demo_audible_disabled(section):
         set_link_sync(config, DEMO_USER, "audible", asin, False, store=store)

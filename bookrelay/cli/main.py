@@ -189,10 +189,8 @@ def main(
     """bookrelay: progress, wanted, enrich and scrobble jobs around Hardcover."""
     setup_logging(verbose=verbose)
     if interactive:
-        from bookrelay.cli.errors import handle_errors
-        from bookrelay.cli.menu import run_menu
-
-        handle_errors(run_menu)(None, None)
+        # The menu is a command like the others: its module is loaded from the table when it is asked for.
+        importlib.import_module(COMMANDS["menu"].module).menu(None, None)
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import questionary
 import typer
 from rich.console import Console
 
@@ -48,15 +49,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _select(question: str, choices: list[str]) -> str | None:
-    import questionary
-
     answer: str | None = questionary.select(question, choices=choices, use_shortcuts=True).ask()
     return answer
 
 
 def _text(question: str, *, number: bool = False, default: str = "") -> str | None:
-    import questionary
-
     def valid(text: str) -> bool | str:
         if number and not (text.strip().isdigit() and int(text) > 0):
             return "a number above 0, please"

@@ -1,11 +1,10 @@
-"""Rich renderings of run reports and conflicts, shared by the sync, demo and conflicts commands."""
+"""Rich renderings of progress reports, shared by the sync, demo and menu commands."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.activity import BookChange, RunView
 from bookrelay.app.progress import ProgressReport
 
 
@@ -87,20 +86,3 @@ def render_summary(console: Console, report: ProgressReport) -> None:
         for state, _item, title, why in attention:
             needs.add_row(state, title, why)
         console.print(needs)
-
-
-def render_run_changes(
-    console: Console, run: RunView, changes: list[BookChange], *, limit: int | None
-) -> None:
-    """What a stored run changed, book by book (``bookrelay status``)."""
-    title = f"what run {run.id} ({run.job} for {run.user_id}, {run.started_at:%Y-%m-%d %H:%M}) changed"
-    if not changes:
-        console.print(f"{title}: no book was written, held or left for you", markup=False, soft_wrap=True)
-        return
-    table = Table("", "book", "what", title=title)
-    for change in changes[:limit]:
-        authors = ", ".join(change.authors)
-        table.add_row(change.kind, f"{change.title} — {authors}" if authors else change.title, change.words)
-    console.print(table)
-    if limit is not None and len(changes) > limit:
-        console.print(f"… and {len(changes) - limit} more: bookrelay status --run {run.id}", markup=False)

@@ -8,11 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.activity import RunView, recent_runs, run_changes
+from bookrelay.app.activity import BookChange, RunView, recent_runs, run_changes
 from bookrelay.app.common import load_settings, upgrade_database
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
-from bookrelay.cli.render import render_run_changes
 
 console = Console(highlight=False)
 db_app = typer.Typer(help="The store (SQLite or PostgreSQL).", no_args_is_help=True)
@@ -76,3 +75,20 @@ def _print_runs(runs: list[RunView]) -> None:
             "yes" if run.dry_run else "",
         )
     console.print(table)
+
+
+def render_run_changes(
+    console: Console, run: RunView, changes: list[BookChange], *, limit: int | None
+) -> None:
+    """What a stored run changed, book by book (``bookrelay status``)."""
+    title = f"what run {run.id} ({run.job} for {run.user_id}, {run.started_at:%Y-%m-%d %H:%M}) changed"
+    if not changes:
+        console.print(f"{title}: no book was written, held or left for you", markup=False, soft_wrap=True)
+        return
+    table = Table("", "book", "what", title=title)
+    for change in changes[:limit]:
+        authors = ", ".join(change.authors)
+        table.add_row(change.kind, f"{change.title} — {authors}" if authors else change.title, change.words)
+    console.print(table)
+    if limit is not None and len(changes) > limit:
+        console.print(f"… and {len(changes) - limit} more: bookrelay status --run {run.id}", markup=False)

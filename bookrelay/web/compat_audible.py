@@ -8,27 +8,21 @@ Same authentication as ``/api/v1`` (``X-Api-Key``, the tracker's ``X-API-Secret`
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bookrelay.app import activity
+from bookrelay.app.audible import audible_password_login
 from bookrelay.app.read_models import LinkOut, UserStatus
 from bookrelay.config.models import AudibleLocale
 from bookrelay.errors import AlreadyRunning, ConfigError
-from bookrelay.lazy import lazy_module
 from bookrelay.web import api
 from bookrelay.web.context import WebContext
 from bookrelay.web.schemas import DbId, ErrorBody, Health, ItemId, PinRequest, ResolveRequest, UserId
 from bookrelay.web.security import require_api_key
-
-# The audible package is loaded on first use, as everywhere (it weighs a third of the process at start).
-if TYPE_CHECKING:
-    from bookrelay.sync import audible_auth
-else:
-    audible_auth = lazy_module("bookrelay.sync.audible_auth")
 
 TAG = "Audible auto-tracker routes"
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -176,7 +170,7 @@ async def audible_auth_route(ctx: Ctx, body: AudibleAuthRequest) -> Any:
 
     try:
         await asyncio.to_thread(
-            audible_auth.login_with_password,
+            audible_password_login,
             ctx.store,
             user_id,
             body.country_code,

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from bookrelay.app.views import HardcoverBooks, HardcoverSearch
 from bookrelay.config import Config
+from bookrelay.config.jobs import enabled_jobs, jobs_for
 from bookrelay.domain.models import Book
 from bookrelay.errors import AlreadyRunning, NotFound
 from bookrelay.store.facade import Store
@@ -175,8 +176,6 @@ class WebContext:
 
     def enabled_jobs(self, user_id: str | None = None) -> list[str]:
         """The jobs that run for ``user_id`` (for anyone when None), as the configuration decides."""
-        from bookrelay.config.jobs import enabled_jobs, jobs_for
-
         known = {user.id for user in self.config.users}
         # An unknown user is the caller's to refuse (with its own status code), not this look-up's.
         return list(jobs_for(self.config, user_id) if user_id in known else enabled_jobs(self.config))
