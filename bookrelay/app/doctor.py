@@ -10,9 +10,9 @@ import httpx
 
 from bookrelay.app.clients import http_client, user_clients
 from bookrelay.app.common import check_configuration, chosen_users, load_settings, open_store
+from bookrelay.app.doctor_checks import Check, checks_from_config_problems
+from bookrelay.app.doctor_services import run_all as run_doctor_checks
 from bookrelay.connectors.audiobookshelf.mapper import map_item
-from bookrelay.doctor import Check, checks_from_config_problems
-from bookrelay.doctor_services import run_all as run_doctor_checks
 from bookrelay.domain.models import SourceItem
 from bookrelay.lazy import lazy_module
 

@@ -9,8 +9,8 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bookrelay.app.doctor_checks import HARDCOVER_SCOPES
 from bookrelay.app.setup_wizard import Answers
-from bookrelay.doctor import HARDCOVER_SCOPES
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
 

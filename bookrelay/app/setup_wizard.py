@@ -20,9 +20,9 @@ import httpx
 from pydantic import ValidationError
 
 from bookrelay.app.clients import http_client
+from bookrelay.app.doctor_checks import HARDCOVER_SCOPES, TOKEN_LINK, Check, check_hardcover
+from bookrelay.app.doctor_services import check_audiobookshelf, check_bookshelf, check_rreading_glasses
 from bookrelay.config.models import AudibleLocale, Config
-from bookrelay.doctor import HARDCOVER_SCOPES, TOKEN_LINK, Check, check_hardcover
-from bookrelay.doctor_services import check_audiobookshelf, check_bookshelf, check_rreading_glasses
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bookrelay.config.source import Key
-from bookrelay.config.source import Source as _Source
+from bookrelay.config.yaml_file import Key
+from bookrelay.config.yaml_file import Source as _Source
 
 # (path inside global, env names in order of preference)
 GLOBAL_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (

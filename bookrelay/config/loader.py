@@ -1,7 +1,7 @@
 """Reads the YAML file and the environment into a :class:`Config`, reporting every problem with
 its file, line and dotted key.
 
-The file is read into data with the line of every key by :mod:`bookrelay.config.source`; the
+The file is read into data with the line of every key by :mod:`bookrelay.config.yaml_file`; the
 environment is laid over the data before validation, and remembers which variable set what, so
 that a problem in an env value names the variable instead of a line.
 """
@@ -31,9 +31,9 @@ from bookrelay.config.models import (
     SyncOverride,
     SyncSettings,
 )
-from bookrelay.config.source import ENVIRONMENT, ConfigProblem, Key, parse_yaml, read_config_text
-from bookrelay.config.source import Source as _Source
-from bookrelay.config.source import dotted as _dotted
+from bookrelay.config.yaml_file import ENVIRONMENT, ConfigProblem, Key, parse_yaml, read_config_text
+from bookrelay.config.yaml_file import Source as _Source
+from bookrelay.config.yaml_file import dotted as _dotted
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact, register_secret
 
