@@ -18,7 +18,7 @@ import questionary
 import typer
 from rich.console import Console
 
-from bookrelay.app.common import load_settings
+from bookrelay.app.common import load_settings, single_user
 from bookrelay.app.progress import ignore_conflict, list_conflicts, resolve_conflict
 from bookrelay.cli import progress as commands
 from bookrelay.cli.errors import handle_errors
@@ -86,8 +86,10 @@ def run_menu(config: Path | None, user: str | None) -> None:
     """The menu loop (also behind ``bookrelay --interactive``)."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ConfigError("the menu needs a terminal; every action is a command too (bookrelay --help)")
-    users = [u.id for u in load_settings(config).users]
-    chosen = load_settings(config).user(user).id if user else (users[0] if len(users) == 1 else None)
+    settings = load_settings(config)
+    users = [u.id for u in settings.users]
+    # The only user, as every one-user command takes; with several the menu asks instead of refusing.
+    chosen = single_user(settings, user) if user or len(users) == 1 else None
     while True:
         if chosen is None:
             chosen = _select("Which user?", users)
