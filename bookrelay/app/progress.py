@@ -17,7 +17,10 @@ from bookrelay.config import Config, UserConfig
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
 from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.service.heartbeat import Heartbeat as Heartbeat
 from bookrelay.service.heartbeat import Tick
+from bookrelay.service.heartbeat import duration_words as duration_words
+from bookrelay.service.heartbeat import eta_seconds as eta_seconds
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Conflict, ConflictStatus, Link
 from bookrelay.store.repositories import Label
