@@ -30,9 +30,9 @@ import httpx
 from benchmarks.datasets import UNLIMITED, MatchingDataset, MatchLabel, matching_dataset
 from benchmarks.progress_budget import USER, bench_config
 from bookrelay.app.progress import run_progress
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.sandbox.server import build_sandbox
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus
 from bookrelay.sync.report import ProgressReport
 
 TARGETS = {"precision": 1.0, "recall": 0.95, "edition_accuracy": 0.99}
@@ -114,7 +114,7 @@ def _outcomes(report: ProgressReport, store: Store) -> dict[str, Outcome]:
     reasons.update({item: f"conflict: {why}" for item, _, why in report.conflicts})
     out: dict[str, Outcome] = {}
     for link in store.links.list_for_user(USER):
-        status = str(link.status.value if isinstance(link.status, LinkStatus) else link.status)
+        status = str(link.status.value if isinstance(link.status, MatchOutcome) else link.status)
         method = link.method.value if link.method is not None else None
         reason = reasons.get(link.source_item_id) or f"{method} link, score {link.score}"
         out[link.source_item_id] = Outcome(

@@ -23,8 +23,9 @@ from bookrelay.app.read_models import (
 )
 from bookrelay.app.views import ReadContext
 from bookrelay.config import Config
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import ConflictStatus, LinkStatus, ProgressHistory, Run, RunEvent, RunStatus
+from bookrelay.store.models import ConflictStatus, ProgressHistory, Run, RunEvent, RunStatus
 
 _RUN_WINDOW = 2000  # runs read for statistics: months of daily runs for one user
 
@@ -61,7 +62,7 @@ def user_status(ctx: ReadContext, user_id: str) -> UserStatus:
 
 
 def _reading(
-    ctx: ReadContext, user_id: str, statuses: dict[tuple[str, str], LinkStatus]
+    ctx: ReadContext, user_id: str, statuses: dict[tuple[str, str], MatchOutcome]
 ) -> list[ReadingItem]:
     latest: dict[tuple[str, str], ProgressHistory] = {}
     for row in ctx.store.history.list_for_user(user_id, limit=2000):
@@ -70,7 +71,7 @@ def _reading(
     shown = {
         key: row
         for key, row in latest.items()
-        if not row.is_finished and 0 < row.progress < finish_at and statuses.get(key) != LinkStatus.IGNORED
+        if not row.is_finished and 0 < row.progress < finish_at and statuses.get(key) != MatchOutcome.IGNORED
     }
     labels = ctx.store.labels.for_items(user_id, list(shown))
     reading = []

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from bookrelay.app.clients import UserClients
 from bookrelay.config import SyncSettings
-from bookrelay.domain.matching import MatchThresholds
+from bookrelay.matching.pipeline import Resolver
+from bookrelay.matching.score import MatchThresholds
 from bookrelay.store.facade import Store
-from bookrelay.sync.resolve import Resolver
 
 
 def build_resolver(clients: UserClients, store: Store, sync: SyncSettings) -> Resolver:

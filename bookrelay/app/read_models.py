@@ -13,10 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-# The states the read models speak of, by the names the API and its OpenAPI document use. They are
-# defined with the store's tables today; the front ends take them from here, not from the store.
+# The states the read models speak of, by the names the API and its OpenAPI document use: a link's is
+# the matching's outcome; a conflict's and a run's are defined with the store's tables today. The front
+# ends take them from here, not from the store.
+from bookrelay.matching.outcome import MatchOutcome as MatchOutcome
 from bookrelay.store.models import ConflictStatus as ConflictStatus
-from bookrelay.store.models import LinkStatus as LinkStatus
 from bookrelay.store.models import RunStatus as RunStatus
 
 

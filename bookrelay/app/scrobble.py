@@ -26,9 +26,9 @@ from bookrelay.domain.directions import ConflictRule, Direction, Directions, Fea
 from bookrelay.domain.shelves import parse_shelf_csv, to_goodreads_csv
 from bookrelay.domain.shelves import to_json as shelf_json
 from bookrelay.errors import BookrelayError, ConfigError, kind_of
+from bookrelay.matching.pipeline import Resolver
 from bookrelay.store.facade import Store
 from bookrelay.store.repositories.scrobble import ScrobbleStateRepo
-from bookrelay.sync.resolve import Resolver
 from bookrelay.sync.scrobble.job import ScrobbleJob, ScrobbleReport
 from bookrelay.sync.scrobble.lists import ListSync
 from bookrelay.sync.scrobble.operations import Operations

@@ -242,8 +242,17 @@ def build_web_app(
 
 def serve(path: Path | None, host: str | None = None, port: int | None = None) -> None:
     """Run ``bookrelay serve`` until stopped: the API, the web page, the scheduler and the real-time
-    trigger in one process; on stop the scheduler finishes the run at hand and records it."""
+    trigger in one process; on stop the scheduler finishes the run at hand and records it. After
+    ``PUT /api/config`` changed the file, everything is built again from it (same process)."""
+    while _serve_once(path, host, port):
+        pass
+
+
+def _serve_once(path: Path | None, host: str | None, port: int | None) -> bool:
+    """Serve until stopped; True when the configuration file changed and the service is to start again."""
     import uvicorn
+
+    from bookrelay.config.writer import config_file_path
 
     config = load_settings(path)
     store = open_store(config)
@@ -266,8 +275,8 @@ def serve(path: Path | None, host: str | None = None, port: int | None = None) -
 
     app = build_web_app(config, store, runner=runner, scheduler=scheduler, lifespan=lifespan)
     settings = config.global_.server
-    try:
-        uvicorn.run(
+    server = uvicorn.Server(
+        uvicorn.Config(
             app,
             host=host or settings.host,
             port=port or settings.port,
@@ -276,5 +285,19 @@ def serve(path: Path | None, host: str | None = None, port: int | None = None) -
             proxy_headers=True,
             forwarded_allow_ips=",".join(settings.trusted_proxies),
         )
+    )
+    restart = False
+
+    def reload_config() -> None:
+        nonlocal restart
+        restart = server.should_exit = True  # a graceful stop: the answer and the run at hand finish
+
+    app.state.config_file = config_file_path(path, os.environ)  # what PUT /api/config writes
+    app.state.reload_config = reload_config
+    try:
+        server.run()
     finally:
         store.close()
+    if not server.started:
+        raise SystemExit(3)  # as uvicorn.run: the address was taken, or the app failed to start
+    return restart

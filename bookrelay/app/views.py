@@ -26,13 +26,9 @@ from bookrelay.app.read_models import (
 from bookrelay.config import Config
 from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit
 from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import (
-    Conflict,
-    ConflictStatus,
-    Link,
-    LinkStatus,
-)
+from bookrelay.store.models import Conflict, ConflictStatus, Link
 from bookrelay.store.repositories import Label
 from bookrelay.sync.pins import check_pin
 
@@ -270,7 +266,7 @@ def dismiss_conflict(store: Store, conflict_id: int) -> ConflictOut:
     return conflict_out(store.conflicts.ignore(conflict_id))
 
 
-def links(store: Store, user_id: str, status: LinkStatus | None = None) -> list[LinkOut]:
+def links(store: Store, user_id: str, status: MatchOutcome | None = None) -> list[LinkOut]:
     """The user's links (of one status), with the title, authors and cover people know them by."""
     labels = store.labels.for_user(user_id)
     return [

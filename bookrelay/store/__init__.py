@@ -6,22 +6,11 @@ Open it with :meth:`Store.open`; run migrations alone with :func:`upgrade` (``bo
 from bookrelay.store.crypto import SecretBox, load_or_create_key
 from bookrelay.store.db import Database, create_engine_for, current_revision, head_revision, upgrade
 from bookrelay.store.facade import Store
-from bookrelay.store.models import (
-    CacheKind,
-    ConflictStatus,
-    LinkMethod,
-    LinkStatus,
-    OutboxState,
-    RunStatus,
-    WantedState,
-)
+from bookrelay.store.models import ConflictStatus, OutboxState, RunStatus, WantedState
 
 __all__ = [
-    "CacheKind",
     "ConflictStatus",
     "Database",
-    "LinkMethod",
-    "LinkStatus",
     "OutboxState",
     "RunStatus",
     "SecretBox",

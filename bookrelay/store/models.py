@@ -8,16 +8,13 @@ backends (:class:`UtcDateTime`). The schema is created by the Alembic migrations
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
-    Dialect,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -25,59 +22,16 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from bookrelay.matching.outcome import CacheKind, LinkMethod, MatchOutcome
+from bookrelay.store.columns import NAMING, UtcDateTime, stored_enum
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware datetime stored as UTC; SQLite keeps no zone, so it is put back on reading."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("naive datetime given to the store: pass an aware one (UTC)")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class LinkMethod(StrEnum):
-    """How a source item got linked to its Hardcover book."""
-
-    PIN = "pin"
-    ASIN = "asin"
-    ISBN = "isbn"
-    FUZZY = "fuzzy"
-    SHELF = "shelf"
-    MANUAL = "manual"
-
-
-class LinkStatus(StrEnum):
-    """Where matching left a source item."""
-
-    LINKED = "linked"
-    CONFLICT = "conflict"
-    UNMATCHED = "unmatched"
-    IGNORED = "ignored"
+# The outcomes a link keeps: FAILED lasts one run and is never stored (the CHECK constraint says so).
+STORED_OUTCOMES = (MatchOutcome.LINKED, MatchOutcome.CONFLICT, MatchOutcome.UNMATCHED, MatchOutcome.IGNORED)
 
 
 class RunStatus(StrEnum):
@@ -113,28 +67,6 @@ class OutboxState(StrEnum):
     SENT = "sent"
     DONE = "done"
     FAILED = "failed"
-
-
-class CacheKind(StrEnum):
-    """What a lookup-cache key is."""
-
-    ASIN = "asin"
-    ISBN13 = "isbn13"
-    ISBN10 = "isbn10"
-    SEARCH = "search"
-
-
-def _enum(kind: type[StrEnum], name: str) -> Enum:
-    # Stored as text with a CHECK constraint: portable, and new values need no PostgreSQL type change.
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class Base(DeclarativeBase):
@@ -182,11 +114,13 @@ class Link(Base):
     hardcover_edition_id: Mapped[int | None] = mapped_column(Integer)
     user_book_id: Mapped[int | None] = mapped_column(Integer)
     read_id: Mapped[int | None] = mapped_column(Integer)
-    method: Mapped[LinkMethod | None] = mapped_column(_enum(LinkMethod, "link_method"))
+    method: Mapped[LinkMethod | None] = mapped_column(stored_enum(LinkMethod, "link_method"))
     score: Mapped[float | None] = mapped_column(Float)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     sync_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[LinkStatus] = mapped_column(_enum(LinkStatus, "link_status"), default=LinkStatus.UNMATCHED)
+    status: Mapped[MatchOutcome] = mapped_column(
+        stored_enum(MatchOutcome, "link_status", STORED_OUTCOMES), default=MatchOutcome.UNMATCHED
+    )
     last_progress: Mapped[float | None] = mapped_column(Float)
     last_progress_seconds: Mapped[float | None] = mapped_column(Float)
     last_written_at: Mapped[datetime | None]
@@ -229,7 +163,7 @@ class Run(Base):
     job: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"), default=RunStatus.RUNNING)
+    status: Mapped[RunStatus] = mapped_column(stored_enum(RunStatus, "run_status"), default=RunStatus.RUNNING)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     summary: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)
@@ -276,7 +210,7 @@ class Conflict(Base):
     reason: Mapped[str] = mapped_column(Text)
     candidates: Mapped[Any] = mapped_column(JSON)
     status: Mapped[ConflictStatus] = mapped_column(
-        _enum(ConflictStatus, "conflict_status"), default=ConflictStatus.OPEN
+        stored_enum(ConflictStatus, "conflict_status"), default=ConflictStatus.OPEN
     )
     resolution: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
@@ -293,7 +227,7 @@ class Wanted(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     hardcover_book_id: Mapped[int] = mapped_column(Integer)
     title: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[WantedState] = mapped_column(_enum(WantedState, "wanted_state"))
+    state: Mapped[WantedState] = mapped_column(stored_enum(WantedState, "wanted_state"))
     reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_retry_at: Mapped[datetime | None]
@@ -313,7 +247,7 @@ class OutboxEntry(Base):
     key: Mapped[str] = mapped_column(String(255))
     action: Mapped[Any] = mapped_column(JSON)
     state: Mapped[OutboxState] = mapped_column(
-        _enum(OutboxState, "outbox_state"), default=OutboxState.PENDING
+        stored_enum(OutboxState, "outbox_state"), default=OutboxState.PENDING
     )
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -327,7 +261,7 @@ class LookupCacheEntry(Base):
     __table_args__ = (UniqueConstraint("kind", "key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[CacheKind] = mapped_column(_enum(CacheKind, "cache_kind"))
+    kind: Mapped[CacheKind] = mapped_column(stored_enum(CacheKind, "cache_kind"))
     key: Mapped[str] = mapped_column(String(255))
     value: Mapped[Any | None] = mapped_column(JSON(none_as_null=True))
     expires_at: Mapped[datetime] = mapped_column(index=True)

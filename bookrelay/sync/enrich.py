@@ -23,11 +23,13 @@ from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.domain.enrichment import FieldValue, holds_identifier, missing_fields, propose_values
 from bookrelay.domain.models import Book, SourceItem, SourceProgress
 from bookrelay.errors import BookrelayError, NotFound, unexpected_error_text
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.matching.pipeline import Resolver
+from bookrelay.matching.resolution import Resolution, Shelf
 from bookrelay.store.facade import Store
 from bookrelay.store.models import RunStatus
 from bookrelay.store.repositories.enrich import APPLIED, FAILED, PENDING, UNDONE
 from bookrelay.sync.audio_tags import read_item_tags
-from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
 
 log = logging.getLogger(__name__)
@@ -244,17 +246,19 @@ class EnrichJob:
         resolutions = await self._resolve([c.item for c in candidates.values()])
         retry: dict[str, SourceItem] = {}
         for item_id, resolution in resolutions.items():
-            if resolution.outcome is Outcome.LINKED:
+            if resolution.outcome is MatchOutcome.LINKED:
                 continue
             found = self._from_tags(candidates[item_id], scan_dir) if scan_dir else None
             if found is not None:
                 retry[item_id] = found
         tagged: set[str] = set()
         for item_id, again in (await self._resolve(list(retry.values()))).items():
-            if again.outcome is Outcome.LINKED or resolutions[item_id].outcome is Outcome.UNMATCHED:
+            if again.outcome is MatchOutcome.LINKED or resolutions[item_id].outcome is MatchOutcome.UNMATCHED:
                 resolutions[item_id] = again
                 tagged.add(item_id)
-        linked = [r for r in resolutions.values() if r.outcome is Outcome.LINKED and r.book_id is not None]
+        linked = [
+            r for r in resolutions.values() if r.outcome is MatchOutcome.LINKED and r.book_id is not None
+        ]
         books = {
             b.id: b
             for b in await self.hardcover.books_by_ids(sorted({r.book_id for r in linked if r.book_id}))
@@ -297,7 +301,7 @@ class EnrichJob:
         *,
         tagged: bool,
     ) -> Proposal | str:
-        if resolution.outcome is not Outcome.LINKED or resolution.book_id is None:
+        if resolution.outcome is not MatchOutcome.LINKED or resolution.book_id is None:
             best = resolution.candidates[0] if resolution.candidates else None
             hint = f"; best: {best.title!r} {best.score:.2f}" if best else ""
             return f"{resolution.outcome.value}: {resolution.reason}{hint}"

@@ -17,21 +17,23 @@ from zoneinfo import ZoneInfo
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.domain.actions import WRITES, Action, Hold, MarkFinished, OpenConflict, Skip
 from bookrelay.domain.identifiers import identifiers_hash
-from bookrelay.domain.matching import MatchScore
 from bookrelay.domain.models import Book, Edition, UserBook
 from bookrelay.domain.plan import LastWritten, ProgressSettings, TargetState, plan_progress
 from bookrelay.domain.progress import source_fraction
 from bookrelay.domain.sources import BookReport, merge_by_book
 from bookrelay.errors import BookrelayError, kind_of, unexpected_error_text
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.matching.pipeline import Resolver
+from bookrelay.matching.resolution import Resolution, Shelf
+from bookrelay.matching.score import MatchScore
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus, OutboxState, RunStatus
+from bookrelay.store.models import OutboxState, RunStatus
 from bookrelay.store.repositories import LinkState
 from bookrelay.sync.apply import ItemWrites, apply_writes
 from bookrelay.sync.lease import LeaseSettings, run_lease
 from bookrelay.sync.own_writes import Claim, claim_payload, claims_by_item, own_reads
 from bookrelay.sync.progress_record import record_items
 from bookrelay.sync.report import PlannedItem, ProgressReport, changes_of, item_facts
-from bookrelay.sync.resolve import Outcome, Resolution, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 Collector = Callable[[], Awaitable[list[SourceEntry]]]
 ProgressCallback = Callable[[str, int, int], None]
 
-_SETTLED = {LinkStatus.LINKED, LinkStatus.UNMATCHED, LinkStatus.CONFLICT, LinkStatus.IGNORED}
+_SETTLED = {MatchOutcome.LINKED, MatchOutcome.UNMATCHED, MatchOutcome.CONFLICT, MatchOutcome.IGNORED}
 
 
 def _utc_now() -> datetime:
@@ -223,7 +225,7 @@ class ProgressJob:
             ):
                 if (
                     link is not None
-                    and link.status == LinkStatus.CONFLICT
+                    and link.status == MatchOutcome.CONFLICT
                     and not force
                     and (link.identifiers_hash == identifiers_hash(entry.item))
                 ):
@@ -232,15 +234,15 @@ class ProgressJob:
                 todo.append(entry)
                 continue
             if (
-                link.status == LinkStatus.UNMATCHED
+                link.status == MatchOutcome.UNMATCHED
                 and link.unmatched_until
                 and link.unmatched_until <= self.now()
             ):
                 todo.append(entry)  # M4: the TTL passed, search again
                 continue
-            if link.status == LinkStatus.UNMATCHED:
+            if link.status == MatchOutcome.UNMATCHED:
                 report.unmatched.append((entry.item.item_id, entry.item.title, "nothing matched earlier"))
-            elif link.status == LinkStatus.CONFLICT:
+            elif link.status == MatchOutcome.CONFLICT:
                 report.conflicts.append((entry.item.item_id, entry.item.title, "awaiting your decision"))
             else:
                 report.unchanged += 1
@@ -259,7 +261,7 @@ class ProgressJob:
         """The whole shelf when something must be matched (M3), else only the linked books' entries."""
         linked = [links.get(e.item.item_id) for e in todo]
         if all(
-            link is not None and link.hardcover_book_id and link.status == LinkStatus.LINKED
+            link is not None and link.hardcover_book_id and link.status == MatchOutcome.LINKED
             for link in linked
         ):
             book_ids = sorted({link.hardcover_book_id for link in linked if link and link.hardcover_book_id})
@@ -279,16 +281,16 @@ class ProgressJob:
                 source_fraction(r.entry.progress, r.entry.item.duration_seconds),
             )
             for r in resolutions
-            if r.outcome is Outcome.LINKED and r.book_id is not None
+            if r.outcome is MatchOutcome.LINKED and r.book_id is not None
         ]
 
     def _plan(self, resolution: Resolution, shelf: Shelf, link: LinkState | None) -> list[Action]:
         item_id = resolution.item_id
-        if resolution.outcome is Outcome.FAILED:
+        if resolution.outcome is MatchOutcome.FAILED:
             return [Skip(item_id, f"failed: {resolution.reason}")]
-        if resolution.outcome is Outcome.CONFLICT:
+        if resolution.outcome is MatchOutcome.CONFLICT:
             return [OpenConflict(item_id, resolution.reason, resolution.candidates)]
-        if resolution.outcome is Outcome.UNMATCHED:
+        if resolution.outcome is MatchOutcome.UNMATCHED:
             return [Skip(item_id, f"unmatched: {resolution.reason}")]
         assert resolution.book_id is not None
         user_book: UserBook | None = shelf.by_book.get(resolution.book_id)
@@ -385,7 +387,7 @@ class ProgressJob:
         """Count each item's outcome; ``written`` is None for a dry run, which counts what it would write."""
         for resolution, actions in zip(resolutions, plans, strict=True):
             item = resolution.entry.item
-            if resolution.outcome is Outcome.FAILED:  # this item only; the run goes on (S3)
+            if resolution.outcome is MatchOutcome.FAILED:  # this item only; the run goes on (S3)
                 report.failed.append((item.item_id, item.title, resolution.reason))
                 continue
             outcome_of = written.get(item.item_id) if written is not None else None
@@ -394,13 +396,13 @@ class ProgressJob:
                 actions,
                 before=shelf.by_book.get(resolution.book_id) if resolution.book_id else None,
                 fraction=source_fraction(resolution.entry.progress, item.duration_seconds),
-                unmatched=resolution.reason if resolution.outcome is Outcome.UNMATCHED else None,
+                unmatched=resolution.reason if resolution.outcome is MatchOutcome.UNMATCHED else None,
                 written=None if outcome_of is None else outcome_of.ok,
                 error=outcome_of.error if outcome_of is not None else None,
                 dry_run=report.dry_run,
             ):
                 report.note(change)
-            if resolution.outcome is Outcome.LINKED and resolution.method is not None:
+            if resolution.outcome is MatchOutcome.LINKED and resolution.method is not None:
                 report.linked[resolution.method.value] += 1
             for action in actions:
                 if isinstance(action, Hold):
@@ -408,7 +410,7 @@ class ProgressJob:
                 elif isinstance(action, OpenConflict):
                     report.conflicts_opened += 1
                     report.conflicts.append((item.item_id, item.title, action.reason))
-                elif isinstance(action, Skip) and resolution.outcome is Outcome.UNMATCHED:
+                elif isinstance(action, Skip) and resolution.outcome is MatchOutcome.UNMATCHED:
                     report.unmatched.append((item.item_id, item.title, resolution.reason))
                 elif isinstance(action, Skip):
                     report.skipped += 1
@@ -461,11 +463,11 @@ def _compact(resolution: Resolution) -> Resolution:
         if edition is not None
         else None,
         candidates=resolution.candidates
-        if resolution.outcome is Outcome.CONFLICT or resolution.edition_conflict
+        if resolution.outcome is MatchOutcome.CONFLICT or resolution.edition_conflict
         else (),
         book=Book(b.id, b.title, b.authors, image_url=b.image_url) if (b := resolution.book) else None,
         # Only a conflict's or an unmatched item's reason is shown; a link's (the edition's) is not.
-        reason="" if resolution.outcome is Outcome.LINKED else resolution.reason,
+        reason="" if resolution.outcome is MatchOutcome.LINKED else resolution.reason,
     )
 
 

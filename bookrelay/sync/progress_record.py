@@ -7,11 +7,11 @@ from datetime import datetime
 from bookrelay.domain.actions import Action, CandidateRef, OpenConflict
 from bookrelay.domain.identifiers import identifiers_hash, metadata_hash
 from bookrelay.domain.progress import source_fraction
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.matching.resolution import Resolution
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus
 from bookrelay.store.repositories import BookFacts
 from bookrelay.sync.apply import ItemWrites
-from bookrelay.sync.resolve import Outcome, Resolution
 
 
 def candidate_json(candidate: CandidateRef) -> dict[str, object]:
@@ -46,11 +46,11 @@ def record_items(
         item_id = entry.item.item_id
         source = entry.item.source.value
         outcome = written.get(item_id)
-        if (outcome is not None and not outcome.ok) or resolution.outcome is Outcome.FAILED:
+        if (outcome is not None and not outcome.ok) or resolution.outcome is MatchOutcome.FAILED:
             continue  # not settled: the next run tries again after re-reading Hardcover
         settled.append(item_id)
         fraction = source_fraction(entry.progress, entry.item.duration_seconds)
-        if resolution.outcome is Outcome.UNMATCHED:
+        if resolution.outcome is MatchOutcome.UNMATCHED:
             until = resolution.retry_after or now
             store.links.mark_unmatched(user_id, source, item_id, until, metadata_hash(entry.item))
             store.links.upsert(
@@ -61,7 +61,7 @@ def record_items(
                 source_fingerprint=entry.fingerprint,
             )
             continue
-        if resolution.outcome is Outcome.CONFLICT or any(isinstance(a, OpenConflict) for a in actions):
+        if resolution.outcome is MatchOutcome.CONFLICT or any(isinstance(a, OpenConflict) for a in actions):
             conflict = next(a for a in actions if isinstance(a, OpenConflict))
             candidates = [candidate_json(c) for c in conflict.candidates]
             store.conflicts.open(user_id, source, item_id, entry.item.title, conflict.reason, candidates)
@@ -69,14 +69,14 @@ def record_items(
                 user_id,
                 source,
                 item_id,
-                status=LinkStatus.CONFLICT,
+                status=MatchOutcome.CONFLICT,
                 identifiers_hash=identifiers_hash(entry.item),
                 source_fingerprint=entry.fingerprint,
                 metadata_hash=metadata_hash(entry.item),
             )
             continue
         changes: dict[str, object] = {
-            "status": LinkStatus.LINKED,
+            "status": MatchOutcome.LINKED,
             "hardcover_book_id": resolution.book_id,
             "hardcover_edition_id": resolution.edition_id,
             "method": resolution.method,

@@ -1,4 +1,5 @@
-"""The HTTP API under ``/api/v1``: thin routes that validate, call the store or a query, and answer.
+"""The HTTP API under ``/api/v1``: thin routes that validate, call :mod:`bookrelay.app` for read models
+(or the store for credentials and users), and answer.
 
 Every route needs the API key (S2); errors are answered by the one handler in :mod:`bookrelay.web.factory`.
 """
@@ -17,7 +18,7 @@ from bookrelay.app.read_models import (
     CredentialOut,
     HistoryOut,
     LinkOut,
-    LinkStatus,
+    MatchOutcome,
     RunDetail,
     RunOut,
     RunStatus,
@@ -208,7 +209,7 @@ def ignore_conflict(ctx: Ctx, conflict_id: DbId) -> ConflictOut:
 
 
 @router.get("/links", tags=["links"])
-def list_links(ctx: Ctx, user_id: UserId, status: LinkStatus | None = None) -> list[LinkOut]:
+def list_links(ctx: Ctx, user_id: UserId, status: MatchOutcome | None = None) -> list[LinkOut]:
     """The user's links, optionally of one status, with the title, authors and cover people know them by."""
     return views.links(ctx.store, ctx.require_user(user_id), status)
 

@@ -8,20 +8,32 @@ Same authentication as ``/api/v1`` (``X-Api-Key``, the tracker's ``X-API-Secret`
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bookrelay.app import activity
 from bookrelay.app.audible import audible_password_login
 from bookrelay.app.read_models import LinkOut, UserStatus
+from bookrelay.config import writer
 from bookrelay.config.models import AudibleLocale
 from bookrelay.errors import AlreadyRunning, ConfigError
 from bookrelay.web import api
 from bookrelay.web.context import WebContext
-from bookrelay.web.schemas import DbId, ErrorBody, Health, ItemId, PinRequest, ResolveRequest, UserId
+from bookrelay.web.schemas import (
+    DbId,
+    ErrorBody,
+    ErrorDetail,
+    Health,
+    ItemId,
+    PinRequest,
+    ResolveRequest,
+    UserId,
+)
 from bookrelay.web.security import require_api_key
 
 TAG = "Audible auto-tracker routes"
@@ -114,11 +126,23 @@ NO_CREATE = (
     "documents for personal tokens, so a book made that way could not be checked or undone. Add the book "
     "on hardcover.app, then resolve this conflict with its book_id"
 )
-NO_CONFIG_WRITES = (
-    "bookrelay's settings live in its configuration file (global.audible.min_interval_minutes, "
-    "daily_cap, requests_per_minute, global.schedule): edit the file and restart `bookrelay serve`; "
-    "GET /api/config shows what is in force"
+WRITTEN = "written to {path} (the previous version is {backup}); "
+RELOADING = (
+    "the service starts again with it now: runs in progress finish first, and web sign-ins are asked "
+    "again unless global.server.session_secret is set"
 )
+RESTART = (
+    "this server was not started by `bookrelay serve`, which reads the file again by itself: restart it "
+    "to use the new settings (GET /api/config shows what is in force until then)"
+)
+UNCHANGED = "nothing changed: every value given is already in force"
+_PUT_EXAMPLES: dict[str, Any] = {
+    "tracker": {"summary": "The tracker's interval", "value": {"sync_interval": 30}},
+    "bookrelay": {
+        "summary": "Any part of GET's answer",
+        "value": {"global": {"audible": {"daily_cap": 400}, "sync": {"min_progress": 0.02}}},
+    },
+}
 
 
 def _user(ctx: WebContext, user_id: str | None, place: str) -> str:
@@ -217,11 +241,62 @@ def show_config(ctx: Ctx) -> dict[str, Any]:
     return api.show_config(ctx)
 
 
-@router.put("/config", responses={501: {"model": ErrorBody, "description": "Settings are in the file"}})
-def change_config(ctx: Ctx) -> JSONResponse:
-    """Not done through the API: the answer (501) says where each setting is kept instead."""
-    body = ErrorBody(error="NotImplemented", message=NO_CONFIG_WRITES)
-    return JSONResponse(status_code=501, content=body.model_dump())
+@router.put(
+    "/config",
+    response_model=dict[str, Any],
+    responses={
+        409: {"model": ErrorBody, "description": "No configuration file: the settings come from variables"},
+        500: {"model": ErrorBody, "description": "The file could not be replaced; it is unchanged"},
+    },
+)
+async def change_config(
+    ctx: Ctx,
+    request: Request,
+    response: Response,
+    tasks: BackgroundTasks,
+    body: Annotated[dict[str, Any], Body(openapi_examples=_PUT_EXAMPLES)],
+) -> Any:
+    """Change settings in the configuration file, as editing it would: ``body`` is any part of what
+    ``GET /api/config`` answers (users by ``id``), or the tracker's ``sync_interval`` (minutes between
+    syncs: ``global.schedule.progress`` and ``global.audible.min_interval_minutes``). Checked as
+    ``config check`` checks the file (422 naming each unknown key or bad value; secrets and the database
+    are not changed here), written keeping comments and key order, the previous version kept as
+    ``.bak``. The answer is the new configuration as GET shows it; ``bookrelay serve`` then starts
+    again from the file (runs in progress finish first). Headers: ``Bookrelay-Changed`` lists the keys
+    changed, ``Bookrelay-Reload`` says what happens next."""
+    path = getattr(request.app.state, "config_file", None)
+    reload_config = getattr(request.app.state, "reload_config", None)
+    if path is None or not path.is_file():
+        raise writer.NoFileToWrite(_no_file(ctx, path))
+    try:
+        plan = writer.plan_changes(ctx.config, body, os.environ)
+        if not plan:
+            response.headers["Bookrelay-Reload"] = UNCHANGED
+            return api.show_config(ctx)
+        config = await asyncio.to_thread(writer.write_changes, path, plan, os.environ)
+    except writer.ChangeRefused as refused:
+        details = [ErrorDetail(field=p.field, message=p.message) for p in refused.problems]
+        answer = ErrorBody(error="ConfigError", message=str(refused), details=details)
+        return JSONResponse(status_code=422, content=answer.model_dump())
+    response.headers["Bookrelay-Changed"] = ", ".join(writer.changed_keys(plan))
+    written = WRITTEN.format(path=path.name, backup=f"{path.name}.bak")
+    if reload_config is not None:
+        response.headers["Bookrelay-Reload"] = written + RELOADING
+        tasks.add_task(reload_config)  # after the answer is sent
+    else:
+        response.headers["Bookrelay-Reload"] = written + RESTART
+    return config.redacted_dict()
+
+
+def _no_file(ctx: WebContext, path: Path | None) -> str:
+    """Why there is nothing to write, naming the variables the settings come from."""
+    names = writer.env_variables(ctx.config)
+    where = f" ({path} does not exist)" if path is not None else ""
+    variables = f": {', '.join(names)}" if names else ""
+    return (
+        f"there is no configuration file to write{where}; the settings come from the environment{variables}. "
+        "Change those variables, or write a file (`bookrelay init`) and point BOOKRELAY_CONFIG at it"
+    )
 
 
 @router.post("/link", responses={502: {"model": ErrorBody, "description": "Hardcover refused"}})

@@ -28,7 +28,7 @@ from benchmarks.progress_budget import (
 )
 from benchmarks.sandbox_process import SandboxProcess
 from bookrelay.domain.identifiers import normalize_asin, normalize_isbn
-from bookrelay.domain.titles import strip_edition_words
+from bookrelay.matching.titles import strip_edition_words
 from bookrelay.sandbox.demo_data import DEMO_ABS_KEY
 from bookrelay.sync.report import ProgressReport
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bookrelay.errors import NotFound
-from bookrelay.store import ConflictStatus, LinkMethod, LinkStatus, Store
+from bookrelay.matching.outcome import LinkMethod, MatchOutcome
+from bookrelay.store import ConflictStatus, Store
 
 CANDIDATES = [
     {"book_id": 1, "title": "Dune", "score": 0.7, "parts": {"title": 0.5, "author": 0.2}},
@@ -33,7 +34,7 @@ def test_M1_resolving_pins_the_link_manually(store: Store) -> None:
         True,
         LinkMethod.MANUAL,
         2,
-        LinkStatus.LINKED,
+        MatchOutcome.LINKED,
     )
     assert store.conflicts.list() == []
     assert [c.id for c in store.conflicts.list(ConflictStatus.RESOLVED)] == [conflict.id]
@@ -51,7 +52,7 @@ def test_ignoring_a_conflict_ignores_the_item(store: Store) -> None:
     conflict = store.conflicts.open("alice", "abs", "li_1", "Dune", "ambiguous", CANDIDATES)
     assert store.conflicts.ignore(conflict.id).status == ConflictStatus.IGNORED
     link = store.links.get("alice", "abs", "li_1")
-    assert link is not None and link.status == LinkStatus.IGNORED
+    assert link is not None and link.status == MatchOutcome.IGNORED
 
 
 def test_deciding_twice_or_a_missing_conflict_is_not_found(store: Store) -> None:

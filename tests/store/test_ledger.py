@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bookrelay.store import CacheKind, Store, WantedState
+from bookrelay.matching.outcome import CacheKind
+from bookrelay.store import Store, WantedState
 from tests.store_fixtures import FakeClock
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from bookrelay.errors import NotFound
-from bookrelay.store import LinkMethod, LinkStatus, Store
+from bookrelay.matching.outcome import LinkMethod, MatchOutcome
+from bookrelay.store import Store
 from tests.store_fixtures import FakeClock
 
 
@@ -20,7 +21,7 @@ def test_upsert_creates_then_changes_only_the_given_columns(store: Store) -> Non
         hardcover_edition_id=100,
         method=LinkMethod.ASIN,
         score=1.0,
-        status=LinkStatus.LINKED,
+        status=MatchOutcome.LINKED,
         identifiers_hash="h1",
     )
     assert (created.pinned, created.sync_enabled) == (False, True)
@@ -45,12 +46,12 @@ def test_M1_pin_to_another_book_clears_that_books_state(store: Store) -> None:
         user_book_id=5,
         read_id=6,
         last_progress=0.4,
-        status=LinkStatus.LINKED,
+        status=MatchOutcome.LINKED,
         method=LinkMethod.FUZZY,
         score=0.9,
     )
     pinned = store.links.pin("alice", "abs", "li_1", 20, 200)
-    assert (pinned.pinned, pinned.method, pinned.status) == (True, LinkMethod.PIN, LinkStatus.LINKED)
+    assert (pinned.pinned, pinned.method, pinned.status) == (True, LinkMethod.PIN, MatchOutcome.LINKED)
     assert (pinned.hardcover_book_id, pinned.hardcover_edition_id) == (20, 200)
     assert (pinned.user_book_id, pinned.read_id, pinned.last_progress, pinned.score) == (
         None,
@@ -69,14 +70,14 @@ def test_M1_pin_to_the_same_book_keeps_its_reads(store: Store) -> None:
 def test_M1_mark_unmatched_leaves_a_pinned_link_alone(store: Store) -> None:
     store.links.pin("alice", "abs", "li_1", 20)
     kept = store.links.mark_unmatched("alice", "abs", "li_1", datetime(2030, 1, 1, tzinfo=UTC))
-    assert (kept.status, kept.hardcover_book_id, kept.unmatched_until) == (LinkStatus.LINKED, 20, None)
+    assert (kept.status, kept.hardcover_book_id, kept.unmatched_until) == (MatchOutcome.LINKED, 20, None)
 
 
 def test_M4_mark_unmatched_records_until_when(store: Store) -> None:
-    store.links.upsert("alice", "abs", "li_2", hardcover_book_id=3, status=LinkStatus.LINKED, read_id=4)
+    store.links.upsert("alice", "abs", "li_2", hardcover_book_id=3, status=MatchOutcome.LINKED, read_id=4)
     until = datetime(2030, 1, 1, 8, 30, tzinfo=UTC)
     link = store.links.mark_unmatched("alice", "abs", "li_2", until, metadata_hash="m1")
-    assert (link.status, link.unmatched_until, link.metadata_hash) == (LinkStatus.UNMATCHED, until, "m1")
+    assert (link.status, link.unmatched_until, link.metadata_hash) == (MatchOutcome.UNMATCHED, until, "m1")
     assert (link.hardcover_book_id, link.read_id) == (None, None)
 
 
@@ -92,12 +93,12 @@ def test_unpin_and_sync_switch(store: Store) -> None:
 
 
 def test_list_for_user_filters_by_status_and_user(store: Store) -> None:
-    store.links.upsert("alice", "abs", "b", status=LinkStatus.LINKED)
-    store.links.upsert("alice", "abs", "a", status=LinkStatus.UNMATCHED)
-    store.links.upsert("alice", "audible", "c", status=LinkStatus.LINKED)
-    store.links.upsert("bob", "abs", "d", status=LinkStatus.LINKED)
+    store.links.upsert("alice", "abs", "b", status=MatchOutcome.LINKED)
+    store.links.upsert("alice", "abs", "a", status=MatchOutcome.UNMATCHED)
+    store.links.upsert("alice", "audible", "c", status=MatchOutcome.LINKED)
+    store.links.upsert("bob", "abs", "d", status=MatchOutcome.LINKED)
     assert [x.source_item_id for x in store.links.list_for_user("alice")] == ["a", "b", "c"]
-    assert [x.source_item_id for x in store.links.list_for_user("alice", LinkStatus.LINKED)] == ["b", "c"]
+    assert [x.source_item_id for x in store.links.list_for_user("alice", MatchOutcome.LINKED)] == ["b", "c"]
 
 
 def test_P4_record_written_remembers_the_last_write(store: Store) -> None:

@@ -7,7 +7,8 @@ import threading
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bookrelay.store import LinkStatus, Store
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.store import Store
 
 
 class Boom(Exception):
@@ -16,7 +17,7 @@ class Boom(Exception):
 
 def test_S3_an_exception_inside_a_transaction_rolls_back_every_row(store: Store) -> None:
     with pytest.raises(Boom), store.transaction():
-        store.links.upsert("alice", "abs", "li_1", hardcover_book_id=1, status=LinkStatus.LINKED)
+        store.links.upsert("alice", "abs", "li_1", hardcover_book_id=1, status=MatchOutcome.LINKED)
         store.outbox.add("alice", "k1", {"op": "x"})
         store.history.record("alice", "abs", "li_1", 0.5)
         raise Boom

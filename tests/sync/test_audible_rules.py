@@ -13,10 +13,10 @@ import pytest
 
 from bookrelay.app import audible_calls, audible_limits
 from bookrelay.config import Config
+from bookrelay.matching.outcome import LinkMethod
 from bookrelay.sandbox.audible import new_device_auth
 from bookrelay.sandbox.server import build_sandbox
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkMethod
 from bookrelay.sync import audible_auth
 from tests.sync.harness import ABS_KEY, FAST_LIMITS, HC_TOKEN, Runner, World
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from bookrelay.app import run_progress
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus
 from bookrelay.sync.report import ProgressReport
 from tests.sync.harness import Runner, World
 
@@ -115,7 +115,7 @@ async def test_S3_a_malformed_length_fails_its_item_only_and_the_next_run_writes
     assert runner.user_book(broken_book) is None  # nothing written to the book we could not read
     assert all(runner.user_book(book) is not None for book, _ in made if book != broken_book)
     link = store.links.get("alice", "abs", broken_item)
-    assert link is None or link.status != LinkStatus.LINKED  # not settled: the next run tries again
+    assert link is None or link.status != MatchOutcome.LINKED  # not settled: the next run tries again
 
     healed = await sync(runner, lambda body: None)
     assert (healed.error, healed.failed, healed.written) == (None, [], 1)

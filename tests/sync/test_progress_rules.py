@@ -9,8 +9,9 @@ import pytest
 from pydantic import SecretStr
 
 from bookrelay.app import run_progress
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import ConflictStatus, LinkStatus
+from bookrelay.store.models import ConflictStatus
 from tests.sync.harness import BOOK_PARTS_UNITS, DEPTH_LIMITED, Runner, World
 
 AUDIO = {"reading_format_id": 2, "edition_format": "Audiobook"}
@@ -229,7 +230,7 @@ async def test_M2_link_to_a_vanished_book_is_resolved_again(store: Store) -> Non
         "alice",
         "abs",
         item,
-        status=LinkStatus.LINKED,
+        status=MatchOutcome.LINKED,
         hardcover_book_id=999_999,
         hardcover_edition_id=999_998,
         identifiers_hash=None,

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import httpx
 
-from bookrelay.store.models import ConflictStatus, LinkStatus, RunStatus, WantedState
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.store.models import ConflictStatus, RunStatus, WantedState
 from bookrelay.store.repositories import BookFacts, ItemFacts
 from bookrelay.web import create_app
 from tests.web.conftest import (
@@ -149,9 +150,9 @@ async def test_status_counts_units_left_today_and_what_is_being_read(web: Web) -
     web.clock.advance(timedelta(hours=13))
     today = store.runs.start("alice", "progress")
     store.runs.finish(today.id, RunStatus.OK, units=40)
-    store.links.upsert("alice", "abs", "item-1", status=LinkStatus.LINKED, hardcover_book_id=101)
-    store.links.upsert("alice", "abs", "item-2", status=LinkStatus.UNMATCHED)
-    store.links.upsert("alice", "abs", "item-3", status=LinkStatus.LINKED)
+    store.links.upsert("alice", "abs", "item-1", status=MatchOutcome.LINKED, hardcover_book_id=101)
+    store.links.upsert("alice", "abs", "item-2", status=MatchOutcome.UNMATCHED)
+    store.links.upsert("alice", "abs", "item-3", status=MatchOutcome.LINKED)
     store.conflicts.open("alice", "abs", "item-4", "Dune", "M4: two close candidates", CANDIDATES)
     store.wanted.record("alice", 55, WantedState.ADDED, title="Hyperion")
     store.history.record("alice", "abs", "item-1", 0.4, seconds=30_000, observed_at=NOW - timedelta(hours=2))
@@ -363,7 +364,7 @@ async def test_ignoring_a_conflict_marks_the_item_ignored(web: Web) -> None:
     conflict = web.store.conflicts.open("alice", "abs", "item-9", "Dune", "M4", CANDIDATES)
     answer = await web.client.post(f"/api/v1/conflicts/{conflict.id}/ignore", headers=web.key)
     assert answer.status_code == 200 and answer.json()["status"] == "ignored"
-    assert web.store.links.get("alice", "abs", "item-9").status == LinkStatus.IGNORED  # type: ignore[union-attr]
+    assert web.store.links.get("alice", "abs", "item-9").status == MatchOutcome.IGNORED  # type: ignore[union-attr]
     assert (await web.client.post("/api/v1/conflicts/424242/ignore", headers=web.key)).status_code == 404
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from bookrelay.connectors.audiobookshelf.session import SERVICE
 from bookrelay.connectors.audiobookshelf.types import AbsLibraryItem, AbsMediaProgress
-from bookrelay.domain.authors import split_authors
 from bookrelay.domain.models import MediaKind, SeriesRef, Source, SourceItem, SourceProgress
 from bookrelay.errors import BadResponse
+from bookrelay.matching.authors import split_authors
 
 _SEQUENCE = re.compile(r"^(?P<name>.*?)\s+#(?P<seq>[^\s#]+)$")
 _YEAR = re.compile(r"^\s*(\d{4})")

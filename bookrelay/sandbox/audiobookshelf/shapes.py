@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bookrelay.sandbox.audiobookshelf.files import (
+    audio_files,
+    author_name,
+    ebook_file,
+    library_files,
+    rel_dir,
+)
 from bookrelay.sandbox.audiobookshelf.fixture import (
     BASE_TIME_MS,
     ItemRec,
@@ -179,10 +186,6 @@ def library_json(lib: LibraryRec, last_scan: int | None = None) -> dict[str, Any
     }
 
 
-def _author_name(item: ItemRec) -> str:
-    return ", ".join(item.metadata["authors"])
-
-
 def _minified_metadata(item: ItemRec) -> dict[str, Any]:
     m = item.metadata
     if item.media_type == "podcast":
@@ -191,7 +194,7 @@ def _minified_metadata(item: ItemRec) -> dict[str, Any]:
         "title": m["title"],
         "titleIgnorePrefix": title_ignore_prefix(m["title"]),
         "subtitle": m["subtitle"],
-        "authorName": _author_name(item),
+        "authorName": author_name(item),
         "authorNameLF": ", ".join(_last_first(a) for a in m["authors"]),
         "narratorName": ", ".join(m["narrators"]),
         "seriesName": _series_name(m["series"]),
@@ -253,74 +256,6 @@ def _podcast_metadata(item: ItemRec) -> dict[str, Any]:
     }
 
 
-def _rel_dir(item: ItemRec) -> str:
-    owner = (item.metadata.get("author") or "") if item.media_type == "podcast" else _author_name(item)
-    return f"{owner}/{item.metadata['title']}".lstrip("/")
-
-
-def _file_meta(item: ItemRec, filename: str, size: int) -> dict[str, Any]:
-    return {
-        "filename": filename,
-        "ext": "." + filename.rsplit(".", 1)[-1],
-        "path": f"/media/{_rel_dir(item)}/{filename}",
-        "relPath": filename,
-        "size": size,
-        "mtimeMs": item.added_at,
-        "ctimeMs": item.added_at,
-        "birthtimeMs": item.added_at,
-    }
-
-
-def _audio_files(item: ItemRec) -> list[dict[str, Any]]:
-    if item.media_type != "book" or not item.has_audio:
-        return []
-    m = item.metadata
-    tags = {"tagAlbum": m["title"], "tagArtist": _author_name(item) or None, "tagTitle": m["title"]}
-    tags["tagComposer"] = ", ".join(m["narrators"]) or None
-    tags.update(item.meta_tags)
-    return [
-        {
-            "index": 1,
-            "ino": str(int(item.ino) + 500_000),
-            "metadata": _file_meta(item, "audio.m4b", item.size),
-            "addedAt": item.added_at,
-            "updatedAt": item.added_at,
-            "trackNumFromMeta": None,
-            "discNumFromMeta": None,
-            "trackNumFromFilename": None,
-            "discNumFromFilename": None,
-            "manuallyVerified": False,
-            "exclude": False,
-            "error": None,
-            "format": "QuickTime / MOV",
-            "duration": item.duration,
-            "bitRate": 64000,
-            "language": None,
-            "codec": "aac",
-            "timeBase": "1/44100",
-            "channels": 2,
-            "channelLayout": "stereo",
-            "chapters": [],
-            "embeddedCoverArt": None,
-            # only non-null tags are present on the real server
-            "metaTags": {k: v for k, v in tags.items() if v is not None},
-            "mimeType": "audio/mp4",
-        }
-    ]
-
-
-def _ebook_file(item: ItemRec) -> dict[str, Any] | None:
-    if not item.ebook_format:
-        return None
-    return {
-        "ino": str(int(item.ino) + 700_000),
-        "metadata": _file_meta(item, f"book.{item.ebook_format}", 300_000),
-        "ebookFormat": item.ebook_format,
-        "addedAt": item.added_at,
-        "updatedAt": item.added_at,
-    }
-
-
 def minified_item(item: ItemRec) -> dict[str, Any]:
     """``LibraryItem.toOldJSONMinified``: the list and in-progress shape."""
     media: dict[str, Any] = {
@@ -338,7 +273,7 @@ def minified_item(item: ItemRec) -> dict[str, Any]:
             media["ebookFormat"] = item.ebook_format
     else:
         media.update(numEpisodes=len(item.episodes), **_PODCAST_MEDIA, size=item.size)
-    rel = _rel_dir(item)
+    rel = rel_dir(item)
     return {
         "id": item.id,
         "ino": item.ino,
@@ -357,7 +292,7 @@ def minified_item(item: ItemRec) -> dict[str, Any]:
         "isInvalid": False,
         "mediaType": item.media_type,
         "media": media,
-        "numFiles": len(_audio_files(item)) + (1 if item.ebook_format else 0) + 1,
+        "numFiles": len(audio_files(item)) + (1 if item.ebook_format else 0) + 1,
         "size": item.size,
     }
 
@@ -376,8 +311,8 @@ def old_item(item: ItemRec) -> dict[str, Any]:
     if item.media_type == "podcast":
         base["media"].update(episodes=_episodes(item), **_PODCAST_MEDIA)
     else:
-        base["media"].update(audioFiles=_audio_files(item), chapters=[], ebookFile=_ebook_file(item))
-    base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=_library_files(item))
+        base["media"].update(audioFiles=audio_files(item), chapters=[], ebookFile=ebook_file(item))
+    base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=library_files(item))
     return base
 
 
@@ -387,12 +322,12 @@ def expanded_item(item: ItemRec) -> dict[str, Any]:
     media = base["media"]
     if item.media_type == "podcast":  # no files, tracks or descriptionPlain on a podcast (real 2.36)
         media.update(libraryItemId=item.id, metadata=_minified_metadata(item), episodes=_episodes(item))
-        base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=_library_files(item))
+        base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=library_files(item))
         return base
     media["metadata"] = {**_full_metadata(item), **_minified_metadata(item)}
     media["metadata"]["descriptionPlain"] = item.metadata["description"]
-    audio = _audio_files(item)
-    media.update(libraryItemId=item.id, audioFiles=audio, chapters=[], ebookFile=_ebook_file(item))
+    audio = audio_files(item)
+    media.update(libraryItemId=item.id, audioFiles=audio, chapters=[], ebookFile=ebook_file(item))
     media["tracks"] = [
         {
             **a,
@@ -402,7 +337,7 @@ def expanded_item(item: ItemRec) -> dict[str, Any]:
         }
         for a in audio
     ]
-    base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=_library_files(item))
+    base.update(lastScan=item.added_at, scanVersion="2.36.0", libraryFiles=library_files(item))
     return base
 
 
@@ -428,37 +363,3 @@ def _episodes(item: ItemRec) -> list[dict[str, Any]]:
         }
         for ep in item.episodes
     ]
-
-
-def _library_files(item: ItemRec) -> list[dict[str, Any]]:
-    files = [
-        {
-            "ino": a["ino"],
-            "metadata": a["metadata"],
-            "isSupplementary": None,
-            "addedAt": item.added_at,
-            "updatedAt": item.added_at,
-            "fileType": "audio",
-        }
-        for a in _audio_files(item)
-    ]
-    ebook = _ebook_file(item)
-    if ebook:
-        files.append(
-            {
-                **{k: ebook[k] for k in ("ino", "metadata", "addedAt", "updatedAt")},
-                "isSupplementary": False,
-                "fileType": "ebook",
-            }
-        )
-    files.append(
-        {
-            "ino": str(int(item.ino) + 900_000),
-            "metadata": _file_meta(item, "metadata.json", 400),
-            "isSupplementary": None,
-            "addedAt": item.added_at,
-            "updatedAt": item.added_at,
-            "fileType": "metadata",
-        }
-    )
-    return files

@@ -16,8 +16,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bookrelay.sandbox.bookshelf.records import ApiError, server_error, validation_error
 from bookrelay.sandbox.bookshelf.shapes import author_resource, book_resource, edition_resource
-from bookrelay.sandbox.bookshelf.state import ApiError, BookshelfState, server_error, validation_error
+from bookrelay.sandbox.bookshelf.state import BookshelfState
 
 VERSION = "0.4.10.2765"
 

@@ -14,63 +14,19 @@ import hmac
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bookrelay.sandbox.bookshelf.records import (
+    RootFolder,
+    load_settings,
+    server_error,
+    validation_error,
+)
 from bookrelay.sandbox.bookshelf.shapes import AuthorRow, BookRow, EditionRow, book_from_work
 from bookrelay.sandbox.rreading_glasses.state import MetadataDown, RrgState
 
 _PREFIXES = {"author", "work", "edition", "isbn", "asin"}
-
-
-class ApiError(Exception):
-    """An error answer: ``status`` and a JSON body in Readarr's shape."""
-
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(f"{status}: {body}")
-        self.status = status
-        self.body = body
-
-
-def validation_error(prop: str, message: str, attempted: Any = None) -> ApiError:
-    """A FluentValidation failure list, as ``ReadarrErrorPipeline`` answers a ``ValidationException``."""
-    return ApiError(
-        400,
-        [
-            {
-                "propertyName": prop,
-                "errorMessage": message,
-                "attemptedValue": attempted,
-                "severity": "error",
-                "errorCode": "PredicateValidator",
-            }
-        ],
-    )
-
-
-def server_error(status: int, message: str) -> ApiError:
-    """Readarr's ``{message, description}`` error body (500 for exceptions, 503 for metadata failures)."""
-    return ApiError(status, {"message": message, "description": message})
-
-
-@dataclass
-class Profile:
-    """A quality or metadata profile."""
-
-    id: int
-    name: str
-
-
-@dataclass
-class RootFolder:
-    """A root folder with its default profiles."""
-
-    id: int
-    name: str
-    path: str
-    default_quality_profile_id: int
-    default_metadata_profile_id: int
 
 
 class BookshelfState:
@@ -95,25 +51,7 @@ class BookshelfState:
         s = self._section
         self.api_key = str(s.get("api_key") or "bookshelf-sandbox-key")
         self.instance_name = str(s.get("instance_name") or "Bookshelf")
-        try:
-            self.quality_profiles = [
-                Profile(int(p["id"]), str(p["name"])) for p in s.get("quality_profiles") or []
-            ]
-            self.metadata_profiles = [
-                Profile(int(p["id"]), str(p["name"])) for p in s.get("metadata_profiles") or []
-            ]
-            self.root_folders = [
-                RootFolder(
-                    id=int(r["id"]),
-                    name=str(r.get("name") or r["path"]),
-                    path=str(r["path"]),
-                    default_quality_profile_id=int(r["default_quality_profile_id"]),
-                    default_metadata_profile_id=int(r["default_metadata_profile_id"]),
-                )
-                for r in s.get("root_folders") or []
-            ]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"bookshelf fixture: a profile or root folder lacks or mistypes {exc}") from exc
+        self.quality_profiles, self.metadata_profiles, self.root_folders = load_settings(s)
         self.authors: dict[int, AuthorRow] = {}
         self.books: dict[int, BookRow] = {}
         self._next_id = {"author": 1, "book": 1, "edition": 1, "command": 1}

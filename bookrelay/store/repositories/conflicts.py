@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bookrelay.errors import NotFound
+from bookrelay.matching.outcome import LinkMethod, MatchOutcome
 from bookrelay.store.db import Database
-from bookrelay.store.models import Conflict, ConflictStatus, LinkMethod, LinkStatus
+from bookrelay.store.models import Conflict, ConflictStatus
 from bookrelay.store.repositories._base import Clock, Repo, ensure_user, utc_now
 from bookrelay.store.repositories.links import LinkRepo
 
@@ -97,7 +98,7 @@ class ConflictRepo(Repo):
         with self._db.transaction() as session:
             conflict = self._open_one(conflict_id)
             self._links.upsert(
-                conflict.user_id, conflict.source, conflict.source_item_id, status=LinkStatus.IGNORED
+                conflict.user_id, conflict.source, conflict.source_item_id, status=MatchOutcome.IGNORED
             )
             return self._close(session, conflict_id, ConflictStatus.IGNORED, None)
 

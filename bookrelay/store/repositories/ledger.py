@@ -11,7 +11,8 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from bookrelay.errors import NotFound
-from bookrelay.store.models import CacheKind, LookupCacheEntry, Wanted, WantedState
+from bookrelay.matching.outcome import CacheKind
+from bookrelay.store.models import LookupCacheEntry, Wanted, WantedState
 from bookrelay.store.repositories._base import Repo, ensure_user, upsert
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookrelay.errors import NotFound
-from bookrelay.store.models import Link, LinkMethod, LinkStatus, ProgressHistory
+from bookrelay.matching.outcome import LinkMethod, MatchOutcome
+from bookrelay.store.models import Link, ProgressHistory
 from bookrelay.store.repositories._base import Repo, ensure_user, upsert
 
 
@@ -27,7 +28,7 @@ class LinkChanges(TypedDict, total=False):
     score: float | None
     pinned: bool
     sync_enabled: bool
-    status: LinkStatus
+    status: MatchOutcome
     last_progress: float | None
     last_progress_seconds: float | None
     last_written_at: datetime | None
@@ -42,7 +43,7 @@ class LinkState:
 
     source: str
     source_item_id: str
-    status: LinkStatus
+    status: MatchOutcome
     hardcover_book_id: int | None = None
     hardcover_edition_id: int | None = None
     read_id: int | None = None
@@ -115,7 +116,7 @@ class LinkRepo(Repo):
                 "method": method,
                 "score": None,
                 "pinned": True,
-                "status": LinkStatus.LINKED,
+                "status": MatchOutcome.LINKED,
                 "unmatched_until": None,
                 "source_fingerprint": None,
             }
@@ -152,7 +153,7 @@ class LinkRepo(Repo):
                 return existing
             changes: LinkChanges = {
                 **_BOOK_STATE,
-                "status": LinkStatus.UNMATCHED,
+                "status": MatchOutcome.UNMATCHED,
                 "unmatched_until": until,
                 "metadata_hash": metadata_hash,
                 "hardcover_book_id": None,
@@ -182,7 +183,7 @@ class LinkRepo(Repo):
             last_written_at=at,
         )
 
-    def list_for_user(self, user_id: str, status: LinkStatus | None = None) -> list[Link]:
+    def list_for_user(self, user_id: str, status: MatchOutcome | None = None) -> list[Link]:
         """The user's links, optionally of one status, in a stable order."""
         query = select(Link).where(Link.user_id == user_id)
         if status is not None:

@@ -21,8 +21,8 @@ from bookrelay.domain.directions import Directions, Feature
 from bookrelay.domain.models import Source
 from bookrelay.domain.shelves import HardcoverList
 from bookrelay.errors import BookrelayError
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus
 from bookrelay.store.repositories.scrobble import ScrobbleStateRepo
 
 FEATURE = "lists"
@@ -88,7 +88,7 @@ class ListSync:
         if self.directions.of(Feature.LISTS).value == "off":
             return report
         items_of: dict[int, list[str]] = defaultdict(list)  # book id → linked ABS items
-        for link in self.store.links.list_for_user(self.user_id, LinkStatus.LINKED):
+        for link in self.store.links.list_for_user(self.user_id, MatchOutcome.LINKED):
             if link.source == Source.AUDIOBOOKSHELF.value and link.hardcover_book_id:
                 items_of[link.hardcover_book_id].append(link.source_item_id)
         book_of = {item: book for book, items in items_of.items() for item in items}

@@ -18,9 +18,10 @@ from bookrelay.domain.directions import Directions, Feature
 from bookrelay.domain.models import Source, SourceProgress, Status, UserBook
 from bookrelay.domain.shelves import check_rating
 from bookrelay.errors import ConfigError, NotFound
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.matching.pipeline import Resolver
+from bookrelay.matching.resolution import Shelf
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus
-from bookrelay.sync.resolve import Outcome, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
 
 STATUS_NAMES = {
@@ -96,7 +97,7 @@ class Operations:
     async def _book_of_item(self, item_id: str, hardcover_user: int) -> tuple[int, int | None]:
         for source in (Source.AUDIOBOOKSHELF, Source.AUDIBLE):
             link = self.store.links.get(self.user_id, source.value, item_id)
-            if link is not None and link.status == LinkStatus.LINKED and link.hardcover_book_id:
+            if link is not None and link.status == MatchOutcome.LINKED and link.hardcover_book_id:
                 return link.hardcover_book_id, link.hardcover_edition_id
         if self.audiobookshelf is None:
             raise NotFound(f"{item_id!r} is neither a Hardcover book id nor a linked item")
@@ -106,7 +107,7 @@ class Operations:
         entry = SourceEntry(item, SourceProgress(item.source, item.item_id))
         shelf = Shelf.of(await self.hardcover.shelf(hardcover_user))
         (resolution,) = await self.resolver.resolve([entry], {}, shelf)
-        if resolution.outcome is not Outcome.LINKED or resolution.book_id is None:
+        if resolution.outcome is not MatchOutcome.LINKED or resolution.book_id is None:
             raise NotFound(
                 f"Audiobookshelf item {item_id!r} ({item.title}) has no sure match ({resolution.reason}); "
                 "pin it with `bookrelay link` or give the Hardcover book id"

@@ -15,8 +15,8 @@ from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.lists import HardcoverLists, ListWriteOp
 from bookrelay.domain.directions import Directions, Feature
 from bookrelay.domain.models import Source
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus
 from bookrelay.store.repositories.scrobble import ScrobbleStateRepo
 
 FEATURE = "owned"
@@ -52,7 +52,7 @@ class OwnedSync:
         if not (way.to_hardcover or way.from_hardcover):
             return report
         editions: dict[int, int | None] = {}
-        for link in self.store.links.list_for_user(self.user_id, LinkStatus.LINKED):
+        for link in self.store.links.list_for_user(self.user_id, MatchOutcome.LINKED):
             if link.source in (Source.AUDIOBOOKSHELF.value, Source.AUDIBLE.value) and link.hardcover_book_id:
                 editions.setdefault(link.hardcover_book_id, link.hardcover_edition_id)
         me = await self.hardcover.me()

@@ -29,8 +29,8 @@ from bookrelay.domain.directions import (
 from bookrelay.domain.models import Source, SourceProgress, UserBook
 from bookrelay.domain.progress import read_fraction
 from bookrelay.errors import BookrelayError
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus
 from bookrelay.store.repositories.scrobble import ScrobbleStateRepo
 
 FEATURE = "progress"
@@ -93,7 +93,7 @@ class ReverseProgress:
         report = ReverseReport()
         links = [
             link
-            for link in self.store.links.list_for_user(self.user_id, LinkStatus.LINKED)
+            for link in self.store.links.list_for_user(self.user_id, MatchOutcome.LINKED)
             if link.source == Source.AUDIOBOOKSHELF.value and link.hardcover_book_id and link.sync_enabled
         ]
         if not links:

@@ -19,8 +19,10 @@ from bookrelay.connectors.hardcover.lists import HardcoverLists
 from bookrelay.domain.directions import Directions, Feature
 from bookrelay.domain.models import MediaKind, Source, SourceItem, SourceProgress, Status, UserBook
 from bookrelay.domain.shelves import ShelfRow, blank_features, is_audio_binding
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.matching.pipeline import Resolver
+from bookrelay.matching.resolution import Shelf
 from bookrelay.store.facade import Store
-from bookrelay.sync.resolve import Outcome, Resolver, Shelf
 from bookrelay.sync.sources import SourceEntry
 
 OWNED_LIST = "Owned"
@@ -181,14 +183,14 @@ async def import_rows(
     unique = list({row_key(r): r for r in rows}.values())  # a book listed twice is imported once
     resolutions = await resolver.resolve([_entry(r) for r in unique], {}, shelf)
     for row, res in zip(unique, resolutions, strict=True):
-        if res.outcome is Outcome.LINKED and res.book_id is not None:
+        if res.outcome is MatchOutcome.LINKED and res.book_id is not None:
             existing = shelf.by_book.get(res.book_id)
             plan = plan_row(row, existing, keep)
             entry_id = existing.id if existing else None
             report.items.append(ImportItem(row, "linked", res.book_id, plan, res.reason, entry_id=entry_id))
             continue
         report.items.append(ImportItem(row, res.outcome.value, reason=res.reason))
-        if apply and res.outcome is Outcome.CONFLICT:
+        if apply and res.outcome is MatchOutcome.CONFLICT:
             candidates = [{"book_id": c.book_id, "title": c.title, "score": c.score} for c in res.candidates]
             store.conflicts.open(user_id, CONFLICT_SOURCE, row_key(row), row.label, res.reason, candidates)
     if apply:

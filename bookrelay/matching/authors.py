@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bookrelay.domain.titles import WORD_SAME, fold
+from bookrelay.matching.text import WORD_SAME, fold
 
 SURNAME_SAME = 80
 SURNAMES_DIFFER = 0.5

@@ -1,8 +1,10 @@
 """The matching pipeline (M1-M5): pinned link → earlier link → the user's shelf → the catalogue by
-identifiers in batches → ``search`` scored locally; then the edition by the item's format.
+identifiers in batches → exact titles → ``search`` scored locally; then the edition by the item's format
+(:mod:`bookrelay.matching.settle`).
 
 Every Hardcover request here is a batch: one shelf fetch, one ``_in`` query per hundred identifiers,
-one ``books`` query per hundred books, and one ``search`` per item that has nothing better.
+one ``books`` query per hundred books, and one ``search`` per item that has nothing better. The
+Hardcover API and the lookup cache are passed in by the composition root (``app/matching.py``).
 """
 
 from __future__ import annotations
@@ -12,32 +14,23 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
-from bookrelay.domain.actions import CandidateRef
-from bookrelay.domain.editions import NoAudioEdition, choose_edition
 from bookrelay.domain.identifiers import Identifiers, identifiers_hash, identifiers_of, metadata_hash
-from bookrelay.domain.matching import (
+from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit
+from bookrelay.matching.author_books import author_book_ids, author_to_fetch
+from bookrelay.matching.editions import NoAudioEdition
+from bookrelay.matching.outcome import CacheKind, LinkMethod, MatchOutcome
+from bookrelay.matching.resolution import Resolution, Shelf
+from bookrelay.matching.score import (
     MatchDecision,
-    MatchKind,
-    MatchScore,
     MatchThresholds,
     MatchWeights,
     decide,
     identifier_hit_agrees,
     score_candidate,
 )
-from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit, UserBook
-from bookrelay.store.models import CacheKind, LinkMethod, LinkStatus
+from bookrelay.matching.settle import Linker
+from bookrelay.matching.titles import search_query, title_variants
 from bookrelay.store.repositories import LinkState, LookupCacheRepo
-from bookrelay.sync.author_books import author_book_ids, author_to_fetch
-from bookrelay.sync.match_queries import search_query, title_variants
-from bookrelay.sync.resolution import (
-    Outcome,
-    Resolution,
-    Shelf,
-    candidate_ref,
-    candidate_refs,
-    existing_edition_id,
-)
 from bookrelay.sync.sources import SourceEntry
 
 IDENTIFIER_MISS_TTL = timedelta(days=7)
@@ -54,7 +47,7 @@ def _identifier_order(ids: Identifiers) -> list[tuple[LinkMethod, str]]:
     )
 
 
-class Resolver:
+class Resolver(Linker):
     """Runs the matching pipeline for one user's run; all Hardcover reads are batched."""
 
     def __init__(
@@ -75,8 +68,7 @@ class Resolver:
         self.unmatched_ttl = unmatched_ttl
         self.no_audio_edition = no_audio_edition
         self.now = now
-        # M3: items whose identifier named a book their title disagrees with, searched by title too.
-        self.pointed: dict[str, tuple[Book, MatchScore, str]] = {}
+        self.pointed = {}
         # M4: the exact-title candidates of items that go on to search are scored with its hits.
         self.fetched: dict[str, list[Book]] = {}
 
@@ -90,7 +82,7 @@ class Resolver:
         to_match: list[SourceEntry] = []
         for entry in entries:
             link = links.get(entry.item.item_id)
-            if link is not None and link.hardcover_book_id is not None and link.status == LinkStatus.LINKED:
+            if link is not None and link.hardcover_book_id is not None and link.status == MatchOutcome.LINKED:
                 same_ids = link.identifiers_hash == identifiers_hash(entry.item)
                 if link.pinned or same_ids:  # M1, M2
                     method = LinkMethod.PIN if link.pinned else (link.method or LinkMethod.MANUAL)
@@ -104,7 +96,7 @@ class Resolver:
             if link is not None and self._still_unmatched(entry, link):
                 done[entry.item.item_id] = Resolution(
                     entry,
-                    Outcome.UNMATCHED,
+                    MatchOutcome.UNMATCHED,
                     reason="nothing matched earlier",
                     retry_after=link.unmatched_until,
                 )
@@ -138,18 +130,8 @@ class Resolver:
             await self._match(to_match, shelf, done)
         return [done[e.item.item_id] for e in entries]
 
-    def _set_aside(
-        self, entry: SourceEntry, book_id: int | None, identifier: str | None = None
-    ) -> Resolution | None:
-        """A failure when Hardcover's row for this book (or identifier) was malformed and set aside (S3)."""
-        shapes = self.api.shapes
-        row = shapes.for_book(book_id) or (shapes.for_identifier(identifier) if identifier else None)
-        if row is None:
-            return None
-        return Resolution(entry, Outcome.FAILED, book_id=book_id, reason=row.message)
-
     def _still_unmatched(self, entry: SourceEntry, link: LinkState) -> bool:
-        if link.status != LinkStatus.UNMATCHED or link.unmatched_until is None:
+        if link.status != MatchOutcome.UNMATCHED or link.unmatched_until is None:
             return False
         return link.unmatched_until > self.now() and link.metadata_hash == metadata_hash(entry.item)
 
@@ -187,7 +169,7 @@ class Resolver:
                 ],
                 self.thresholds,
             )
-            if decision.kind is MatchKind.LINKED and decision.book is not None:
+            if decision.kind is MatchOutcome.LINKED and decision.book is not None:
                 on_shelf = shelf.by_book[decision.book.id]
                 done[entry.item.item_id] = self._elsewhere(
                     entry,
@@ -215,7 +197,7 @@ class Resolver:
         """
         if not entries:
             return []
-        variants = {entry.item.item_id: title_variants(entry) for entry in entries}
+        variants = {entry.item.item_id: title_variants(entry.item) for entry in entries}
         books = await self.api.books_by_titles(sorted({t for ts in variants.values() for t in ts}))
         by_title: dict[str, list[Book]] = {}
         for book in books:
@@ -230,19 +212,6 @@ class Resolver:
                 self.fetched[entry.item.item_id] = list(candidates.values())
                 remaining.append(entry)
         return remaining
-
-    def _fuzzy_link(
-        self, entry: SourceEntry, candidates: list[Book], shelf: Shelf
-    ) -> Resolution | MatchDecision:
-        """Score the candidates (M4): the link when one is strong and unambiguous, else the decision."""
-        scored = [(book, score_candidate(entry.item, book, self.weights)) for book in candidates]
-        decision = decide(entry.item, scored, self.thresholds)
-        if decision.kind is not MatchKind.LINKED or decision.book is None:
-            return decision
-        book = decision.book
-        return self._linked(
-            entry, LinkMethod.FUZZY, book, book.id, None, shelf.by_book.get(book.id), score=decision.score
-        )
 
     def _match_shelf_identifiers(self, entry: SourceEntry, shelf: Shelf) -> Resolution | None:
         for method, value in _identifier_order(identifiers_of(entry.item)):
@@ -318,7 +287,7 @@ class Resolver:
     async def _search(self, entries: list[SourceEntry], shelf: Shelf, done: dict[str, Resolution]) -> None:
         candidate_ids: dict[str, list[int]] = {}
         for entry in entries:
-            query = search_query(entry)
+            query = search_query(entry.item)
             cached = self.cache.get(CacheKind.SEARCH, query.casefold())
             if cached is not None:
                 candidate_ids[entry.item.item_id] = list(cached.value or [])
@@ -377,100 +346,6 @@ class Resolver:
                 continue  # the first decision stands: an unreadable book is never guessed past
             candidates = [books[i] for i in ids if i in books] + self.fetched.get(entry.item.item_id, [])
             decisions[entry.item.item_id] = self._fuzzy_link(entry, candidates, shelf)
-
-    def _settle(self, entry: SourceEntry, decision: Resolution | MatchDecision) -> Resolution:
-        """What the search's decision makes of an item: a link, a conflict, or unmatched until the TTL."""
-        if isinstance(decision, Resolution):
-            return decision if decision.outcome is Outcome.FAILED else self._elsewhere(entry, decision)
-        if (pointed := self.pointed.get(entry.item.item_id)) is not None:
-            # M3: the identifier's book and what the search found, for the user to choose between.
-            book, score, why = pointed
-            refs = (candidate_ref(book, score), *candidate_refs(decision))
-            return Resolution(
-                entry,
-                Outcome.CONFLICT,
-                reason=f"M3: {why}; the title search found no strong match",
-                candidates=tuple({r.book_id: r for r in refs}.values())[:5],
-            )
-        conflict = decision.kind is MatchKind.CONFLICT
-        return Resolution(
-            entry,
-            Outcome.CONFLICT if conflict else Outcome.UNMATCHED,
-            reason=f"M4: {decision.reason}",
-            candidates=candidate_refs(decision),
-            score=decision.score,
-            retry_after=None if conflict else self.now() + self.unmatched_ttl,
-        )
-
-    def _elsewhere(self, entry: SourceEntry, linked: Resolution) -> Resolution:
-        """A title/author/length link for an item whose identifier named another book says so (M3)."""
-        pointed = self.pointed.get(entry.item.item_id)
-        if pointed is None or pointed[0].id == linked.book_id:
-            return linked
-        book = pointed[0]
-        by = f" by {', '.join(book.authors)}" if book.authors else ""
-        said = f"the item's identifier points elsewhere ({book.title!r}{by})"
-        return replace(linked, note=f"{said}; {linked.note}" if linked.note else said)
-
-    def _linked(
-        self,
-        entry: SourceEntry,
-        method: LinkMethod,
-        book: Book | None,
-        book_id: int,
-        hit_edition: Edition | None,
-        on_shelf: UserBook | None,
-        *,
-        pinned_edition: int | None = None,
-        score: MatchScore | None,
-    ) -> Resolution:
-        if (odd := self._set_aside(entry, book_id)) is not None:
-            return odd
-        editions = list(book.editions) if book is not None else []
-        if on_shelf is not None and on_shelf.edition is not None:
-            editions.append(on_shelf.edition)
-        existing = existing_edition_id(on_shelf) or pinned_edition
-        choice = choose_edition(
-            entry.item,
-            editions,
-            hit_edition=hit_edition,
-            existing_edition_id=existing,
-            no_audio_edition=self.no_audio_edition,
-        )
-        candidates: tuple[CandidateRef, ...] = ()
-        if choice.conflict is not None:
-            # M5: the conflict names the book the identifier (or the match) found, so that the user can
-            # settle it with one command.
-            candidates = (_linked_candidate(entry, book, book_id, method, score, self.weights),)
-        return Resolution(
-            entry,
-            Outcome.LINKED,
-            method=method,
-            book_id=book_id,
-            edition=choice.edition,
-            edition_id=choice.edition_id,
-            edition_conflict=choice.conflict,
-            score=score,
-            reason=choice.reason,
-            candidates=candidates,
-            note=choice.note,
-            book=book,
-        )
-
-
-def _linked_candidate(
-    entry: SourceEntry,
-    book: Book | None,
-    book_id: int,
-    method: LinkMethod,
-    score: MatchScore | None,
-    weights: MatchWeights,
-) -> CandidateRef:
-    """The book an item was linked to, as a conflict candidate (its score is computed when missing)."""
-    if book is None:
-        return CandidateRef(book_id, f"book {book_id}", 1.0, f"named by the {method.value} link")
-    ref = candidate_ref(book, score or score_candidate(entry.item, book, weights))
-    return replace(ref, explanation=f"named by the {method.value} link; {ref.explanation}")
 
 
 def _ids(edition: Edition) -> tuple[str | None, ...]:

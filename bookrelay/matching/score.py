@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from bookrelay.domain import authors, titles
 from bookrelay.domain.models import Book, MediaKind, ReadingFormat, SourceItem
+from bookrelay.matching import authors, titles
+from bookrelay.matching.outcome import MatchOutcome
 
 AUTHOR_MATCH = 0.88  # an author name this similar is the same person
 AUTHOR_DIFFERENT = 0.6  # below this no author of the item resembles any of the candidate's
@@ -89,19 +89,11 @@ class MatchThresholds:
     margin: float = 0.08
 
 
-class MatchKind(StrEnum):
-    """Outcome of matching one item (M4)."""
-
-    LINKED = "linked"
-    CONFLICT = "conflict"
-    UNMATCHED = "unmatched"
-
-
 @dataclass(frozen=True, slots=True)
 class MatchDecision:
     """The decision for one item: its kind, the chosen book (linked only), and all candidates best first."""
 
-    kind: MatchKind
+    kind: MatchOutcome
     book: Book | None
     score: MatchScore | None
     candidates: tuple[tuple[Book, MatchScore], ...] = ()
@@ -313,7 +305,7 @@ def decide(
             best_by_book[book.id] = (book, score)
     ranked = tuple(sorted(best_by_book.values(), key=lambda bs: (-bs[1].total, bs[0].id)))
     if not ranked:
-        return MatchDecision(MatchKind.UNMATCHED, None, None, (), f"no candidate for {item.title!r}")
+        return MatchDecision(MatchOutcome.UNMATCHED, None, None, (), f"no candidate for {item.title!r}")
     # The length speaks against a held candidate: it never links, and a candidate without holds goes
     # before it (length decides between same-titled books of one author).
     clean = [bs for bs in ranked if not bs[1].caps and not bs[1].holds]
@@ -324,19 +316,19 @@ def decide(
     elif held and held[0][1].total >= thresholds.conflict:
         book, score = held[0]
         reason = f"score {score.total:.2f}, but {'; '.join(score.holds)}"
-        return MatchDecision(MatchKind.CONFLICT, None, score, ranked, reason)
+        return MatchDecision(MatchOutcome.CONFLICT, None, score, ranked, reason)
     else:
         book, score = ranked[0]
         return MatchDecision(
-            MatchKind.UNMATCHED, None, score, ranked, f"best score {score.total:.2f} is weak"
+            MatchOutcome.UNMATCHED, None, score, ranked, f"best score {score.total:.2f} is weak"
         )
     runner_up = clean[1][1].total if len(clean) > 1 else None
     if score.total >= thresholds.link:
         if runner_up is not None and score.total - runner_up < thresholds.margin:
             reason = f"ambiguous: {score.total:.2f} vs {runner_up:.2f} (margin {thresholds.margin:.2f})"
-            return MatchDecision(MatchKind.CONFLICT, None, score, ranked, reason)
-        return MatchDecision(MatchKind.LINKED, book, score, ranked, f"score {score.total:.2f}")
-    return MatchDecision(MatchKind.CONFLICT, None, score, ranked, f"middling score {score.total:.2f}")
+            return MatchDecision(MatchOutcome.CONFLICT, None, score, ranked, reason)
+        return MatchDecision(MatchOutcome.LINKED, book, score, ranked, f"score {score.total:.2f}")
+    return MatchDecision(MatchOutcome.CONFLICT, None, score, ranked, f"middling score {score.total:.2f}")
 
 
 _TITLE_DISAGREES = ("volume numbers disagree", "titles differ in words on both sides", "unrelated title")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import LinkStatus
 from tests.sync.harness import Runner, World
 
 AUDIO = {"reading_format_id": 2, "edition_format": "Audiobook"}
@@ -89,7 +89,7 @@ async def test_M5_conflict_setting_opens_a_conflict_that_lists_the_book_the_iden
     assert conflict.candidates[0]["title"] == "Tress of the Emerald Sea"
     assert "named by the isbn link" in conflict.candidates[0]["explanation"]
     link = store.links.get("alice", "abs", item)
-    assert link is not None and link.status == LinkStatus.CONFLICT
+    assert link is not None and link.status == MatchOutcome.CONFLICT
 
 
 async def test_dry_run_counts_the_items_it_would_write(store: Store) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bookrelay.matching.outcome import CacheKind, MatchOutcome
 from bookrelay.store.facade import Store
-from bookrelay.store.models import CacheKind, ConflictStatus, LinkStatus
+from bookrelay.store.models import ConflictStatus
 from tests.sync.harness import Runner, World
 from tests.sync.test_progress_rules import audio
 
@@ -21,7 +22,7 @@ async def test_M3_an_identifier_naming_another_book_of_the_author_links_the_titl
     runner = Runner.start(world, store)
     report = await runner.sync()
     link = store.links.get("alice", "abs", item)
-    assert link is not None and link.status == LinkStatus.LINKED
+    assert link is not None and link.status == MatchOutcome.LINKED
     assert link.hardcover_book_id == right != wrong
     assert runner.user_book(wrong) is None and runner.user_book(right) is not None
     (note,) = [n for n in report.item_notes if n[0] == item]
@@ -101,7 +102,7 @@ async def test_M4_the_authors_books_are_fetched_once_when_the_search_was_crowded
     runner = Runner.start(world, store)
     await runner.sync()
     link = store.links.get("alice", "abs", item)
-    assert link is not None and link.status == LinkStatus.LINKED and link.hardcover_book_id == ids[-1]
+    assert link is not None and link.status == MatchOutcome.LINKED and link.hardcover_book_id == ids[-1]
     assert store.lookup_cache.get(CacheKind.SEARCH, "author:mara quill") is not None
 
 

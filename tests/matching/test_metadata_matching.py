@@ -6,10 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bookrelay.domain.authors import author_similarity, split_authors
-from bookrelay.domain.matching import MatchKind, decide, score_candidate
 from bookrelay.domain.models import Book, Edition, ReadingFormat, Source, SourceItem
-from bookrelay.domain.titles import strip_edition_words, title_forms
+from bookrelay.matching.authors import author_similarity, split_authors
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.matching.score import decide, score_candidate
+from bookrelay.matching.titles import strip_edition_words, title_forms
 
 PRESTON_CHILD = ("Douglas Preston", "Lincoln Child")
 
@@ -74,7 +75,7 @@ def test_M4_joined_authors_link_on_both_sides(
     score = score_candidate(item, book)
     author = score.part("author")
     assert author is not None and author.value == 1.0
-    assert decide(item, [(book, score)]).kind is MatchKind.LINKED
+    assert decide(item, [(book, score)]).kind is MatchOutcome.LINKED
 
 
 def test_M4_joined_authors_sharing_only_surnames_do_not_link() -> None:
@@ -82,7 +83,7 @@ def test_M4_joined_authors_sharing_only_surnames_do_not_link() -> None:
     book = _book("Relic", *PRESTON_CHILD)
     score = score_candidate(item, book)
     assert "clearly different author" in score.caps
-    assert decide(item, [(book, score)]).kind is MatchKind.UNMATCHED
+    assert decide(item, [(book, score)]).kind is MatchOutcome.UNMATCHED
 
 
 @pytest.mark.parametrize(
@@ -118,7 +119,7 @@ def test_M4_edition_words_in_brackets_or_after_a_dash_are_not_the_title(shown: s
     assert {f.full for f in title_forms(shown)} == {"relic"}
     item = _item(shown, "Douglas Preston")
     book = _book("Relic", "Douglas Preston")
-    assert decide(item, [(book, score_candidate(item, book))]).kind is MatchKind.LINKED
+    assert decide(item, [(book, score_candidate(item, book))]).kind is MatchOutcome.LINKED
 
 
 @pytest.mark.parametrize("title", ["Edition", "Abridged", "The Definitive Edition", "Version Control"])

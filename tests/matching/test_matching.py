@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bookrelay.domain.authors import author_similarity
-from bookrelay.domain.matching import (
-    MatchKind,
+from bookrelay.domain.models import Book, Edition, MediaKind, ReadingFormat, SeriesRef, Source, SourceItem
+from bookrelay.matching.authors import author_similarity
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.matching.score import (
     MatchThresholds,
     MatchWeights,
     decide,
     identifier_hit_agrees,
     score_candidate,
 )
-from bookrelay.domain.models import Book, Edition, MediaKind, ReadingFormat, SeriesRef, Source, SourceItem
-from bookrelay.domain.titles import title_forms, volumes_disagree, volumes_of
+from bookrelay.matching.titles import title_forms, volumes_disagree, volumes_of
 
 COREY = "James S. A. Corey"
 EXPANSE_1 = Book(
@@ -31,7 +31,7 @@ def _item(title: str, *authors: str, **kwargs: object) -> SourceItem:
     return SourceItem(Source.AUDIOBOOKSHELF, "li_1", title, authors=authors, **kwargs)  # type: ignore[arg-type]
 
 
-def _decide(item: SourceItem, *books: Book, thresholds: MatchThresholds | None = None) -> MatchKind:
+def _decide(item: SourceItem, *books: Book, thresholds: MatchThresholds | None = None) -> MatchOutcome:
     return decide(item, [(b, score_candidate(item, b)) for b in books], thresholds).kind
 
 
@@ -50,7 +50,7 @@ def test_M4_series_wrapped_around_the_title_is_ignored(title: str) -> None:
     score = score_candidate(item, EXPANSE_1)
     title_part = score.part("title")
     assert title_part is not None and title_part.value == pytest.approx(1.0)
-    assert _decide(item, EXPANSE_1) is MatchKind.LINKED
+    assert _decide(item, EXPANSE_1) is MatchOutcome.LINKED
 
 
 @pytest.mark.parametrize(
@@ -63,13 +63,13 @@ def test_M4_series_wrapped_around_the_title_is_ignored(title: str) -> None:
 def test_M4_subtitle_present_on_one_side_only_is_ignored(mine: str, theirs: str) -> None:
     item = _item(mine, "Someone Real")
     book = Book(id=7, title=theirs, authors=("Someone Real",))
-    assert _decide(item, book) is MatchKind.LINKED
+    assert _decide(item, book) is MatchOutcome.LINKED
 
 
 def test_M4_subtitle_from_the_subtitle_field_counts_too() -> None:
     item = _item("The Hobbit", "J.R.R. Tolkien", subtitle="Or There and Back Again")
     book = Book(id=7, title="The Hobbit", authors=("J. R. R. Tolkien",))
-    assert _decide(item, book) is MatchKind.LINKED
+    assert _decide(item, book) is MatchOutcome.LINKED
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_M4_edition_suffixes_accents_and_case_are_ignored(title: str) -> None:
 def test_M4_leading_articles_are_optional() -> None:
     item = _item("Name of the Wind", "Patrick Rothfuss")
     book = Book(id=3, title="The Name of the Wind", authors=("Patrick Rothfuss",))
-    assert _decide(item, book) is MatchKind.LINKED
+    assert _decide(item, book) is MatchOutcome.LINKED
 
 
 @pytest.mark.parametrize(
@@ -122,8 +122,8 @@ def test_M4_translated_title_links_through_alternative_titles() -> None:
     with_alt = Book(
         id=1, title=plain.title, authors=plain.authors, alternative_titles=("Der Herr der Ringe",)
     )
-    assert _decide(item, plain) is not MatchKind.LINKED
-    assert _decide(item, with_alt) is MatchKind.LINKED
+    assert _decide(item, plain) is not MatchOutcome.LINKED
+    assert _decide(item, with_alt) is MatchOutcome.LINKED
 
 
 def test_M4_translated_title_links_through_edition_titles() -> None:
@@ -134,7 +134,7 @@ def test_M4_translated_title_links_through_edition_titles() -> None:
         authors=("J. R. R. Tolkien",),
         editions=(Edition(id=5, book_id=1, title="Le Seigneur des Anneaux", language="fr"),),
     )
-    assert _decide(item, book) is MatchKind.LINKED
+    assert _decide(item, book) is MatchOutcome.LINKED
 
 
 def test_M4_volume_numbers_must_agree() -> None:
@@ -146,32 +146,32 @@ def test_M4_volume_numbers_must_agree() -> None:
     score = score_candidate(item, EXPANSE_1)
     assert "volume numbers disagree" in score.caps
     assert score.total < MatchThresholds().conflict
-    assert _decide(item, EXPANSE_1) is MatchKind.UNMATCHED
+    assert _decide(item, EXPANSE_1) is MatchOutcome.UNMATCHED
 
 
 def test_M4_lookalike_with_another_volume_is_not_linked() -> None:
     item = _item("Caliban's War", COREY, series=(SeriesRef("The Expanse", "2"),))
-    assert _decide(item, EXPANSE_1) is MatchKind.UNMATCHED
+    assert _decide(item, EXPANSE_1) is MatchOutcome.UNMATCHED
 
 
 def test_M4_lookalike_by_a_clearly_different_author_is_not_linked() -> None:
     item = _item("Leviathan Wakes", "Rebecca Yarros")
     score = score_candidate(item, EXPANSE_1)
     assert "clearly different author" in score.caps
-    assert _decide(item, EXPANSE_1) is MatchKind.UNMATCHED
+    assert _decide(item, EXPANSE_1) is MatchOutcome.UNMATCHED
 
 
 def test_M4_another_book_by_the_same_author_is_not_even_a_conflict() -> None:
     item = _item("The Wise Man's Fear", "Patrick Rothfuss")
     other = Book(id=3, title="The Name of the Wind", authors=("Patrick Rothfuss",))
-    assert _decide(item, other) is MatchKind.UNMATCHED
+    assert _decide(item, other) is MatchOutcome.UNMATCHED
 
 
 def test_M4_middling_score_opens_a_conflict() -> None:
     item = _item("Leviathan Wakes", COREY)
     near = Book(id=5, title="Leviathan", authors=(COREY,))
     decision = decide(item, [(near, score_candidate(item, near))])
-    assert decision.kind is MatchKind.CONFLICT
+    assert decision.kind is MatchOutcome.CONFLICT
     assert decision.book is None
     assert decision.candidates[0][0] is near
 
@@ -180,7 +180,7 @@ def test_M4_ambiguous_best_opens_a_conflict() -> None:
     item = _item("Leviathan Wakes", COREY)
     twin = Book(id=202, title="Leviathan Wakes", authors=(COREY,))
     decision = decide(item, [(b, score_candidate(item, b)) for b in (twin, EXPANSE_1)])
-    assert decision.kind is MatchKind.CONFLICT
+    assert decision.kind is MatchOutcome.CONFLICT
     assert "ambiguous" in decision.reason
     assert {b.id for b, _ in decision.candidates} == {101, 202}
 
@@ -189,14 +189,14 @@ def test_M4_clear_winner_links_and_candidates_are_sorted() -> None:
     item = _item("Leviathan Wakes", COREY, duration_seconds=74_100.0)
     near = Book(id=5, title="Leviathan", authors=(COREY,))
     decision = decide(item, [(b, score_candidate(item, b)) for b in (near, EXPANSE_1)])
-    assert decision.kind is MatchKind.LINKED
+    assert decision.kind is MatchOutcome.LINKED
     assert decision.book is EXPANSE_1
     totals = [s.total for _, s in decision.candidates]
     assert totals == sorted(totals, reverse=True)
 
 
 def test_M4_no_candidates_is_unmatched() -> None:
-    assert decide(_item("Anything"), []).kind is MatchKind.UNMATCHED
+    assert decide(_item("Anything"), []).kind is MatchOutcome.UNMATCHED
 
 
 def test_M4_unknown_parts_are_skipped_and_weights_redistributed() -> None:
@@ -305,13 +305,13 @@ def test_M4_a_length_far_from_every_audio_edition_is_at_most_a_conflict(seconds:
     score = score_candidate(item, EXPANSE_1)
     assert score.holds and "8%" in score.explain()
     decision = decide(item, [(EXPANSE_1, score)])
-    assert decision.kind is MatchKind.CONFLICT and "length" in decision.reason
+    assert decision.kind is MatchOutcome.CONFLICT and "length" in decision.reason
 
 
 def test_M4_a_length_within_8_percent_does_not_hold() -> None:
     item = _item("Leviathan Wakes", COREY, duration_seconds=74_000 * 1.07)
     assert not score_candidate(item, EXPANSE_1).holds
-    assert _decide(item, EXPANSE_1) is MatchKind.LINKED
+    assert _decide(item, EXPANSE_1) is MatchOutcome.LINKED
 
 
 @pytest.mark.parametrize("wanted", [0, 1])
@@ -321,11 +321,11 @@ def test_M4_length_decides_between_same_titled_books_of_one_author(wanted: int) 
     item = _item("Leviathan Wakes", COREY, duration_seconds=seconds + 30.0)
     scored = [(b, score_candidate(item, b)) for b in (original, revised)]
     decision = decide(item, scored)
-    assert decision.kind is MatchKind.LINKED
+    assert decision.kind is MatchOutcome.LINKED
     assert decision.book is not None and decision.book.id == (1, 2)[wanted]
 
 
 def test_M4_same_titled_books_of_one_author_with_close_lengths_ask() -> None:
     a, b = _audio_book(1, "Leviathan Wakes", 72_000), _audio_book(2, "Leviathan Wakes", 74_000)
     item = _item("Leviathan Wakes", COREY, duration_seconds=73_000.0)
-    assert _decide(item, a, b) is MatchKind.CONFLICT
+    assert _decide(item, a, b) is MatchOutcome.CONFLICT

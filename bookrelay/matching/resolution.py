@@ -1,27 +1,17 @@
 """What matching makes of an item (:class:`Resolution`), the user's shelf as matching indexes it, and
-the candidates a conflict shows: the vocabulary the jobs share with :mod:`bookrelay.sync.resolve`."""
+the candidates a conflict shows: the vocabulary the jobs share with :mod:`bookrelay.matching.pipeline`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from bookrelay.domain.actions import CandidateRef
-from bookrelay.domain.matching import MatchDecision, MatchScore
 from bookrelay.domain.models import Book, Edition, UserBook
-from bookrelay.store.models import LinkMethod
+from bookrelay.matching.outcome import LinkMethod, MatchOutcome
+from bookrelay.matching.score import MatchDecision, MatchScore
 from bookrelay.sync.sources import SourceEntry
-
-
-class Outcome(StrEnum):
-    """Where matching left an item."""
-
-    LINKED = "linked"
-    CONFLICT = "conflict"
-    UNMATCHED = "unmatched"
-    FAILED = "failed"  # Hardcover's answer for this item's book was malformed (S3): retried next run
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +19,7 @@ class Resolution:
     """The book (and edition) an item goes to, or why it goes nowhere."""
 
     entry: SourceEntry
-    outcome: Outcome
+    outcome: MatchOutcome
     method: LinkMethod | None = None
     book_id: int | None = None
     edition: Edition | None = None

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
-from bookrelay.domain.authors import split_authors
-from bookrelay.domain.matching import AUTHOR_MATCH, MatchDecision, MatchKind
 from bookrelay.domain.models import SourceItem
-from bookrelay.store.models import CacheKind
+from bookrelay.matching.authors import split_authors
+from bookrelay.matching.outcome import CacheKind, MatchOutcome
+from bookrelay.matching.score import AUTHOR_MATCH, MatchDecision
 from bookrelay.store.repositories import LookupCacheRepo
 
 AUTHOR_BOOKS = 25  # one page of an author's books: enough for a long series
@@ -26,7 +26,7 @@ def author_to_fetch(item: SourceItem, decision: MatchDecision) -> str | None:
     """The author whose books are worth one more search: the first search left the item unmatched, and
     its page held several of that author's books (the catalogue knows them well; the book sought may
     have been crowded out). One book of a namesake is no reason to spend more."""
-    if decision.kind is not MatchKind.UNMATCHED:
+    if decision.kind is not MatchOutcome.UNMATCHED:
         return None
     names = split_authors(item.authors)
     if not names:

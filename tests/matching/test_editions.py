@@ -5,14 +5,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bookrelay.domain.editions import (
+from bookrelay.domain.models import Edition, MediaKind, ReadingFormat, Source, SourceItem
+from bookrelay.matching.editions import (
     NO_AUDIO_EDITION,
     NO_EDITION_AT_ALL,
     NO_TEXT_EDITION,
     choose_edition,
     is_audio_capable,
 )
-from bookrelay.domain.models import Edition, MediaKind, ReadingFormat, Source, SourceItem
 
 AUDIO_SHORT = Edition(
     id=1, book_id=10, audio_seconds=30_000, reading_format=ReadingFormat.AUDIO, users_count=50

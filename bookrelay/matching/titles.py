@@ -1,19 +1,23 @@
-"""Title normalisation for fuzzy matching (rule M4); authors are ``authors.py``'s.
+"""Title normalisation for matching (rule M4), the only one; authors are ``authors.py``'s.
 
 Catalogues disagree on what is not the title: subtitles on one side only, series names and numbers
 wrapped around the title, edition and format words ("Unabridged", "[Full Cast]", "- A Novel"), accents
 and leading articles. This module peels those off into comparable forms; the volume number found on the
-way is kept, because two books that differ only by it are different books.
+way is kept, because two books that differ only by it are different books. It also says what the
+catalogue is asked for an item: the exact titles it may be held under, and the ``search`` text.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+
+from bookrelay.domain.models import SourceItem
+from bookrelay.matching.authors import split_authors
+from bookrelay.matching.text import NON_WORD, WORD_SAME, fold
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -60,12 +64,6 @@ _SERIES_SUFFIX_BARE = re.compile(
 _AUTHOR_SEP = re.compile(r"^(?P<head>[^:\-\u2013\u2014]{3,80}?)\s*(?:\s[-\u2013\u2014]|:)\s+(?P<title>.+)$")
 _SUBTITLE_SPLIT = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s)\s*")
 _ARTICLES = re.compile(r"^(?:the|a|an)\s+")
-_APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4]")
-_NON_WORD = re.compile(r"[^\w]+|_")
-# Letters NFKD does not split into base + accent.
-_UNDECOMPOSABLE = str.maketrans(
-    {"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "th", "\u0131": "i"}
-)
 # Orthography catalogues disagree on: abbreviations against the words, numbers in words against digits.
 _SPELLED = {
     "dr": "doctor", "mr": "mister", "mrs": "missus", "st": "saint", "mt": "mount", "ft": "fort",
@@ -79,17 +77,6 @@ _TRACK_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _SERIES_WORD = re.compile(r"\b(?:series|saga|trilogy|cycle|chronicles|sequence)\b")
-
-
-def fold(text: str | None) -> str:
-    """Lower-case, accent-free words separated by single spaces; punctuation removed (apostrophes joined)."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    lowered = stripped.casefold().replace("&", " and ").translate(_UNDECOMPOSABLE)
-    lowered = _APOSTROPHES.sub("", lowered)
-    return " ".join(_NON_WORD.sub(" ", lowered).split())
 
 
 _PLACEHOLDER_WORDS = frozenset(
@@ -196,7 +183,7 @@ def _strip_suffixes(text: str) -> str:
         stripped = _SUFFIX_GROUP.sub(" ", text).strip()
         stripped = _SUFFIX_TAIL.sub("", stripped).strip()
         # A title made of edition words only ("Abridged", "Edition") is a title, not a suffix.
-        if not _NON_WORD.sub("", stripped):
+        if not NON_WORD.sub("", stripped):
             return text
         text = stripped
     return text
@@ -283,36 +270,10 @@ def form_similarity(a: TitleForm, b: TitleForm) -> float:
 
 _MINOR_WORDS = frozenset(
     {
-        "a",
-        "an",
-        "the",
-        "of",
-        "and",
-        "or",
-        "to",
-        "in",
-        "on",
-        "for",
-        "at",
-        "by",
-        "with",
-        "from",
-        "into",
-        "de",
-        "la",
-        "le",
-        "les",
-        "el",
-        "los",
-        "der",
-        "die",
-        "das",
-        "und",
-        "et",
-        "y",
+        "a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "at", "by", "with", "from", "into",
+        "de", "la", "le", "les", "el", "los", "der", "die", "das", "und", "et", "y",
     }
-)
-WORD_SAME = 85  # rapidfuzz ratio at which two words are the same word (plurals, spelling, typos)
+)  # fmt: skip
 
 
 def _content_words(text: str) -> set[str]:
@@ -371,3 +332,47 @@ def volumes_disagree(a: Sequence[Volume], b: Sequence[Volume]) -> bool:
         if x.series is None or y.series is None or fuzz.ratio(x.series, y.series) >= 85
     ]
     return bool(comparable) and not any(x.number == y.number for x, y in comparable)
+
+
+# For the exact-title lookup only: anything up to a number and a colon or dash is a series prefix
+# ("Expanse 1: Leviathan Wakes"). Looser than the score's readings above, and harmless here: a variant
+# that names no book finds none.
+_LOOKUP_SERIES_PREFIX = re.compile(
+    r"^.{1,80}?\b(?:book|vol\.?|volume|#)?\s*\d+(?:\.\d+)?\s*[:\-\u2013]\s+", re.IGNORECASE
+)
+_TRAILING_NOTE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*$")
+
+
+def title_variants(item: SourceItem) -> list[str]:
+    """Exact titles a catalogue may hold the item under (M4): as given, without subtitle, series prefix
+    or a trailing note in brackets, and with its subtitle joined."""
+    title = item.title.strip()
+    variants = [title]
+    if item.subtitle:
+        variants.append(f"{title}: {item.subtitle.strip()}")
+    head, sep, tail = title.partition(":")
+    if sep:
+        variants.extend([head.strip(), tail.strip()])
+    variants.append(_TRAILING_NOTE.sub("", title))
+    variants.append(strip_edition_words(title))
+    variants.append(_LOOKUP_SERIES_PREFIX.sub("", title))
+    variants.append(strip_track_number(title))
+    variants.append(strip_author_prefix(title, split_authors(item.authors)) or title)
+    return [v for v in dict.fromkeys(variants) if len(v) >= 2]
+
+
+def search_query(item: SourceItem) -> str:
+    """The ``search`` text for an item (M4): its title without subtitle and series noise, and its first
+    author; the words as the item writes them."""
+    authors = split_authors(item.authors)
+    # A folder name "Author - Title" searches for the title; a track number is no title.
+    written = strip_author_prefix(item.title, authors) or item.title
+    series = [s.name for s in item.series]
+    forms = [
+        f.main
+        for f in title_forms(written, item.subtitle, series, spelled=False)
+        if f.main and not is_placeholder(f.main)
+    ]
+    title = min(forms, key=len) if forms else written
+    author = authors[0] if authors else ""
+    return f"{title} {author}".strip()
