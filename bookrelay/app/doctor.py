@@ -12,6 +12,7 @@ from bookrelay.app.clients import http_client, user_clients
 from bookrelay.app.common import check_configuration, chosen_users, load_settings, open_store
 from bookrelay.app.doctor_checks import Check, checks_from_config_problems
 from bookrelay.app.doctor_services import run_all as run_doctor_checks
+from bookrelay.config import Config
 from bookrelay.connectors.audiobookshelf.mapper import map_item
 from bookrelay.domain.models import SourceItem
 from bookrelay.lazy import lazy_module
@@ -49,7 +50,7 @@ def run_doctor(
 
 
 async def sample_items(
-    path: Path | None,
+    config: Config,
     user_id: str | None,
     limit: int,
     *,
@@ -57,7 +58,6 @@ async def sample_items(
 ) -> list[tuple[str, SourceItem]]:
     """The first ``limit`` Audiobookshelf book items of each user (or one), in the library's order, as
     the metadata workflow's connectivity test listed them: proof that reading the library works."""
-    config = load_settings(path)
     users = [config.user(u) for u in chosen_users(config, user_id, default="every", required=False)]
     found: list[tuple[str, SourceItem]] = []
     for user in users:
