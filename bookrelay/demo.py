@@ -1,14 +1,13 @@
-"""``bookrelay demo``: the sandbox on a loopback port, every job once against it, and what happened.
+"""The sandbox as the demo and ``sandbox serve`` use it: the bundled fixture with quick limits, served on
+a loopback port, and a configuration of every demo user pointing at it.
 
-The demo uses a temporary folder for its SQLite store and secret key, so it leaves nothing behind.
+``bookrelay demo`` itself (every job once, and what happened) is a command: :mod:`bookrelay.cli.demo`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -16,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from rich.console import Console
-from rich.table import Table
+import yaml
 
 from bookrelay.config import Config
-from bookrelay.sandbox.bookshelf.demo import WANTED_USER
-from bookrelay.sandbox.server import Sandbox, build_sandbox, load_fixture
+from bookrelay.sandbox import demo_data
+from bookrelay.sandbox.bookshelf.demo import DEMO_API_KEY, DEMO_TOKEN, WANTED_USER
+from bookrelay.sandbox.server import Sandbox, load_fixture
 
 # The free plan's 60 a minute would make the demo wait about a minute; the pacing is the same code.
 DEMO_LIMITS = {"per_minute": 1200, "burst": 60, "daily": 5000}
+DEMO_USER = "demo"  # the demo's reader of Audiobookshelf and Audible (WANTED_USER reads Want to Read)
 SANDBOX_SERVE_KEY = "sandbox-web-key"  # the key of `bookrelay serve` in the config `sandbox serve` prints
 
 
@@ -56,9 +56,6 @@ def serve_sandbox(sandbox: Sandbox) -> Iterator[str]:
 def _config_data(base_url: str, database: str, key_file: str, fixture: dict[str, Any]) -> dict[str, Any]:
     """Every demo user, pointing at the served sandbox: "demo" (Audiobookshelf, Audible when the
     fixture has it) for progress, "reader" (a Want to Read shelf) for wanted."""
-    from bookrelay.sandbox import demo_data
-    from bookrelay.sandbox.bookshelf.demo import DEMO_API_KEY, DEMO_TOKEN
-
     return {
         "global": {
             "timezone": "Europe/Berlin",
@@ -72,7 +69,7 @@ def _config_data(base_url: str, database: str, key_file: str, fixture: dict[str,
         },
         "users": [
             {
-                "id": "demo",
+                "id": DEMO_USER,
                 "hardcover": {"token": demo_data.DEMO_HARDCOVER_TOKEN},
                 "audiobookshelf": {
                     "url": f"{base_url}/abs",
@@ -106,8 +103,6 @@ def demo_fixture(path: Path | None) -> dict[str, Any]:
 def sandbox_guide(base_url: str, fixture: dict[str, Any]) -> str:
     """What ``sandbox serve`` prints: where each fake is, its tokens, and a ready bookrelay.yaml for
     trying every command against it (the store goes in ./data beside the file)."""
-    import yaml
-
     data = _config_data(base_url, "sqlite:///./data/sandbox.db", "./data/secret.key", fixture)
     data["users"][0].pop("audible", None)  # an Audible login is made by `bookrelay audible login`
     data["global"].pop("jobs")  # jobs follow what each user has: progress for demo, wanted for both
@@ -134,97 +129,3 @@ def sandbox_guide(base_url: str, fixture: dict[str, Any]) -> str:
         "# --- end ---",
     ]
     return "\n".join(lines)
-
-
-def run_demo(console: Console, fixture_path: Path | None = None) -> int:
-    """Run the demo; returns the exit code (0 when every run succeeded)."""
-    from bookrelay.app import open_store, run_progress
-    from bookrelay.cli.render import render_plan, render_summary
-
-    fixture = demo_fixture(fixture_path)
-    sandbox = build_sandbox(fixture)
-    failed = False
-    with tempfile.TemporaryDirectory(prefix="bookrelay-demo-") as tmp, serve_sandbox(sandbox) as base_url:
-        config = demo_config(base_url, Path(tmp), fixture)
-        console.rule("[bold]bookrelay demo")
-        console.print(
-            f"sandbox serving on {base_url} (Hardcover, Audiobookshelf, Audible, Bookshelf,"
-            f" rreading-glasses); store in {tmp}",
-            soft_wrap=True,
-        )
-        store = open_store(config)
-        try:
-            if fixture.get("audible"):
-                _sign_in_audible(store, fixture["audible"])
-            readers = [u.id for u in config.users if u.audiobookshelf is not None]
-            console.rule("progress · first run: Audiobookshelf → Hardcover")
-            reports = asyncio.run(run_progress(config, readers, store=store, keep_plan=True))
-            for report in reports:
-                render_plan(console, report)
-                render_summary(console, report)
-                failed = failed or report.error is not None
-            console.rule("progress · second run: nothing changed")
-            for report in asyncio.run(run_progress(config, readers, store=store)):
-                render_summary(console, report)
-                failed = failed or report.error is not None
-            _render_conflicts(console, store)
-            if fixture.get("bookshelf"):
-                failed = _run_wanted(console, config, store) or failed
-        finally:
-            store.close()
-        _render_stats(console, sandbox)
-    return 1 if failed else 0
-
-
-def _sign_in_audible(store: Any, section: dict[str, Any]) -> None:
-    """What `bookrelay audible login` would store for the demo user, and the title they turned off (A1)."""
-    from bookrelay.sandbox.demo_audible import demo_audible_disabled, demo_audible_login
-    from bookrelay.sync import audible_auth
-
-    audible_auth.save_auth(store, "demo", demo_audible_login(section))
-    for asin in demo_audible_disabled(section):
-        store.links.upsert("demo", "audible", asin, sync_enabled=False)
-
-
-def _run_wanted(console: Console, config: Config, store: Any) -> bool:
-    """The wanted job, twice: the second run adds nothing. True when a run failed."""
-    from bookrelay.app import run_wanted_job
-    from bookrelay.cli.wanted import render_wanted
-
-    failed = False
-    for title in ("wanted · first run: Want to Read → Bookshelf", "wanted · second run: nothing new"):
-        console.rule(title)
-        for user_id, report, error in asyncio.run(run_wanted_job(config, [WANTED_USER], store=store)):
-            if report is not None:
-                render_wanted(console, user_id, report)
-            if error:
-                console.print(f"[bold red]{user_id}: stopped:[/] {error}", soft_wrap=True)
-                failed = True
-    return failed
-
-
-def _render_conflicts(console: Console, store: Any) -> None:
-    from bookrelay.store.models import ConflictStatus
-
-    conflicts = store.conflicts.list(ConflictStatus.OPEN)
-    table = Table(
-        "id", "item", "title", "reason", "best candidate", title="open conflicts (bookrelay conflicts list)"
-    )
-    for c in conflicts:
-        best = (c.candidates or [{}])[0]
-        shown = f"{best.get('title', '')} ({best.get('score', 0):.2f})" if best else ""
-        table.add_row(str(c.id), c.source_item_id, c.title, c.reason, shown)
-    console.print(table)
-
-
-def _render_stats(console: Console, sandbox: Sandbox) -> None:
-    stats = sandbox.stats()
-    hc = stats["hardcover"]
-    table = Table("fake", "requests", "writes", "Hardcover units", "429s", title="sandbox traffic")
-    table.add_row(
-        "hardcover", str(hc["requests"]), str(hc["writes"]), str(hc["units"]), str(hc["rate_limited"])
-    )
-    for name in ("audiobookshelf", "audible", "bookshelf", "rreading_glasses"):
-        fake = stats.get(name, {})
-        table.add_row(name, str(fake.get("requests", "")), str(fake.get("writes", "")), "", "")
-    console.print(table)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bookrelay import redact as redact_module
 from bookrelay.config import check_config, load_config
 from bookrelay.config.bounds import DAY_SECONDS, TEN_YEARS_HOURS
-from bookrelay.config.source import MAX_ALIAS_EXPANSION, MAX_DEPTH, MAX_FILE_BYTES
+from bookrelay.config.yaml_file import MAX_ALIAS_EXPANSION, MAX_DEPTH, MAX_FILE_BYTES
 from bookrelay.redact import redact
 
 USER = "users:\n  - id: alice\n    hardcover: {token: hc-token-alice-2222}\n"

@@ -153,9 +153,9 @@ def test_hardcover_url_from_the_environment_points_the_client_elsewhere() -> Non
 def test_the_job_names_are_said_once_and_every_list_of_jobs_follows_them() -> None:
     from typing import get_args
 
+    from bookrelay.app.setup_wizard import JOBS
     from bookrelay.config.models import JobsSettings, ScheduleOverride, ScheduleSettings
     from bookrelay.domain.jobs import JOB_NAMES
-    from bookrelay.setup_wizard import JOBS
     from bookrelay.web.schemas import Job
 
     assert JOB_NAMES == ("progress", "wanted", "enrich", "scrobble")

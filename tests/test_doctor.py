@@ -14,10 +14,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from bookrelay.app.doctor_checks import Failure, check_hardcover, checks_from_config_problems
 from bookrelay.cli import setup as setup_commands
 from bookrelay.cli.main import app
 from bookrelay.demo import serve_sandbox
-from bookrelay.doctor import Failure, check_hardcover, checks_from_config_problems
 from bookrelay.sandbox.server import Sandbox, build_sandbox
 
 HC_ALL = "hc_pat_doctor_all"

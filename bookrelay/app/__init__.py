@@ -1,15 +1,20 @@
-"""The composition root: the only package that reads configuration and builds clients, stores and jobs.
+"""The composition root: the one package that reads configuration and builds clients, stores and jobs.
 
-Front ends (CLI, web) call the functions here; everything below receives its collaborators. One module
-per concern: ``common`` (configuration, the store), ``clients`` (one user's clients), ``matching`` (the
-matching pipeline), ``progress``, ``audible``, ``wanted``, ``enrich``, ``doctor``, ``scrobble``, ``jobs``
-(the service job functions and their runner), ``queue`` (the PostgreSQL job queue, the worker) and
-``service`` (scheduler, real-time trigger, ``serve``). A test that replaces a name patches the module that
-uses it, not this package.
+Front ends (the CLI, the web API and pages, the service and queue-worker entries, the demo) call the
+functions here and render what they return; everything below receives its collaborators. Every function
+takes a loaded :class:`~bookrelay.config.Config` (the caller loads it once with ``common.load_settings``);
+only the checks that report a configuration's problems (``check_configuration``, ``run_doctor``) take
+its path. One module per concern: ``common`` (configuration, the store, which users a command acts for),
+``clients`` (the one HTTP client and one user's clients: ``async with user_clients(config, user)``),
+``views`` and ``activity`` (read models for the front ends, of ``read_models``), ``matching``,
+``progress``, ``audible``, ``wanted``, ``enrich``, ``doctor`` (with its checks), ``setup_wizard`` (``init``),
+``scrobble``, ``jobs`` (the service job functions and their runner), ``queue`` (the PostgreSQL job queue,
+the worker) and ``service`` (scheduler, real-time trigger, ``serve``). A test that replaces a name
+patches the module that uses it, not this package.
 
 Import from the module itself (``from bookrelay.app.wanted import run_wanted_job``): a process then loads
-only the concern it uses, which is what keeps a CronJob's ``bookrelay wanted`` small. The names below are
-still answered here (``from bookrelay.app import run_progress``), each loading its own module on first use.
+only the concern it uses. The names below are still answered here (``from bookrelay.app import
+run_progress``) for the many tests that import them so, each loading its own module on first use.
 """
 
 from __future__ import annotations
@@ -33,20 +38,27 @@ EXPORTS: dict[str, str] = {
     "USER_AGENT": "clients",
     "UserClients": "clients",
     "build_user_clients": "clients",
+    "http_client": "clients",
+    "user_clients": "clients",
     "hardcover_token": "clients",
     "shared_budget_gate": "clients",
     "apply_queue_schema": "common",
     "check_configuration": "common",
+    "chosen_users": "common",
     "config_path": "common",
     "job_overview": "common",
     "load_settings": "common",
     "open_store": "common",
-    "recent_runs": "common",
-    "run_changes": "common",
     "secret_key_for": "common",
+    "single_user": "common",
     "store_for": "common",
     "time_zone_report": "common",
     "upgrade_database": "common",
+    "BookChange": "activity",
+    "RunView": "activity",
+    "recent_runs": "activity",
+    "run_changes": "activity",
+    "open_conflicts": "views",
     "run_doctor": "doctor",
     "build_enrich_job": "enrich",
     "run_enrich": "enrich",

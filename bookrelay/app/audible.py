@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bookrelay.app.common import _single_user, _source, load_settings, open_store
+from bookrelay.app.common import _source, open_store, single_user, store_for
 from bookrelay.config import Config, UserConfig
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module
@@ -44,8 +44,7 @@ def audible_limits(config: Config) -> audible_calls_repo.AudibleLimits:
 
 def audible_calls(store: Store) -> audible_calls_repo.AudibleCallRepo:
     """The store's Audible counters, on the store's database and clock."""
-    # The store's clock is only held by its repositories; tests move it to test the interval.
-    return audible_calls_repo.AudibleCallRepo(store.db, store.users._clock)
+    return audible_calls_repo.AudibleCallRepo(store.db, store.clock)
 
 
 def build_audible_collector(
@@ -79,7 +78,7 @@ def build_audible_collector(
 
 
 def _audible_user(config: Config, user_id: str | None) -> UserConfig:
-    return config.user(_single_user(config, user_id))
+    return config.user(single_user(config, user_id))
 
 
 def _audible_locale(user: UserConfig, locale: str | None) -> str:
@@ -91,17 +90,16 @@ def _audible_locale(user: UserConfig, locale: str | None) -> str:
 
 
 def audible_login_browser(
-    path: Path | None, user_id: str | None, locale: str | None, url_callback: Callable[[str], str]
+    config: Config, user_id: str | None, locale: str | None, url_callback: Callable[[str], str]
 ) -> audible_auth.AudibleLogin:
     """Log a configured user in to Audible through an external browser; the login is stored encrypted."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         return audible_auth.login_in_browser(store, user.id, _audible_locale(user, locale), url_callback)
 
 
 def audible_login_password(
-    path: Path | None,
+    config: Config,
     user_id: str | None,
     locale: str | None,
     email: str,
@@ -110,27 +108,32 @@ def audible_login_password(
 ) -> audible_auth.AudibleLogin:
     """Log a configured user in with e-mail and password (used once, never stored); ``callbacks`` are
     ``captcha``, ``otp``, ``cvf`` and ``approval`` of :func:`audible_auth.login_with_password`."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
-        return audible_auth.login_with_password(
+        return audible_password_login(
             store, user.id, _audible_locale(user, locale), email, password, **callbacks
         )
 
 
+def audible_password_login(
+    store: Store, user_id: str, locale: str, email: str, password: str, **callbacks: Callable[..., Any]
+) -> audible_auth.AudibleLogin:
+    """Log ``user_id`` in with e-mail and password into ``store`` (the API's sign-in; blocking: run it in
+    a thread from async code)."""
+    return audible_auth.login_with_password(store, user_id, locale, email, password, **callbacks)
+
+
 def audible_import_auth_file(
-    path: Path | None, user_id: str | None, auth_file: Path, password: str | None, locale: str | None
+    config: Config, user_id: str | None, auth_file: Path, password: str | None, locale: str | None
 ) -> audible_auth.AudibleLogin:
     """Import an audible-cli auth file for a configured user and store it encrypted."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         return audible_auth.import_auth_file(store, user.id, auth_file, password, locale)
 
 
-def audible_logout(path: Path | None, user_id: str | None, *, deregister: bool = True) -> bool:
+def audible_logout(config: Config, user_id: str | None, *, deregister: bool = True) -> bool:
     """Deregister the user's Audible device and delete the stored login; whether there was one."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         return audible_auth.logout(store, user.id, deregister=deregister)
@@ -145,9 +148,8 @@ class AudibleStatus:
     usage: audible_calls_repo.AudibleUsage
 
 
-def audible_status(path: Path | None, user_id: str | None) -> AudibleStatus:
+def audible_status(config: Config, user_id: str | None) -> AudibleStatus:
     """Whether the user is logged in to Audible, and their interval and daily-cap usage."""
-    config = load_settings(path)
     user = _audible_user(config, user_id)
     with open_store(config) as store:
         login = None
@@ -156,11 +158,23 @@ def audible_status(path: Path | None, user_id: str | None) -> AudibleStatus:
         return AudibleStatus(login, audible_limits(config), audible_calls(store).usage(user.id))
 
 
-def set_link_sync(path: Path | None, user_id: str | None, source: str, item_id: str, enabled: bool) -> Link:
+def set_link_sync(
+    config: Config,
+    user_id: str | None,
+    source: str,
+    item_id: str,
+    enabled: bool,
+    *,
+    store: Store | None = None,
+) -> Link:
     """Switch syncing of one source item on or off (A1: a household sharing one Audible account turns
     off the books that are not theirs); works before the item was ever synced."""
-    config = load_settings(path)
-    with open_store(config) as store:
-        return store.links.upsert(
-            _single_user(config, user_id), _source(source), item_id, sync_enabled=enabled
+    with store_for(config, store) as active:
+        return active.links.upsert(
+            single_user(config, user_id), _source(source), item_id, sync_enabled=enabled
         )
+
+
+def save_audible_login(store: Store, user_id: str, auth: dict[str, Any]) -> None:
+    """Keep an Audible login (audible-cli's auth data) encrypted for the user, as a login would."""
+    audible_auth.save_auth(store, user_id, auth)

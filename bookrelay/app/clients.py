@@ -3,6 +3,8 @@ Audiobookshelf) and the Hardcover budget shared between processes on PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +52,33 @@ class UserClients:
         await self.http.aclose()
 
 
+def http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The one way this program opens an HTTP client: our time-outs and User-Agent, no redirects;
+    ``transport`` lets tests and the demo mount the sandbox in-process."""
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=DEFAULT_TIMEOUT,
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+    )
+
+
+@asynccontextmanager
+async def user_clients(
+    config: Config,
+    user: UserConfig,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
+) -> AsyncIterator[UserClients]:
+    """One user's clients for the time of a ``with`` block, closed when it ends (however it ends)."""
+    clients = build_user_clients(config, user, transport=transport, store=store)
+    try:
+        yield clients
+    finally:
+        await clients.aclose()
+
+
 def build_user_clients(
     config: Config,
     user: UserConfig,
@@ -57,14 +86,10 @@ def build_user_clients(
     transport: httpx.AsyncBaseTransport | None = None,
     store: Store | None = None,
 ) -> UserClients:
-    """Clients for one user's services; ``transport`` lets tests and the demo mount the sandbox in-process;
-    ``store`` holds OAuth tokens (``global.hardcover.auth: oauth``; else the configured store is opened)."""
-    http = httpx.AsyncClient(
-        transport=transport,
-        timeout=DEFAULT_TIMEOUT,
-        headers={"User-Agent": USER_AGENT},
-        follow_redirects=False,
-    )
+    """Clients for one user's services, which the caller closes (:func:`user_clients` does it for a
+    block); ``transport`` mounts the sandbox in-process; ``store`` holds OAuth tokens
+    (``global.hardcover.auth: oauth``; else the configured store is opened)."""
+    http = http_client(transport)
     hc = config.global_.hardcover
     session = HardcoverSession(
         http,

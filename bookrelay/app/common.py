@@ -7,7 +7,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.engine import make_url
 
@@ -20,14 +20,13 @@ from bookrelay.config import (
     zone_in_force,
 )
 from bookrelay.config.dotenv import apply_dotenv, dotenv_paths
-from bookrelay.config.jobs import JobChoice, job_choices
+from bookrelay.config.jobs import JobChoice, job_choices, jobs_for
 from bookrelay.config.loader import INIT_HINT
 from bookrelay.domain.models import Source
 from bookrelay.errors import ConfigError
 from bookrelay.store.crypto import load_or_create_key
 from bookrelay.store.db import create_engine_for, current_revision, upgrade
 from bookrelay.store.facade import Store
-from bookrelay.store.models import Run, RunEvent
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -71,9 +70,8 @@ def check_configuration(path: Path | None) -> tuple[list[ConfigProblem], str]:
     return problems, str(chosen) if chosen else "environment variables"
 
 
-def job_overview(path: Path | None) -> list[tuple[str, list[JobChoice]]]:
+def job_overview(config: Config) -> list[tuple[str, list[JobChoice]]]:
     """Per user of a valid configuration, every job with whether it runs and why."""
-    config = load_settings(path)
     return [(user.id, job_choices(config, user)) for user in config.users]
 
 
@@ -117,9 +115,8 @@ def store_for(config: Config, store: Store | None) -> Iterator[Store]:
         opened.close()
 
 
-def upgrade_database(path: Path | None) -> tuple[str, str | None]:
+def upgrade_database(config: Config) -> tuple[str, str | None]:
     """Run the migrations; returns the database URL (password hidden) and the revision it is now at."""
-    config = load_settings(path)
     url = config.database_url
     engine = create_engine_for(url)
     try:
@@ -132,36 +129,47 @@ def upgrade_database(path: Path | None) -> tuple[str, str | None]:
     return make_url(url).render_as_string(hide_password=True), revision
 
 
-def recent_runs(path: Path | None, limit: int) -> list[Run]:
-    """The newest runs recorded in the store."""
-    config = load_settings(path)
-    store = open_store(config)
-    try:
-        return store.runs.recent(limit)
-    finally:
-        store.close()
+# "Which user" when --user is not given, named by each command: "only" (the only configured user; with
+# several, --user is needed) or "every" (every configured user, or every one a given job runs for).
+UserDefault = Literal["only", "every"]
 
 
-def run_changes(path: Path | None, run_id: int | None) -> tuple[Run | None, list[RunEvent]]:
-    """One run (the newest that changed a book when ``run_id`` is None) and its item events: each book
-    it wrote, held, failed or could not place; (None, []) when there is no such run."""
-    config = load_settings(path)
-    with open_store(config) as store:
-        candidates = [store.runs.get_with_events(run_id)[0]] if run_id is not None else store.runs.recent(20)
-        for run in candidates:
-            _, events = store.runs.get_with_events(run.id)
-            changes = [e for e in events if isinstance(e.data, dict) and "title" in e.data]
-            if changes or run_id is not None:
-                return run, changes
-    return None, []
+def single_user(config: Config, user_id: str | None) -> str:
+    """The user a one-user command acts for: ``user_id`` when given, else the only configured user;
+    ConfigError when there are several."""
+    return chosen_users(config, user_id, default="only")[0]
 
 
-def _single_user(config: Config, user_id: str | None) -> str:
+_single_user = single_user  # the name the job modules of this package still import
+
+
+def chosen_users(
+    config: Config,
+    user_id: str | None,
+    *,
+    default: UserDefault,
+    job: str | None = None,
+    all_users: bool | None = None,
+    required: bool = True,
+) -> list[str]:
+    """The ids a command acts for: the user ``user_id`` names, else the command's ``default`` (for
+    "every", only those ``job`` runs for when given); ``all_users`` is the command's --all-users (None
+    when it has none), which asks for every user; ConfigError when no user is configured and the
+    command ``required`` one."""
+    if all_users and user_id:
+        raise ConfigError("give --user or --all-users, not both", place="arguments")
     if user_id:
-        return config.user(user_id).id
-    if len(config.users) == 1:
-        return config.users[0].id
-    raise ConfigError("several users are configured: give --user ID", place="arguments")
+        return [config.user(user_id).id]
+    if default == "only" and not all_users:
+        if len(config.users) == 1:
+            return [config.users[0].id]
+        also = "" if all_users is None else " or --all-users"
+        raise ConfigError(f"several users are configured: give --user ID{also}", place="arguments")
+    if not config.users and required:
+        raise ConfigError("no users configured", place="users")
+    if job is None:
+        return [u.id for u in config.users]
+    return [u.id for u in config.users if job in jobs_for(config, u)]
 
 
 def _source(name: str) -> str:

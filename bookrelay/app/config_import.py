@@ -11,7 +11,7 @@ import yaml
 
 from bookrelay.config import ConfigProblem, check_config
 from bookrelay.config.imports import Imported, convert
-from bookrelay.config.source import parse_yaml, read_config_text
+from bookrelay.config.yaml_file import parse_yaml, read_config_text
 from bookrelay.errors import ConfigError
 
 

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.clients import USER_AGENT, build_user_clients
-from bookrelay.app.common import check_configuration, load_settings, open_store
+from bookrelay.app.clients import http_client, user_clients
+from bookrelay.app.common import check_configuration, chosen_users, load_settings, open_store
+from bookrelay.app.doctor_checks import Check, checks_from_config_problems
+from bookrelay.app.doctor_services import run_all as run_doctor_checks
+from bookrelay.config import Config
 from bookrelay.connectors.audiobookshelf.mapper import map_item
-from bookrelay.doctor import Check, checks_from_config_problems
-from bookrelay.doctor_services import run_all as run_doctor_checks
 from bookrelay.domain.models import SourceItem
 from bookrelay.lazy import lazy_module
 
@@ -33,7 +34,7 @@ def run_doctor(
     if problems:
         return checks_from_config_problems(problems)
     config = load_settings(path)
-    users = [config.user(user_id)] if user_id else list(config.users)
+    users = [config.user(u) for u in chosen_users(config, user_id, default="every", required=False)]
     logins: dict[str, bool] = {}
     if any(u.audible is not None and u.audible.enabled for u in users):
         with open_store(config) as store:
@@ -42,16 +43,14 @@ def run_doctor(
                 logins[user.id] = found is not None
 
     async def check_all() -> list[Check]:
-        async with httpx.AsyncClient(
-            transport=transport, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-        ) as http:
+        async with http_client(transport) as http:
             return await run_doctor_checks(http, config, users, logins)
 
     return asyncio.run(check_all())
 
 
 async def sample_items(
-    path: Path | None,
+    config: Config,
     user_id: str | None,
     limit: int,
     *,
@@ -59,14 +58,12 @@ async def sample_items(
 ) -> list[tuple[str, SourceItem]]:
     """The first ``limit`` Audiobookshelf book items of each user (or one), in the library's order, as
     the metadata workflow's connectivity test listed them: proof that reading the library works."""
-    config = load_settings(path)
-    users = [config.user(user_id)] if user_id else list(config.users)
+    users = [config.user(u) for u in chosen_users(config, user_id, default="every", required=False)]
     found: list[tuple[str, SourceItem]] = []
     for user in users:
         if user.audiobookshelf is None:
             continue
-        clients = build_user_clients(config, user, transport=transport)
-        try:
+        async with user_clients(config, user, transport=transport) as clients:
             assert clients.audiobookshelf is not None  # built for every user with the section
             account = user.audiobookshelf
             taken = 0
@@ -80,6 +77,4 @@ async def sample_items(
                         continue
                     found.append((user.id, item))
                     taken += 1
-        finally:
-            await clients.aclose()
     return found

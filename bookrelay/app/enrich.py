@@ -14,6 +14,9 @@ from bookrelay.config import Config, UserConfig
 from bookrelay.errors import ConfigError
 from bookrelay.store.facade import Store
 from bookrelay.sync import enrich
+from bookrelay.sync.enrich import Batch as Batch
+from bookrelay.sync.enrich import EnrichReport as EnrichReport
+from bookrelay.sync.enrich import UndoReport as UndoReport
 from bookrelay.sync.runs import RunRecorder
 
 

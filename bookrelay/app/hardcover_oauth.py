@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bookrelay.app.clients import DEFAULT_TIMEOUT, oauth_client
+from bookrelay.app.clients import http_client, oauth_client
 from bookrelay.config import Config
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.auth import OAuthTokenProvider, new_pkce
@@ -115,7 +115,7 @@ class HardcoverOAuthWeb:
             return await provider.disconnect()
 
     def _http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self._transport, timeout=DEFAULT_TIMEOUT)
+        return http_client(self._transport)
 
     def _redirect_uri(self) -> str:
         return str(self._config.global_.hardcover.oauth_redirect_uri)

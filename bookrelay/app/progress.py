@@ -17,13 +17,19 @@ from bookrelay.config import Config, UserConfig
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
 from bookrelay.errors import BookrelayError, ConfigError
+from bookrelay.service.heartbeat import Heartbeat as Heartbeat
 from bookrelay.service.heartbeat import Tick
+from bookrelay.service.heartbeat import duration_words as duration_words
+from bookrelay.service.heartbeat import eta_seconds as eta_seconds
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Conflict, ConflictStatus, Link
 from bookrelay.store.repositories import Label
 from bookrelay.sync.pins import check_pin
 from bookrelay.sync.progress import ProgressCallback, ProgressJob
 from bookrelay.sync.report import ProgressReport
+from bookrelay.sync.report import clock as clock
+from bookrelay.sync.report import split_rule as split_rule
+from bookrelay.sync.report import with_rule as with_rule
 from bookrelay.sync.source_set import SourceSet
 from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
 

@@ -33,6 +33,7 @@ from bookrelay.sync.runs import RunRecorder
 from bookrelay.sync.scrobble.job import ScrobbleJob, ScrobbleReport
 from bookrelay.sync.scrobble.lists import ListSync
 from bookrelay.sync.scrobble.operations import Operations
+from bookrelay.sync.scrobble.operations import parse_status as parse_status
 from bookrelay.sync.scrobble.owned import OwnedSync
 from bookrelay.sync.scrobble.reverse import ReverseProgress
 from bookrelay.sync.scrobble.shelf_io import ImportReport, export_rows, import_rows

@@ -9,8 +9,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from bookrelay import app as service
-from bookrelay.app.audible import audible_logout, audible_status, set_link_sync
+from bookrelay.app.audible import (
+    audible_import_auth_file,
+    audible_login_browser,
+    audible_login_password,
+    audible_logout,
+    audible_status,
+    set_link_sync,
+)
+from bookrelay.app.common import load_settings
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, UserOption
 from bookrelay.errors import ConfigError
@@ -90,7 +97,7 @@ def login(
             password = os.environ.get(AUTH_PASSWORD_ENV) or str(
                 typer.prompt("Password of the auth file", hide_input=True)
             )
-        done = service.audible_import_auth_file(config, user, auth_file, password, locale)
+        done = audible_import_auth_file(load_settings(config), user, auth_file, password, locale)
     elif email:
         secret = str(typer.prompt(f"Amazon password for {email}", hide_input=True))
         callbacks: dict[str, Any] = {
@@ -99,9 +106,9 @@ def login(
             "cvf": _ask_cvf,
             "approval": _wait_approval,
         }
-        done = service.audible_login_password(config, user, locale, email, secret, **callbacks)
+        done = audible_login_password(load_settings(config), user, locale, email, secret, **callbacks)
     else:
-        done = service.audible_login_browser(config, user, locale, _ask_address)
+        done = audible_login_browser(load_settings(config), user, locale, _ask_address)
     mode = "requests signed with the device key" if done.signing else "bearer tokens"
     console.print(
         f"logged in user {done.user_id} to Audible ({done.locale}) as device "
@@ -124,7 +131,7 @@ def logout(
 
     Example: bookrelay audible logout --user alice
     """
-    if audible_logout(config, user, deregister=not keep_device):
+    if audible_logout(load_settings(config), user, deregister=not keep_device):
         console.print("logged out of Audible: the stored login is deleted")
     else:
         console.print("no Audible login was stored")
@@ -137,7 +144,7 @@ def status(config: ConfigOption = None, user: UserOption = None) -> None:
 
     Example: bookrelay audible status --user alice
     """
-    state = audible_status(config, user)
+    state = audible_status(load_settings(config), user)
     if state.login is None:
         console.print("not logged in to Audible")
     else:
@@ -156,7 +163,7 @@ def status(config: ConfigOption = None, user: UserOption = None) -> None:
 
 def _toggle(config: Path | None, user: str | None, asin: str, enabled: bool) -> None:
 
-    link = set_link_sync(config, user, "audible", asin, enabled)
+    link = set_link_sync(load_settings(config), user, "audible", asin, enabled)
     word = "syncs again" if link.sync_enabled else "no longer syncs (A1)"
     console.print(f"audible:{link.source_item_id} {word}", markup=False)
 

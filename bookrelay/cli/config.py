@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from bookrelay.app.common import check_configuration, job_overview, load_settings, time_zone_report
+from bookrelay.app.config_import import import_configuration
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -48,7 +49,7 @@ def config_check(config: ConfigOption = None) -> None:
 
 def _print_jobs(config: Path | None) -> None:
     """Which jobs will run for whom, and why, so that a job that stays off is no surprise later."""
-    overview = job_overview(config)
+    overview = job_overview(load_settings(config))
     for user_id, choices in overview:
         console.print(f"jobs for {user_id}:", soft_wrap=True, markup=False)
         for choice in choices:
@@ -83,8 +84,6 @@ def config_import(
 
     Example: bookrelay config import config/config.yaml -o bookrelay.yaml
     """
-    from bookrelay.app.config_import import import_configuration  # only this command needs it
-
     result = import_configuration(file, output, force=force)
     console.print(f"read {file} as a {result.kind}; wrote {result.target}:", soft_wrap=True, markup=False)
     for note in result.notes:

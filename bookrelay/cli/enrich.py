@@ -12,10 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bookrelay.app.common import load_settings
-from bookrelay.app.enrich import run_enrich, undo_enrich
+from bookrelay.app.enrich import Batch, EnrichReport, UndoReport, run_enrich, undo_enrich
 from bookrelay.cli.errors import err_console, handle_errors
 from bookrelay.cli.options import ConfigOption, UserOption
-from bookrelay.sync.enrich import Batch, EnrichReport, UndoReport
 
 console = Console(highlight=False)
 enrich_app = typer.Typer(

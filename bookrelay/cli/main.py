@@ -1,4 +1,5 @@
-"""The ``bookrelay`` command: thin commands that parse options and call one function each.
+"""The ``bookrelay`` command: thin commands that parse options, call the composition root
+(:mod:`bookrelay.app`) and render what it returns.
 
 Every command lives in a module of ``bookrelay/cli/`` with a ``register(app)`` that adds it, and is named in
 :data:`COMMANDS` with that module and its one-line help. The CLI imports a command's module only when that
@@ -69,7 +70,7 @@ COMMANDS: dict[str, Command] = {
         "The same as serve: the schedule, the API and the web page, until stopped.",
     ),
     "run-once": Command(
-        _CLI + "service", "Run every enabled job once for every user; exit 0, or 1 when a run failed."
+        _CLI + "run_once", "Run every enabled job once for every user; exit 0, or 1 when a run failed."
     ),
     "worker": Command(
         _CLI + "queue", "Run queued sync jobs until stopped (SIGTERM lets running runs finish)."
@@ -97,7 +98,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "sandbox": Command(_CLI + "sandbox", "Fakes of the outside services, for trying bookrelay out."),
     "demo": Command(
-        _CLI + "sandbox",
+        _CLI + "demo",
         "Start the sandbox, run every job once against it with a temporary SQLite store, "
         "print what happened.",
     ),
@@ -188,10 +189,8 @@ def main(
     """bookrelay: progress, wanted, enrich and scrobble jobs around Hardcover."""
     setup_logging(verbose=verbose)
     if interactive:
-        from bookrelay.cli.errors import handle_errors
-        from bookrelay.cli.menu import run_menu
-
-        handle_errors(run_menu)(None, None)
+        # The menu is a command like the others: its module is loaded from the table when it is asked for.
+        importlib.import_module(COMMANDS["menu"].module).menu(None, None)
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import questionary
 import typer
 from rich.console import Console
 
-from bookrelay.app.common import load_settings
+from bookrelay.app.common import load_settings, single_user
 from bookrelay.app.progress import ignore_conflict, list_conflicts, resolve_conflict
 from bookrelay.cli import progress as commands
 from bookrelay.cli.errors import handle_errors
@@ -48,15 +49,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _select(question: str, choices: list[str]) -> str | None:
-    import questionary
-
     answer: str | None = questionary.select(question, choices=choices, use_shortcuts=True).ask()
     return answer
 
 
 def _text(question: str, *, number: bool = False, default: str = "") -> str | None:
-    import questionary
-
     def valid(text: str) -> bool | str:
         if number and not (text.strip().isdigit() and int(text) > 0):
             return "a number above 0, please"
@@ -89,8 +86,10 @@ def run_menu(config: Path | None, user: str | None) -> None:
     """The menu loop (also behind ``bookrelay --interactive``)."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ConfigError("the menu needs a terminal; every action is a command too (bookrelay --help)")
-    users = [u.id for u in load_settings(config).users]
-    chosen = load_settings(config).user(user).id if user else (users[0] if len(users) == 1 else None)
+    settings = load_settings(config)
+    users = [u.id for u in settings.users]
+    # The only user, as every one-user command takes; with several the menu asks instead of refusing.
+    chosen = single_user(settings, user) if user or len(users) == 1 else None
     while True:
         if chosen is None:
             chosen = _select("Which user?", users)

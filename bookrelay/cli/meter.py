@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from bookrelay.service.heartbeat import Heartbeat, Tick, duration_words, eta_seconds
+from bookrelay.app.progress import Heartbeat, Tick, duration_words, eta_seconds
 
 
 class LiveUnits(ProgressColumn):

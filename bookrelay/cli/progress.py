@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.common import load_settings
+from bookrelay.app.common import chosen_users, load_settings
 from bookrelay.app.progress import (
+    clock,
     get_conflict,
     ignore_conflict,
     item_labels,
@@ -18,15 +19,15 @@ from bookrelay.app.progress import (
     pin_link,
     resolve_conflict,
     run_progress,
+    split_rule,
     unpin_link,
+    with_rule,
 )
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.meter import progress_meter
 from bookrelay.cli.options import ConfigOption, EveryUserOption, UserOption
 from bookrelay.cli.render import render_plan, render_summary
-from bookrelay.config.jobs import jobs_for
 from bookrelay.errors import ConfigError
-from bookrelay.sync.report import clock, split_rule, with_rule
 
 console = Console(highlight=False)
 conflicts_app = typer.Typer(help="Doubtful matches waiting for your decision.", no_args_is_help=True)
@@ -63,17 +64,9 @@ def sync(
     Example: bookrelay sync --dry-run
     """
     settings = load_settings(config)
-    if not settings.users:
-        raise ConfigError("no users configured", place="users")
-    if all_users and user:
-        raise ConfigError("give --user or --all-users, not both", place="arguments")
     # Without --user every user the progress job runs for is synced (as --all-users says explicitly);
     # a user without a source (a Want-to-Read-only user) is not a failed run.
-    user_ids = (
-        [settings.user(user).id]
-        if user
-        else [u.id for u in settings.users if "progress" in jobs_for(settings, u)]
-    )
+    user_ids = chosen_users(settings, user, default="every", job="progress", all_users=all_users)
     if not user_ids:
         raise ConfigError(
             "no user has a source for the progress job (an audiobookshelf or audible section)", place="users"

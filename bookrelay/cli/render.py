@@ -1,16 +1,11 @@
-"""Rich renderings of run reports and conflicts, shared by the sync, demo and conflicts commands."""
+"""Rich renderings of progress reports, shared by the sync, demo and menu commands."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.sync.report import ProgressReport
-
-if TYPE_CHECKING:
-    from bookrelay.store.models import Run, RunEvent
+from bookrelay.app.progress import ProgressReport
 
 
 def render_plan(console: Console, report: ProgressReport) -> None:
@@ -91,23 +86,3 @@ def render_summary(console: Console, report: ProgressReport) -> None:
         for state, _item, title, why in attention:
             needs.add_row(state, title, why)
         console.print(needs)
-
-
-def render_run_changes(console: Console, run: Run, changes: list[RunEvent], *, limit: int | None) -> None:
-    """What a stored run changed, book by book (``bookrelay status``)."""
-    title = f"what run {run.id} ({run.job} for {run.user_id}, {run.started_at:%Y-%m-%d %H:%M}) changed"
-    if not changes:
-        console.print(f"{title}: no book was written, held or left for you", markup=False, soft_wrap=True)
-        return
-    table = Table("", "book", "what", title=title)
-    for event in changes[:limit]:
-        data = event.data or {}
-        authors = ", ".join(data.get("authors") or [])
-        table.add_row(
-            event.kind,
-            f"{data.get('title')} — {authors}" if authors else str(data.get("title")),
-            event.message,
-        )
-    console.print(table)
-    if limit is not None and len(changes) > limit:
-        console.print(f"… and {len(changes) - limit} more: bookrelay status --run {run.id}", markup=False)

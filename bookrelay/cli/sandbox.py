@@ -1,4 +1,4 @@
-"""Commands of the sandbox: ``sandbox serve`` (the fakes on one port) and ``demo``."""
+"""``sandbox serve``: the fakes of the outside services on one port (the demo: :mod:`bookrelay.cli.demo`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import uvicorn
 from rich.console import Console
 
 from bookrelay.cli.errors import handle_errors
-from bookrelay.demo import demo_fixture, run_demo, sandbox_guide
+from bookrelay.demo import demo_fixture, sandbox_guide
 from bookrelay.errors import ConfigError
 from bookrelay.sandbox.server import build_sandbox
 
@@ -22,9 +22,8 @@ sandbox_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``sandbox`` and ``demo`` to the main app."""
+    """Add ``sandbox`` to the main app."""
     app.add_typer(sandbox_app, name="sandbox")
-    app.command("demo")(demo)
 
 
 @sandbox_app.command("serve")
@@ -54,14 +53,3 @@ def sandbox_serve(
     )
     server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="warning"))
     server.run(sockets=[listener])
-
-
-@handle_errors
-def demo(
-    fixture: Annotated[Path | None, typer.Option(help="JSON fixture (default: the bundled demo).")] = None,
-) -> None:
-    """Start the sandbox, run every job once against it with a temporary SQLite store, print what happened.
-
-    Example: bookrelay demo
-    """
-    raise typer.Exit(run_demo(console, fixture))

@@ -12,14 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.common import load_settings
-from bookrelay.app.scrobble import export_shelf, import_shelf, run_scrobble, scrobble_session
+from bookrelay.app.common import chosen_users, load_settings
+from bookrelay.app.scrobble import export_shelf, import_shelf, parse_status, run_scrobble, scrobble_session
 from bookrelay.app.scrobble import hardcover_connect as connect
 from bookrelay.app.scrobble import hardcover_disconnect as disconnect
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, UserOption
 from bookrelay.errors import ConfigError
-from bookrelay.sync.scrobble.operations import parse_status
 
 console = Console(highlight=False)
 shelf_app = typer.Typer(
@@ -129,13 +128,7 @@ def scrobble(
     Example: bookrelay scrobble --user alice --dry-run
     """
     settings = load_settings(config)
-    ids = [u.id for u in settings.users] if all_users else [settings.user(user).id if user else ""]
-    if ids == [""]:
-        if len(settings.users) != 1:
-            raise ConfigError(
-                "several users are configured: give --user ID or --all-users", place="arguments"
-            )
-        ids = [settings.users[0].id]
+    ids = chosen_users(settings, user, default="only", all_users=all_users)
     failed = False
     for report in asyncio.run(run_scrobble(settings, ids, dry_run=dry_run)):
         table = Table(

@@ -12,14 +12,14 @@ from rich.console import Console
 from rich.prompt import Prompt
 from rich.table import Table
 
-from bookrelay.app.doctor import run_doctor, sample_items
+from bookrelay.app.common import load_settings
+from bookrelay.app.doctor import Check, run_doctor, sample_items
+from bookrelay.app.setup_render import render, write_private
+from bookrelay.app.setup_wizard import Answers, gather, parse_jobs, system_zone
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, EveryUserOption
-from bookrelay.doctor import Check
 from bookrelay.domain.models import SourceItem
 from bookrelay.errors import ConfigError
-from bookrelay.setup_render import render, write_private
-from bookrelay.setup_wizard import Answers, gather, parse_jobs, system_zone
 
 console = Console(highlight=False)
 
@@ -66,7 +66,7 @@ def doctor(
         raise typer.Exit(1)
     console.print("[green]all checks passed[/]")
     if limit is not None:
-        render_sample(asyncio.run(sample_items(config, user, limit)))
+        render_sample(asyncio.run(sample_items(load_settings(config), user, limit)))
 
 
 def render_sample(items: list[tuple[str, SourceItem]]) -> None:

@@ -9,12 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.common import load_settings
-from bookrelay.app.wanted import retry_wanted, run_wanted_job, wanted_ledger
+from bookrelay.app.common import chosen_users, load_settings
+from bookrelay.app.wanted import WantedReport, retry_wanted, run_wanted_job, wanted_ledger
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, EveryUserOption, UserOption
-from bookrelay.errors import ConfigError
-from bookrelay.sync.wanted import WantedReport
 
 console = Console(highlight=False)
 wanted_app = typer.Typer(
@@ -65,9 +63,7 @@ def wanted(
         return
 
     settings = load_settings(config)
-    if not settings.users:
-        raise ConfigError("no users configured", place="users")
-    user_ids = [settings.user(user).id] if user else [u.id for u in settings.users]
+    user_ids = chosen_users(settings, user, default="every")
     failed = False
     for user_id, report, error in asyncio.run(
         run_wanted_job(settings, user_ids, dry_run=dry_run, limit=limit)

@@ -4,6 +4,7 @@ Use :func:`load_config` (raises ConfigError listing every problem) or :func:`che
 (returns the problems with file, line and dotted key).
 """
 
+from bookrelay.config.fields import resolve_database_url
 from bookrelay.config.loader import (
     ConfigProblem,
     check_config,
@@ -24,7 +25,6 @@ from bookrelay.config.models import (
     SyncOverride,
     SyncSettings,
     UserConfig,
-    resolve_database_url,
 )
 
 __all__ = [

@@ -4,6 +4,8 @@ addresses and schedules, each a pydantic type that checks its value and says wha
 from __future__ import annotations
 
 import ipaddress
+import os
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -76,3 +78,18 @@ def _direction_alias(value: object) -> object:
 DirectionName = Annotated[
     Literal["to_hardcover", "from_hardcover", "both", "off"], BeforeValidator(_direction_alias)
 ]
+
+
+def resolve_database_url(url: str, base: Path | None = None) -> str:
+    """``url`` with a relative SQLite path made absolute (from ``base``, else the working folder)
+    and ``postgresql://`` mapped to the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database).expanduser()
+    if not path.is_absolute():
+        path = (base or Path(os.getcwd())) / path
+    return parsed.set(database=os.path.normpath(path)).render_as_string(hide_password=False)

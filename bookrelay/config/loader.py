@@ -1,7 +1,7 @@
 """Reads the YAML file and the environment into a :class:`Config`, reporting every problem with
 its file, line and dotted key.
 
-The file is read into data with the line of every key by :mod:`bookrelay.config.source`; the
+The file is read into data with the line of every key by :mod:`bookrelay.config.yaml_file`; the
 environment is laid over the data before validation, and remembers which variable set what, so
 that a problem in an env value names the variable instead of a line.
 """
@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bookrelay.config.dotenv import origin_note
+from bookrelay.config.environment import env_names_for, overlay_env
+from bookrelay.config.fields import resolve_database_url
 from bookrelay.config.imports import detect as detect_foreign
 from bookrelay.config.jobs import job_problems
 from bookrelay.config.keyfile import key_file_problem
@@ -28,40 +30,15 @@ from bookrelay.config.models import (
     Config,
     SyncOverride,
     SyncSettings,
-    resolve_database_url,
 )
-from bookrelay.config.source import ENVIRONMENT, ConfigProblem, Key, parse_yaml, read_config_text
-from bookrelay.config.source import Source as _Source
-from bookrelay.config.source import dotted as _dotted
+from bookrelay.config.yaml_file import ENVIRONMENT, ConfigProblem, Key, parse_yaml, read_config_text
+from bookrelay.config.yaml_file import Source as _Source
+from bookrelay.config.yaml_file import dotted as _dotted
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact, register_secret
 
 DEFAULT_PATH = Path("bookrelay.yaml")
 
-# (path inside global, env names in order of preference)
-_GLOBAL_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
-    (("timezone",), ("TIMEZONE", "TZ")),
-    (("hardcover", "url"), ("HARDCOVER_URL",)),
-    (("hardcover", "oauth_client_id"), ("HARDCOVER_CLIENT_ID",)),
-    (("hardcover", "oauth_client_secret"), ("HARDCOVER_CLIENT_SECRET",)),
-    (("hardcover", "oauth_redirect_uri"), ("HARDCOVER_REDIRECT_URI",)),
-    (("bookshelf", "url"), ("BOOKSHELF_URL",)),
-    (("bookshelf", "api_key"), ("BOOKSHELF_API_KEY",)),
-    (("rreading_glasses", "url"), ("RREADING_GLASSES_URL",)),
-    # ENCRYPTION_KEY, API_SECRET and PORT are the Audible auto-tracker's names for the same settings.
-    (("secret_key",), ("BOOKRELAY_SECRET_KEY", "ENCRYPTION_KEY")),
-    (("server", "api_key"), ("BOOKRELAY_API_KEY", "API_SECRET")),
-    (("server", "port"), ("BOOKRELAY_PORT", "PORT")),
-    (("server", "password"), ("BOOKRELAY_WEB_PASSWORD",)),
-)
-_USER_ENV: tuple[tuple[Key, tuple[str, ...]], ...] = (
-    (("hardcover", "token"), ("HARDCOVER_TOKEN", "HARDCOVER_API_KEY")),
-    (("audiobookshelf", "url"), ("ABS_URL", "AUDIOBOOKSHELF_URL")),
-    (("audiobookshelf", "api_key"), ("ABS_TOKEN", "AUDIOBOOKSHELF_API_KEY")),
-    (("audiobookshelf", "username"), ("ABS_USERNAME",)),
-    (("audiobookshelf", "password"), ("ABS_PASSWORD",)),
-    (("audible", "locale"), ("AUDIBLE_LOCALE",)),
-)
 _SECRET_LEAVES = {
     "token",
     "api_key",
@@ -129,7 +106,7 @@ def _load(path: Path | None, env: Mapping[str, str]) -> tuple[Config | None, lis
         _anchor_paths(source, target.parent)
     elif chosen is not None:
         return None, [ConfigProblem(file_name, None, "", missing_file_message(chosen))]
-    _overlay_env(source, env)
+    overlay_env(source, env)
     _register_secrets(source.data)
     problems += _duplicate_user_ids(source)
     problems += _per_user_checks(source)
@@ -203,70 +180,6 @@ def zone_in_force(path: Path | None = None, env: Mapping[str, str] | None = None
     if "TZ" in environ:
         return environ["TZ"].strip().removeprefix(":"), "$TZ (the file sets no global.timezone)"
     return "UTC", "default (no global.timezone, $TIMEZONE or $TZ)"
-
-
-def _overlay_env(source: _Source, env: Mapping[str, str]) -> None:
-    data = source.data
-    glob = data.setdefault("global", {})
-    if isinstance(glob, dict):
-        database = _database_from_env(env)
-        if database is not None:
-            glob["database"], name = database
-            source.env_names[("global", "database")] = name
-        for path, names in _GLOBAL_ENV:
-            _set_from_env(source, glob, ("global",), path, names, env)
-        hardcover = glob.get("hardcover")
-        if "HARDCOVER_CLIENT_ID" in env and isinstance(hardcover, dict) and "auth" not in hardcover:
-            # The scrobbler design's variables mean "sign in with OAuth"; a file's explicit auth wins.
-            hardcover["auth"] = "oauth"
-            source.env_names[("global", "hardcover", "auth")] = "HARDCOVER_CLIENT_ID"
-    present = [name for _, names in _USER_ENV for name in names if name in env]
-    if not present:
-        return
-    users = data.get("users")
-    if users is None or users == []:
-        # Environment alone configures one user when the file names none.
-        users = data["users"] = [{"id": "default"}]
-        source.env_names[("users",)] = present[0]
-    if isinstance(users, list) and len(users) == 1 and isinstance(users[0], dict):
-        for path, names in _USER_ENV:
-            _set_from_env(source, users[0], ("users", 0), path, names, env)
-
-
-def _database_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
-    if "DATABASE_URL" in env:
-        return env["DATABASE_URL"].strip(), "DATABASE_URL"
-    if "DATABASE_PATH" in env:
-        return f"sqlite:///{env['DATABASE_PATH'].strip()}", "DATABASE_PATH"
-    return None
-
-
-def _set_from_env(
-    source: _Source,
-    base: dict[str, Any],
-    prefix: Key,
-    path: Key,
-    names: tuple[str, ...],
-    env: Mapping[str, str],
-) -> None:
-    name = next((n for n in names if n in env), None)
-    if name is None:
-        return
-    value = env[name].strip()
-    if name == "TZ":
-        if base.get(str(path[-1])) is not None:
-            return  # TZ is the container's zone, not a choice for bookrelay: the file's timezone wins
-        value = value.removeprefix(":")  # POSIX allows TZ=":Europe/Berlin"
-    node: Any = base
-    for part in path[:-1]:
-        if node.get(part) is None:
-            node[part] = {}
-            source.env_names.setdefault((*prefix, *path[: path.index(part) + 1]), name)
-        node = node[part]
-        if not isinstance(node, dict):
-            return  # the file has a wrong type here; validation reports it
-    node[path[-1]] = value
-    source.env_names[(*prefix, *path)] = name
 
 
 def _register_secrets(data: Any) -> None:
@@ -410,16 +323,8 @@ def _origins(source: _Source) -> dict[str, str]:
     return origins
 
 
-def _env_names_for(key: Key) -> tuple[str, ...]:
-    """The variables that set ``key`` (or a key below it) of a user made from the environment."""
-    if len(key) < 3 or key[:2] != ("users", 0):
-        return ()
-    inside = key[2:]
-    return next((names for path, names in _USER_ENV if path[: len(inside)] == inside), ())
-
-
 def _at(source: _Source, key: Key, message: str) -> ConfigProblem:
-    names = _env_names_for(key)
+    names = env_names_for(key)
     if message == "is required" and names and key not in source.env_names and ("users",) in source.env_names:
         # A user made from the environment lacks a value: name the variable that gives it, not the one
         # that made the user.

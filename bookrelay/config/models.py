@@ -6,13 +6,12 @@ Secrets are :class:`pydantic.SecretStr` so that ``str``/``repr`` never show them
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
 from bookrelay.config.bounds import (
@@ -23,12 +22,9 @@ from bookrelay.config.bounds import (
     ChangeSeconds,
     ChunkSize,
     Daily,
-    DebounceSeconds,
     FinishFraction,
     Fraction,
     PerMinute,
-    PollSeconds,
-    Port,
     ProfileId,
     TtlHours,
     Workers,
@@ -37,11 +33,18 @@ from bookrelay.config.fields import (
     DatabaseUrl,
     DirectionName,
     HttpUrl,
-    ProxyAddress,
-    ScheduleSpec,
     TimeZoneName,
+    resolve_database_url,
 )
 from bookrelay.config.keyfile import NOT_A_FERNET_KEY, as_fernet_key, is_fernet_key
+from bookrelay.config.serving import (
+    NotifySettings,
+    RealtimeSettings,
+    ScheduleOverride,
+    ScheduleSettings,
+    ServerSettings,
+)
+from bookrelay.config.serving import Section as _Section
 from bookrelay.errors import ConfigError
 
 MASK = "***"
@@ -52,11 +55,6 @@ NEEDS_ABS_CREDENTIALS = "needs api_key, or both username and password"
 RespectedStatus = Literal["paused", "did_not_finish", "ignored"]
 UserId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 ConflictRuleName = Literal["newer", "hardcover", "local"]
-
-
-class _Section(BaseModel):
-    # allow_inf_nan=False: `.inf`, `1e400` and `.nan` are numbers to YAML, never sensible settings.
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class SyncSettings(_Section):
@@ -180,58 +178,6 @@ class RreadingGlassesSettings(_Section):
     """The rreading-glasses metadata server."""
 
     url: HttpUrl = "http://rreading-glasses:8080"
-
-
-NotifyEvent = Literal["failed_run", "new_conflicts", "added_to_bookshelf", "finished_book"]
-DEFAULT_SCHEDULE = "0 3 * * *"
-
-
-class ScheduleSettings(_Section):
-    """When each job runs in service mode, in the user's time zone: cron, ``every 2h``, or ``off``."""
-
-    progress: ScheduleSpec = DEFAULT_SCHEDULE
-    wanted: ScheduleSpec = DEFAULT_SCHEDULE
-    enrich: ScheduleSpec = DEFAULT_SCHEDULE
-    scrobble: ScheduleSpec = DEFAULT_SCHEDULE
-
-
-class ScheduleOverride(_Section):
-    """A user's own schedule per job; ``None`` keeps the global one."""
-
-    progress: ScheduleSpec | None = None
-    wanted: ScheduleSpec | None = None
-    enrich: ScheduleSpec | None = None
-    scrobble: ScheduleSpec | None = None
-
-
-class RealtimeSettings(_Section):
-    """The real-time trigger of ``serve``: Audiobookshelf socket.io events, or polling with an API key."""
-
-    enabled: bool = True
-    debounce_seconds: DebounceSeconds = 60
-    poll_seconds: PollSeconds = 300
-
-
-class NotifySettings(_Section):
-    """Apprise URLs (they carry secrets: masked everywhere) and the events that send a message."""
-
-    urls: tuple[SecretStr, ...] = ()
-    on: tuple[NotifyEvent, ...] = ("failed_run", "new_conflicts", "added_to_bookshelf", "finished_book")
-
-
-class ServerSettings(_Section):
-    """``bookrelay serve``: where it listens and how the API and web page are signed in to (S2)."""
-
-    host: str = "127.0.0.1"
-    port: Port = 8080
-    api_key: SecretStr | None = None  # env BOOKRELAY_API_KEY; sent as X-Api-Key (or X-API-Secret)
-    password: SecretStr | None = None  # env BOOKRELAY_WEB_PASSWORD; web sign-in besides the API key
-    session_secret: SecretStr | None = None  # signs the session cookie; random per process when unset
-    # auto: the session cookie is Secure when the page came over HTTPS, directly or as a trusted proxy
-    # says with X-Forwarded-Proto; always: for a proxy that terminates TLS and says nothing.
-    secure_cookie: Literal["auto", "always", "never"] = "auto"
-    # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks; "*" for any).
-    trusted_proxies: tuple[ProxyAddress, ...] = ("127.0.0.1",)
 
 
 AudibleLocale = Literal["us", "uk", "de", "fr", "ca", "it", "au", "in", "jp", "es", "br"]
@@ -442,18 +388,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
-
-
-def resolve_database_url(url: str, base: Path | None = None) -> str:
-    """``url`` with a relative SQLite path made absolute (from ``base``, else the working folder)
-    and ``postgresql://`` mapped to the psycopg 3 driver."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return url
-    path = Path(database).expanduser()
-    if not path.is_absolute():
-        path = (base or Path(os.getcwd())) / path
-    return parsed.set(database=os.path.normpath(path)).render_as_string(hide_password=False)

@@ -29,7 +29,7 @@ from ruamel.yaml.error import YAMLError
 from bookrelay.config import Config, check_config, load_config
 from bookrelay.config.loader import DEFAULT_PATH
 from bookrelay.config.models import MASK
-from bookrelay.config.source import Key, dotted
+from bookrelay.config.yaml_file import Key, dotted
 from bookrelay.errors import BookrelayError, ConfigError
 from bookrelay.redact import redact
 

@@ -38,6 +38,7 @@ class Store:
 
     def __init__(self, db: Database, *, secret_key: bytes | None = None, clock: Clock = utc_now) -> None:
         self.db = db
+        self.clock = clock  # what "now" is for every repository (tests pass a fake one)
         self.users = UserRepo(db, clock)
         self.links = LinkRepo(db, clock)
         self.history = ProgressHistoryRepo(db, clock)

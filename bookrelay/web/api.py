@@ -1,4 +1,5 @@
-"""The HTTP API under ``/api/v1``: thin routes that validate, call the store or a query, and answer.
+"""The HTTP API under ``/api/v1``: thin routes that validate, call :mod:`bookrelay.app` for read models
+(or the store for credentials and users), and answer.
 
 Every route needs the API key (S2); errors are answered by the one handler in :mod:`bookrelay.web.factory`.
 """
@@ -9,41 +10,42 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from bookrelay.errors import NotFound
-from bookrelay.matching.outcome import MatchOutcome
-from bookrelay.store.models import ConflictStatus, Link, RunStatus
-from bookrelay.store.repositories import Label
-from bookrelay.web import queries
-from bookrelay.web.context import WebContext
-from bookrelay.web.schemas import (
+from bookrelay.app import activity, views
+from bookrelay.app.read_models import (
     ConflictDetail,
     ConflictOut,
-    CredentialName,
+    ConflictStatus,
     CredentialOut,
+    HistoryOut,
+    LinkOut,
+    MatchOutcome,
+    RunDetail,
+    RunOut,
+    RunStatus,
+    SearchHitOut,
+    Statistics,
+    UserOut,
+    UserStatus,
+    WantedOut,
+)
+from bookrelay.errors import NotFound
+from bookrelay.web.context import WebContext
+from bookrelay.web.schemas import (
+    CredentialName,
     CredentialValue,
     DbId,
     ErrorBody,
-    HistoryOut,
     Job,
-    LinkOut,
     LinkRef,
     PinRequest,
     ResolveRequest,
-    RunDetail,
-    RunEventOut,
-    RunOut,
-    SearchHitOut,
     SearchText,
     ServiceName,
-    Statistics,
     SyncToggle,
     TriggerAnswer,
     TriggerRequest,
     UserCreate,
     UserId,
-    UserOut,
-    UserStatus,
-    WantedOut,
 )
 from bookrelay.web.security import require_api_key
 
@@ -80,17 +82,13 @@ def list_runs(
     limit: Limit = 50,
 ) -> list[RunOut]:
     """The newest runs, optionally of one user, job and status (``?status=failed``)."""
-    runs = ctx.store.runs.recent(limit, user_id=user_id, job=job, status=status)
-    return [RunOut.model_validate(r) for r in runs]
+    return activity.runs(ctx.store, limit, user_id=user_id, job=job, status=status)
 
 
 @router.get("/runs/{run_id}", tags=["runs"])
 def show_run(ctx: Ctx, run_id: DbId) -> RunDetail:
     """One run with its events in order."""
-    run, events = ctx.store.runs.get_with_events(run_id)
-    return RunDetail(
-        **RunOut.model_validate(run).model_dump(), events=[RunEventOut.model_validate(e) for e in events]
-    )
+    return activity.run_detail(ctx.store, run_id)
 
 
 @router.post(
@@ -155,26 +153,25 @@ def delete_credential(ctx: Ctx, user_id: UserId, service: ServiceName, name: Cre
 @router.get("/users/{user_id}/status", tags=["users"])
 def user_status(ctx: Ctx, user_id: UserId) -> UserStatus:
     """Last and next run, counts, Hardcover units left today, what is being read."""
-    return queries.user_status(ctx, ctx.require_user(user_id))
+    return activity.user_status(ctx, ctx.require_user(user_id))
 
 
 @router.get("/users/{user_id}/history", tags=["users"])
 def progress_history(ctx: Ctx, user_id: UserId, limit: Limit = 100) -> list[HistoryOut]:
     """The user's newest progress observations, newest first."""
-    rows = ctx.store.history.list_for_user(ctx.require_user(user_id), limit=limit)
-    return [HistoryOut.model_validate(r) for r in reversed(rows)]
+    return activity.history(ctx.store, ctx.require_user(user_id), limit)
 
 
 @router.get("/users/{user_id}/statistics", tags=["users"])
 def user_statistics(ctx: Ctx, user_id: UserId, days: Annotated[int, Query(ge=1, le=366)] = 30) -> Statistics:
     """Syncs, failures, recent activity, and the series the statistics page draws."""
-    return queries.statistics(ctx, ctx.require_user(user_id), days=days)
+    return activity.statistics(ctx, ctx.require_user(user_id), days=days)
 
 
 @router.get("/users/{user_id}/wanted", tags=["users"])
 def wanted_ledger(ctx: Ctx, user_id: UserId) -> list[WantedOut]:
     """The wanted ledger: what was sent to Bookshelf for each Hardcover book (W1)."""
-    return [WantedOut.model_validate(w) for w in ctx.store.wanted.list_for_user(ctx.require_user(user_id))]
+    return activity.wanted(ctx.store, ctx.require_user(user_id))
 
 
 # -- conflicts ------------------------------------------------------------------------------------
@@ -185,29 +182,27 @@ def list_conflicts(
     ctx: Ctx, user_id: UserId | None = None, status: ConflictStatus | None = ConflictStatus.OPEN
 ) -> list[ConflictOut]:
     """Conflicts of one status (open by default), newest first."""
-    return [queries.conflict_out(c) for c in ctx.store.conflicts.list(status, user_id=user_id)]
+    return views.conflicts(ctx.store, status, user_id)
 
 
 @router.get("/conflicts/{conflict_id}", tags=["conflicts"], responses=_SERVICE_ERRORS)
 async def show_conflict(ctx: Ctx, conflict_id: DbId) -> ConflictDetail:
     """A conflict with its candidates, score parts, and book details (cover, authors, editions)."""
-    return await queries.conflict_detail(ctx, conflict_id)
+    return await views.conflict_detail(ctx, conflict_id)
 
 
 @router.post("/conflicts/{conflict_id}/resolve", tags=["conflicts"], responses=_SERVICE_ERRORS)
 async def resolve_conflict(ctx: Ctx, conflict_id: DbId, body: ResolveRequest) -> ConflictOut:
     """Settle an open conflict: the item is pinned to the book and edition (M1), once Hardcover confirmed
     them; the next plain sync writes that item."""
-    conflict = ctx.store.conflicts.get(conflict_id)
-    if conflict.status is ConflictStatus.OPEN:
-        await queries.checked_pin(ctx, conflict.user_id, body.book_id, body.edition_id)
-    return queries.conflict_out(ctx.store.conflicts.resolve(conflict_id, body.book_id, body.edition_id))
+    conflict, _ = await views.settle_conflict(ctx, conflict_id, body.book_id, body.edition_id)
+    return conflict
 
 
 @router.post("/conflicts/{conflict_id}/ignore", tags=["conflicts"])
 def ignore_conflict(ctx: Ctx, conflict_id: DbId) -> ConflictOut:
     """Dismiss an open conflict: the item is not synced."""
-    return queries.conflict_out(ctx.store.conflicts.ignore(conflict_id))
+    return views.dismiss_conflict(ctx.store, conflict_id)
 
 
 # -- links ----------------------------------------------------------------------------------------
@@ -216,33 +211,13 @@ def ignore_conflict(ctx: Ctx, conflict_id: DbId) -> ConflictOut:
 @router.get("/links", tags=["links"])
 def list_links(ctx: Ctx, user_id: UserId, status: MatchOutcome | None = None) -> list[LinkOut]:
     """The user's links, optionally of one status, with the title, authors and cover people know them by."""
-    chosen = ctx.require_user(user_id)
-    labels = ctx.store.labels.for_user(chosen)
-    return [
-        _link_out(k, labels.get((k.source, k.source_item_id)))
-        for k in ctx.store.links.list_for_user(chosen, status)
-    ]
-
-
-def _link_out(link: Link, label: Label | None) -> LinkOut:
-    out = LinkOut.model_validate(link)
-    if label is None:
-        return out
-    return out.model_copy(
-        update={
-            "title": label.title,
-            "authors": list(label.authors),
-            "hardcover_title": label.hardcover_title,
-            "hardcover_authors": list(label.hardcover_authors),
-            "image_url": label.image_url,
-        }
-    )
+    return views.links(ctx.store, ctx.require_user(user_id), status)
 
 
 @router.get("/links/search", tags=["links"], responses=_SERVICE_ERRORS)
 async def search_hardcover(ctx: Ctx, user_id: UserId, q: SearchText) -> list[SearchHitOut]:
     """Search Hardcover's catalogue with the user's token (one unit of the daily budget)."""
-    return await queries.search_hardcover(ctx, ctx.require_user(user_id), q)
+    return await views.search_hardcover(ctx, ctx.require_user(user_id), q)
 
 
 @router.post("/links/pin", tags=["links"], responses=_SERVICE_ERRORS)
@@ -250,25 +225,22 @@ async def pin_link(ctx: Ctx, body: PinRequest) -> LinkOut:
     """Pin an item to a book (and edition): never re-matched (M1), once Hardcover confirmed them; the next
     plain sync writes that item."""
     user_id = ctx.require_user(body.user_id, "body.user_id")
-    await queries.checked_pin(ctx, user_id, body.book_id, body.edition_id)
-    link = ctx.store.links.pin(user_id, body.source, body.item_id, body.book_id, body.edition_id)
-    return LinkOut.model_validate(link)
+    link, _ = await views.pin_item(ctx, user_id, body.source, body.item_id, body.book_id, body.edition_id)
+    return link
 
 
 @router.post("/links/unpin", tags=["links"])
 def unpin_link(ctx: Ctx, body: LinkRef) -> LinkOut:
     """Release a pin: the next run matches the item again."""
     user_id = ctx.require_user(body.user_id, "body.user_id")
-    return LinkOut.model_validate(ctx.store.links.unpin(user_id, body.source, body.item_id))
+    return views.unpin_item(ctx.store, user_id, body.source, body.item_id)
 
 
 @router.post("/links/sync", tags=["links"])
 def toggle_sync(ctx: Ctx, body: SyncToggle) -> LinkOut:
     """Switch syncing of one item on or off."""
     user_id = ctx.require_user(body.user_id, "body.user_id")
-    return LinkOut.model_validate(
-        ctx.store.links.set_sync_enabled(user_id, body.source, body.item_id, body.enabled)
-    )
+    return views.switch_item_sync(ctx.store, user_id, body.source, body.item_id, body.enabled)
 
 
 # -- config ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from bookrelay.web.schemas import CountPoint
+from bookrelay.app.read_models import CountPoint
 
 WIDTH = 640
 HEIGHT = 220

@@ -10,17 +10,19 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from bookrelay.app import activity
+from bookrelay.app.audible import audible_password_login
+from bookrelay.app.read_models import LinkOut, UserStatus
 from bookrelay.config import writer
 from bookrelay.config.models import AudibleLocale
 from bookrelay.errors import AlreadyRunning, ConfigError
-from bookrelay.lazy import lazy_module
-from bookrelay.web import api, queries
+from bookrelay.web import api
 from bookrelay.web.context import WebContext
 from bookrelay.web.schemas import (
     DbId,
@@ -28,19 +30,11 @@ from bookrelay.web.schemas import (
     ErrorDetail,
     Health,
     ItemId,
-    LinkOut,
     PinRequest,
     ResolveRequest,
     UserId,
-    UserStatus,
 )
 from bookrelay.web.security import require_api_key
-
-# The audible package is loaded on first use, as everywhere (it weighs a third of the process at start).
-if TYPE_CHECKING:
-    from bookrelay.sync import audible_auth
-else:
-    audible_auth = lazy_module("bookrelay.sync.audible_auth")
 
 TAG = "Audible auto-tracker routes"
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -200,7 +194,7 @@ async def audible_auth_route(ctx: Ctx, body: AudibleAuthRequest) -> Any:
 
     try:
         await asyncio.to_thread(
-            audible_auth.login_with_password,
+            audible_password_login,
             ctx.store,
             user_id,
             body.country_code,
@@ -238,7 +232,7 @@ async def sync(ctx: Ctx, body: SyncRequest) -> list[SyncStarted]:
 @router.get("/status")
 def status_route(ctx: Ctx) -> StatusAnswer:
     """Every user's last and next runs, counts and Hardcover budget, as ``/api/v1/users/{id}/status``."""
-    return StatusAnswer(users=[queries.user_status(ctx, user_id) for user_id in ctx.user_ids()])
+    return StatusAnswer(users=[activity.user_status(ctx, user_id) for user_id in ctx.user_ids()])
 
 
 @router.get("/config")

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bookrelay.app.views import HardcoverBooks, HardcoverSearch
 from bookrelay.config import Config
-from bookrelay.domain.models import Book, SearchHit
+from bookrelay.config.jobs import enabled_jobs, jobs_for
+from bookrelay.domain.models import Book
 from bookrelay.errors import AlreadyRunning, NotFound
 from bookrelay.store.facade import Store
 from bookrelay.web.security import SessionRegistry, SignInThrottle
@@ -50,10 +52,6 @@ class AudibleLogin(Protocol):
     def finish(self, user_id: str, locale: str, final_url: str) -> Awaitable[None] | None:
         """Take back the address the browser ended on and store the device credentials encrypted."""
         ...
-
-
-HardcoverSearch = Callable[[str, str], Awaitable[Sequence[SearchHit]]]
-HardcoverBooks = Callable[[str, Sequence[int]], Awaitable[Sequence[Book]]]
 
 
 class RunInProgress(AlreadyRunning):
@@ -170,8 +168,6 @@ class WebContext:
 
     def enabled_jobs(self, user_id: str | None = None) -> list[str]:
         """The jobs that run for ``user_id`` (for anyone when None), as the configuration decides."""
-        from bookrelay.config.jobs import enabled_jobs, jobs_for
-
         known = {user.id for user in self.config.users}
         # An unknown user is the caller's to refuse (with its own status code), not this look-up's.
         return list(jobs_for(self.config, user_id) if user_id in known else enabled_jobs(self.config))

@@ -28,7 +28,7 @@ from bookrelay.config import Config
 from bookrelay.errors import BookrelayError, ConfigError, http_status_for
 from bookrelay.redact import redact
 from bookrelay.store.facade import Store
-from bookrelay.web import api, compat_audible, hardcover_routes, pages, queue_routes
+from bookrelay.web import api, audible_pages, compat_audible, hardcover_routes, pages, queue_routes
 from bookrelay.web.context import (
     AudibleLogin,
     HardcoverBooks,
@@ -114,6 +114,7 @@ def create_app(
     app.include_router(compat_audible.router)
     app.include_router(queue_routes.router)
     app.include_router(pages.router)
+    app.include_router(audible_pages.router)
     app.include_router(hardcover_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if metrics_app is not None:

@@ -14,11 +14,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bookrelay.app import activity, views
+from bookrelay.app.read_models import ConflictStatus
 from bookrelay.domain.models import Book
 from bookrelay.errors import BookrelayError, ConfigError
-from bookrelay.store.models import Conflict, ConflictStatus
-from bookrelay.web import charts, queries
-from bookrelay.web.context import WebContext, maybe_await
+from bookrelay.web import charts
+from bookrelay.web.context import WebContext
 from bookrelay.web.queue_routes import queue_summary
 from bookrelay.web.schemas import DB_INT_MAX, ErrorBody
 from bookrelay.web.security import (
@@ -38,16 +39,15 @@ guarded = APIRouter(include_in_schema=False, dependencies=[Depends(require_page_
 
 Csrf = Annotated[str | None, Form(alias=CSRF_FIELD)]
 BookId = Annotated[int, Form(ge=1, le=DB_INT_MAX)]
-AUDIBLE_LOCALES = ("us", "uk", "de", "fr", "ca", "it", "au", "in", "jp", "es", "br")
 
 
-def _ctx(request: Request) -> WebContext:
+def page_context(request: Request) -> WebContext:
     return request.app.state.web
 
 
 def render(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     """A page from ``templates/`` with what every page needs: CSRF token, users, the chosen user, a notice."""
-    ctx = _ctx(request)
+    ctx = page_context(request)
     users = ctx.user_ids() if signed_in(request) else []
     chosen = request.query_params.get("user")
     values.setdefault("user", chosen if chosen in users else (users[0] if users else None))
@@ -70,14 +70,14 @@ def error_page(request: Request, body: ErrorBody, status: int) -> HTMLResponse:
     return render(request, "error.html", status_code=status, error=body)
 
 
-def _back(request: Request, path: str, notice: str | None = None) -> RedirectResponse:
+def back(request: Request, path: str, notice: str | None = None) -> RedirectResponse:
     if notice:
         request.session["notice"] = notice
     return RedirectResponse(path, status_code=303)
 
 
-def _user(request: Request, user: str | None) -> str | None:
-    ctx = _ctx(request)
+def chosen_user(request: Request, user: str | None) -> str | None:
+    ctx = page_context(request)
     if user is not None:
         return ctx.require_user(user, "user")
     ids = ctx.user_ids()
@@ -97,7 +97,7 @@ def _safe_next(target: str | None) -> str:
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
     """The sign-in form (API key or the web password)."""
-    server = _ctx(request).config.global_.server
+    server = page_context(request).config.global_.server
     configured = server.api_key is not None or server.password is not None
     return render(request, "login.html", next=_safe_next(next), configured=configured)
 
@@ -109,7 +109,7 @@ def login(
     """Sign in with the API key or the password; a wrong one shows the form again (401), and past the
     throttle's limit every try is refused (429 with Retry-After) until it has room again."""
     check_csrf(request, csrf)
-    throttle = _ctx(request).sign_in_throttle
+    throttle = page_context(request).sign_in_throttle
     address = request.client.host if request.client else "unknown"
     wait = throttle.retry_after(address)
     if wait:
@@ -118,7 +118,7 @@ def login(
         )
         page.headers["Retry-After"] = str(wait)
         return page
-    if not sign_in_secret_ok(_ctx(request).config, secret):
+    if not sign_in_secret_ok(page_context(request).config, secret):
         throttle.failed(address)
         return render(
             request, "login.html", status_code=401, next=_safe_next(next), configured=True, failed=True
@@ -142,11 +142,17 @@ def logout(request: Request, csrf: Csrf = None) -> Response:
 @guarded.get("/")
 def dashboard(request: Request, user: str | None = None) -> Response:
     """Per user: last and next runs, counts, Hardcover units left, what is being read."""
-    chosen = _user(request, user)
-    status = queries.user_status(_ctx(request), chosen) if chosen else None
-    queue = queue_summary(_ctx(request)) if _ctx(request).queue_status is not None else None
+    chosen = chosen_user(request, user)
+    ctx = page_context(request)
+    status = activity.user_status(ctx, chosen) if chosen else None
+    queue = queue_summary(ctx) if ctx.queue_status is not None else None
     return render(
-        request, "dashboard.html", user=chosen, status=status, jobs=_ctx(request).enabled_jobs(), queue=queue
+        request,
+        "dashboard.html",
+        user=chosen,
+        status=status,
+        jobs=ctx.enabled_jobs(),
+        queue=queue,
     )
 
 
@@ -160,31 +166,31 @@ async def trigger(
 ) -> Response:
     """Start a job now and go to its run."""
     check_csrf(request, csrf)
-    run_id = await _ctx(request).trigger(user_id, job, dry_run=dry_run)
-    return _back(request, f"/runs/{run_id}", f"started {job} run {run_id} for {user_id}")
+    run_id = await page_context(request).trigger(user_id, job, dry_run=dry_run)
+    return back(request, f"/runs/{run_id}", f"started {job} run {run_id} for {user_id}")
 
 
 @guarded.get("/runs")
 def runs_page(request: Request, user: str | None = None) -> Response:
     """The newest runs."""
-    ctx = _ctx(request)
+    ctx = page_context(request)
     chosen = ctx.require_user(user, "user") if user else None
-    return render(request, "runs.html", runs=ctx.store.runs.recent(100, user_id=chosen), user=chosen)
+    return render(request, "runs.html", runs=activity.runs(ctx.store, 100, user_id=chosen), user=chosen)
 
 
 @guarded.get("/runs/{run_id}")
 def run_page(request: Request, run_id: int) -> Response:
     """One run and its events; refreshes itself while the run is going."""
-    store = _ctx(request).store
-    run, events = store.runs.get_with_events(run_id)
-    changes = [e for e in events if isinstance(e.data, dict) and "title" in e.data]
+    store = page_context(request).store
+    run = activity.run_detail(store, run_id)
+    changes = [e for e in run.events if isinstance(e.data, dict) and "title" in e.data]
     keys = [(str(e.data["source"]), str(e.data["item_id"])) for e in changes]  # type: ignore[index]
     return render(
         request,
         "run.html",
         run=run,
         changes=changes,
-        events=[e for e in events if e not in changes],
+        events=[e for e in run.events if e not in changes],
         labels=store.labels.for_items(run.user_id, keys),
         user=run.user_id,
     )
@@ -196,28 +202,19 @@ def run_page(request: Request, run_id: int) -> Response:
 @guarded.get("/conflicts")
 async def conflicts_page(request: Request, user: str | None = None) -> Response:
     """Open conflicts with their candidates: cover, title, authors, editions, score parts."""
-    ctx = _ctx(request)
+    ctx = page_context(request)
     chosen = ctx.require_user(user, "user") if user else None
-    details = [await queries.conflict_detail(ctx, c.id) for c in ctx.store.conflicts.list(user_id=chosen)]
-    closed = ctx.store.conflicts.list(None, user_id=chosen)
-    recent = [c for c in closed if c.status != ConflictStatus.OPEN][:20]
+    opened = views.conflicts(ctx.store, ConflictStatus.OPEN, chosen)
+    details = [await views.conflict_detail(ctx, c.id) for c in opened]
+    recent = views.settled_conflicts(ctx.store, chosen)
     return render(
         request,
         "conflicts.html",
         conflicts=details,
-        closed=recent,
-        closed_titles={c.id: _chosen_title(c) for c in recent},
+        closed=[c for c, _ in recent],
+        closed_titles={c.id: title for c, title in recent},
         user=chosen,
     )
-
-
-def _chosen_title(conflict: Conflict) -> str | None:
-    """The title of the candidate a settled conflict was linked to, from its stored candidates."""
-    chosen = (conflict.resolution or {}).get("hardcover_book_id")
-    for candidate in conflict.candidates or []:
-        if isinstance(candidate, dict) and candidate.get("book_id") == chosen:
-            return str(candidate.get("title") or "") or None
-    return None
 
 
 @guarded.post("/conflicts/{conflict_id}/resolve")
@@ -231,28 +228,22 @@ async def resolve(
     """Settle a conflict for a book (and edition): a pinned link (M1)."""
     check_csrf(request, csrf)
     edition = _optional_id(edition_id, "edition_id")
-    ctx = _ctx(request)
-    conflict = ctx.store.conflicts.get(conflict_id)
-    book = None
-    if conflict.status is ConflictStatus.OPEN:
-        book = await queries.checked_pin(ctx, conflict.user_id, book_id, edition)
-    conflict = ctx.store.conflicts.resolve(conflict_id, book_id, edition)
-    ctx.store.labels.name_from_candidates(
-        conflict.user_id, conflict.source, conflict.source_item_id, book_id, conflict.candidates or []
-    )
-    if book is None and (chosen := _chosen_title(conflict)):
-        return _back(
+    ctx = page_context(request)
+    conflict, book = await views.settle_conflict(ctx, conflict_id, book_id, edition)
+    chosen = views.name_settled_item(ctx.store, conflict_id)
+    if book is None and chosen:
+        return back(
             request, "/conflicts", f"“{conflict.title}” linked to “{chosen}” (Hardcover book {book_id})"
         )
-    return _back(request, "/conflicts", f"“{conflict.title}” linked to {_book_named(book, book_id)}")
+    return back(request, "/conflicts", f"“{conflict.title}” linked to {_book_named(book, book_id)}")
 
 
 @guarded.post("/conflicts/{conflict_id}/ignore")
 def ignore(request: Request, conflict_id: int, csrf: Csrf = None) -> Response:
     """Dismiss a conflict: the item is not synced."""
     check_csrf(request, csrf)
-    conflict = _ctx(request).store.conflicts.ignore(conflict_id)
-    return _back(request, "/conflicts", f"“{conflict.title}” ignored")
+    conflict = views.dismiss_conflict(page_context(request).store, conflict_id)
+    return back(request, "/conflicts", f"“{conflict.title}” ignored")
 
 
 def _optional_id(value: str, field: str) -> int | None:
@@ -276,15 +267,15 @@ async def links_page(
     source: str = "abs",
 ) -> Response:
     """The user's links with pin/unpin and sync switches, and a Hardcover search to pin an item."""
-    ctx = _ctx(request)
-    chosen = _user(request, user)
+    ctx = page_context(request)
+    chosen = chosen_user(request, user)
     hits, search_error = [], None
     if chosen and q and q.strip():
         try:
-            hits = await queries.search_hardcover(ctx, chosen, q[:200])
+            hits = await views.search_hardcover(ctx, chosen, q[:200])
         except BookrelayError as exc:
             search_error = str(exc)
-    links = ctx.store.links.list_for_user(chosen) if chosen else []
+    links = views.links(ctx.store, chosen) if chosen else []
     return render(
         request,
         "links.html",
@@ -300,7 +291,7 @@ async def links_page(
 
 
 def _link_form_user(request: Request, user_id: str) -> str:
-    return _ctx(request).require_user(user_id, "user_id")
+    return page_context(request).require_user(user_id, "user_id")
 
 
 @guarded.post("/links/pin")
@@ -317,12 +308,11 @@ async def pin(
     check_csrf(request, csrf)
     uid = _link_form_user(request, user_id)
     edition = _optional_id(edition_id, "edition_id")
-    ctx = _ctx(request)
-    book = await queries.checked_pin(ctx, uid, book_id, edition)
-    ctx.store.links.pin(uid, source, item_id, book_id, edition)
-    label = ctx.store.labels.for_items(uid, [(source, item_id)]).get((source, item_id))
-    named = f"“{label.title}”" if label else item_id
-    return _back(request, f"/links?user={quote(uid)}", f"{named} pinned to {_book_named(book, book_id)}")
+    ctx = page_context(request)
+    _, book = await views.pin_item(ctx, uid, source, item_id, book_id, edition)
+    title = views.item_title(ctx.store, uid, source, item_id)
+    named = f"“{title}”" if title is not None else item_id
+    return back(request, f"/links?user={quote(uid)}", f"{named} pinned to {_book_named(book, book_id)}")
 
 
 def _book_named(book: Book | None, book_id: int) -> str:
@@ -341,8 +331,8 @@ def unpin(
     """Release a pin."""
     check_csrf(request, csrf)
     uid = _link_form_user(request, user_id)
-    _ctx(request).store.links.unpin(uid, source, item_id)
-    return _back(request, f"/links?user={quote(uid)}", f"{item_id} unpinned")
+    views.unpin_item(page_context(request).store, uid, source, item_id)
+    return back(request, f"/links?user={quote(uid)}", f"{item_id} unpinned")
 
 
 @guarded.post("/links/sync")
@@ -357,29 +347,29 @@ def toggle_sync(
     """Switch syncing of an item on or off."""
     check_csrf(request, csrf)
     uid = _link_form_user(request, user_id)
-    _ctx(request).store.links.set_sync_enabled(uid, source, item_id, enabled)
+    views.switch_item_sync(page_context(request).store, uid, source, item_id, enabled)
     state = "on" if enabled else "off"
-    return _back(request, f"/links?user={quote(uid)}", f"sync {state} for {item_id}")
+    return back(request, f"/links?user={quote(uid)}", f"sync {state} for {item_id}")
 
 
-# -- wanted, statistics, Audible ---------------------------------------------------------------------
+# -- wanted, statistics (Audible's sign-in page: web/audible_pages.py) ------------------------------
 
 
 @guarded.get("/wanted")
 def wanted_page(request: Request, user: str | None = None) -> Response:
     """The wanted ledger: what was sent to Bookshelf (W1, W4)."""
-    chosen = _user(request, user)
-    rows = _ctx(request).store.wanted.list_for_user(chosen) if chosen else []
+    chosen = chosen_user(request, user)
+    rows = activity.wanted(page_context(request).store, chosen) if chosen else []
     return render(request, "wanted.html", user=chosen, rows=rows)
 
 
 @guarded.get("/stats")
 def stats_page(request: Request, user: str | None = None) -> Response:
     """Statistics with charts drawn on the server."""
-    chosen = _user(request, user)
+    chosen = chosen_user(request, user)
     if chosen is None:
         return render(request, "stats.html", user=None, stats=None, charts={})
-    stats = queries.statistics(_ctx(request), chosen, days=60)
+    stats = activity.statistics(page_context(request), chosen, days=60)
     drawn = {
         "finished": charts.bar_chart(
             stats.finished_per_month, title="Books finished per month", unit="books", integer=True
@@ -392,61 +382,6 @@ def stats_page(request: Request, user: str | None = None) -> Response:
         ),
     }
     return render(request, "stats.html", user=chosen, stats=stats, charts=drawn)
-
-
-@guarded.get("/audible")
-def audible_page(request: Request, user: str | None = None) -> Response:
-    """Audible sign-in: shows Amazon's login link, then takes back the address the browser ended on."""
-    chosen = _user(request, user)
-    available = _ctx(request).audible_login is not None
-    return render(request, "audible.html", user=chosen, available=available, locales=AUDIBLE_LOCALES)
-
-
-@guarded.post("/audible/start")
-async def audible_start(
-    request: Request,
-    user_id: Annotated[str, Form(max_length=64)],
-    locale: Annotated[str, Form(pattern="^(us|uk|de|fr|ca|it|au|in|jp|es|br)$")],
-    csrf: Csrf = None,
-) -> Response:
-    """Step 1: Amazon's login link for the user to open."""
-    check_csrf(request, csrf)
-    ctx = _ctx(request)
-    uid = ctx.require_user(user_id, "user_id")
-    if ctx.audible_login is None:
-        return render(
-            request, "audible.html", status_code=501, user=uid, available=False, locales=AUDIBLE_LOCALES
-        )
-    url = str(await maybe_await(ctx.audible_login.start(uid, locale)))
-    return render(
-        request,
-        "audible.html",
-        user=uid,
-        available=True,
-        locales=AUDIBLE_LOCALES,
-        login_url=url,
-        locale=locale,
-    )
-
-
-@guarded.post("/audible/finish")
-async def audible_finish(
-    request: Request,
-    user_id: Annotated[str, Form(max_length=64)],
-    locale: Annotated[str, Form(pattern="^(us|uk|de|fr|ca|it|au|in|jp|es|br)$")],
-    final_url: Annotated[str, Form(min_length=8, max_length=8192, pattern="^https://")],
-    csrf: Csrf = None,
-) -> Response:
-    """Step 2: the address the browser ended on; the device credentials are stored encrypted."""
-    check_csrf(request, csrf)
-    ctx = _ctx(request)
-    uid = ctx.require_user(user_id, "user_id")
-    if ctx.audible_login is None:
-        return render(
-            request, "audible.html", status_code=501, user=uid, available=False, locales=AUDIBLE_LOCALES
-        )
-    await maybe_await(ctx.audible_login.finish(uid, locale, final_url))
-    return _back(request, f"/audible?user={quote(uid)}", f"Audible signed in for {uid}")
 
 
 router.include_router(guarded)

@@ -285,7 +285,7 @@ def test_init_asks_for_audible_and_says_how_to_log_in(base_url: str, tmp_path: P
 
 @pytest.mark.parametrize("value", ["Bearer hc_pat_a.b-c", "p$ss #word", 'it\'s "quoted" \\ $HOME'])
 def test_env_file_values_read_back_unchanged(tmp_path: Path, value: str) -> None:
-    from bookrelay.setup_render import env_line
+    from bookrelay.app.setup_render import env_line
 
     env_file = tmp_path / ".env"
     env_file.write_text(env_line("HARDCOVER_TOKEN", value) + "\n")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from bookrelay.app import apply_queue_schema, upgrade_database
+from bookrelay.app import apply_queue_schema, load_settings, upgrade_database
 from bookrelay.config import Config
 from bookrelay.errors import ConfigError
 from bookrelay.store import create_engine_for
@@ -27,8 +27,8 @@ def test_db_upgrade_applies_the_queue_schema_once_and_again_changes_nothing(tmp_
             "users": [{"id": "a", "hardcover": {"token": "t"}}],
         }
         path.write_text(yaml.safe_dump(config))
-        upgrade_database(path)
-        upgrade_database(path)  # a second upgrade (another pod starting) is harmless
+        upgrade_database(load_settings(path))
+        upgrade_database(load_settings(path))  # a second upgrade (another pod starting) is harmless
         engine = create_engine_for(url)
         try:
             with engine.connect() as conn:

@@ -7,7 +7,8 @@ import threading
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bookrelay.store import MatchOutcome, Store
+from bookrelay.matching.outcome import MatchOutcome
+from bookrelay.store import Store
 from tests.store_fixtures import history_of
 
 

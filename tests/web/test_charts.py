@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from bookrelay.app.read_models import CountPoint
+from bookrelay.app.views import score_parts
 from bookrelay.web.charts import bar_chart, line_chart
-from bookrelay.web.queries import score_parts
-from bookrelay.web.schemas import CountPoint
 
 
 def test_bar_heights_are_proportional_and_labels_escaped() -> None:

@@ -1,6 +1,6 @@
 """``bookrelay init``: ask for every service of the config (Hardcover, Audiobookshelf, Bookshelf with
 rreading-glasses, Audible, the key of ``serve``, which jobs run), check each answer with the doctor's
-checks, and hand the answers to :mod:`bookrelay.setup_render` to write.
+checks, and hand the answers to :mod:`bookrelay.app.setup_render` to write.
 
 The questions go through an injected ``ask(question, default, secret) -> str`` so the same flow runs
 with prompts on a terminal and with flag values in scripts; both go through the same validation, so
@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from pydantic import ValidationError
 
+from bookrelay.app.clients import http_client
+from bookrelay.app.doctor_checks import HARDCOVER_SCOPES, TOKEN_LINK, Check, check_hardcover
+from bookrelay.app.doctor_services import check_audiobookshelf, check_bookshelf, check_rreading_glasses
 from bookrelay.config.models import AudibleLocale, Config
-from bookrelay.doctor import HARDCOVER_SCOPES, TOKEN_LINK, Check, check_hardcover
-from bookrelay.doctor_services import check_audiobookshelf, check_bookshelf, check_rreading_glasses
 from bookrelay.domain.jobs import JOB_NAMES
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
@@ -117,7 +118,7 @@ def validate(answers: Answers) -> None:
 
 
 async def _with_client(run: Callable[[httpx.AsyncClient], Awaitable[list[Check]]]) -> list[Check]:
-    async with httpx.AsyncClient(follow_redirects=False) as http:
+    async with http_client() as http:  # our time-outs and User-Agent, as every other client
         return await run(http)
 
 

@@ -9,11 +9,11 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bookrelay.doctor import HARDCOVER_SCOPES
+from bookrelay.app.doctor_checks import HARDCOVER_SCOPES
+from bookrelay.app.setup_wizard import Answers
 from bookrelay.domain.jobs import JOB_NAMES
 from bookrelay.errors import ConfigError
 from bookrelay.redact import register_secret
-from bookrelay.setup_wizard import Answers
 
 
 def _q(value: str) -> str:

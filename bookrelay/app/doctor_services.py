@@ -10,13 +10,7 @@ from typing import Any
 
 import httpx
 
-from bookrelay.config import Config, UserConfig
-from bookrelay.config.jobs import enabled_jobs, jobs_for
-from bookrelay.connectors.audiobookshelf.api import AbsApi
-from bookrelay.connectors.audiobookshelf.session import AbsSession
-from bookrelay.connectors.bookshelf.api import BookshelfApi
-from bookrelay.connectors.bookshelf.session import BookshelfSession
-from bookrelay.doctor import (
+from bookrelay.app.doctor_checks import (
     PROBE_TIMEOUT,
     Check,
     Failure,
@@ -28,6 +22,12 @@ from bookrelay.doctor import (
     transport_failure,
     wrong_url,
 )
+from bookrelay.config import Config, UserConfig
+from bookrelay.config.jobs import enabled_jobs, jobs_for
+from bookrelay.connectors.audiobookshelf.api import AbsApi
+from bookrelay.connectors.audiobookshelf.session import AbsSession
+from bookrelay.connectors.bookshelf.api import BookshelfApi
+from bookrelay.connectors.bookshelf.session import BookshelfSession
 from bookrelay.errors import AuthError, BadResponse, BookrelayError, NotFound
 
 ABS_KEY_FIX = (

@@ -17,7 +17,7 @@ console = Console(highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the service-mode commands to the main app."""
+    """Add ``run-once`` to the main app."""
     app.command("run-once")(run_once)
 
 
