@@ -13,11 +13,11 @@ import httpx
 
 from bookrelay.app.common import _source, open_store, single_user, store_for
 from bookrelay.config import Config, UserConfig
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Link
-from bookrelay.sync.sources import SourceEntry
 
 # Audible (with Pillow and friends) is loaded on first use: most runs do not need it, and it would cost
 # a third of the process's memory at start (benchmarks/README.md).

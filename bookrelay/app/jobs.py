@@ -18,6 +18,7 @@ from bookrelay.app.progress import build_progress_job, progress_ticks
 from bookrelay.app.scrobble import run_scrobble
 from bookrelay.app.wanted import wanted_for_user
 from bookrelay.config import Config
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import Source
 from bookrelay.errors import BookrelayError
 from bookrelay.store.facade import Store
@@ -25,7 +26,6 @@ from bookrelay.sync.enrich import EnrichReport
 from bookrelay.sync.report import ProgressReport
 from bookrelay.sync.runs import Job, RunContext
 from bookrelay.sync.scrobble.job import ScrobbleReport
-from bookrelay.sync.sources import SourceEntry
 from bookrelay.sync.wanted import WantedReport
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from bookrelay.app.clients import UserClients, build_user_clients
 from bookrelay.app.common import _single_user, _source, load_settings, open_store, store_for
 from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import Source, Status
 from bookrelay.domain.plan import ProgressSettings
 from bookrelay.errors import BookrelayError, ConfigError
@@ -31,7 +32,7 @@ from bookrelay.sync.report import clock as clock
 from bookrelay.sync.report import split_rule as split_rule
 from bookrelay.sync.report import with_rule as with_rule
 from bookrelay.sync.source_set import SourceSet
-from bookrelay.sync.sources import SourceEntry, collect_audiobookshelf
+from bookrelay.sync.sources import collect_audiobookshelf
 
 _STATUS_NAMES = {
     "paused": Status.PAUSED,

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.identifiers import Identifiers, identifiers_hash, identifiers_of, metadata_hash
 from bookrelay.domain.models import Book, Edition, ReadingFormat, SearchHit
 from bookrelay.matching.author_books import author_book_ids, author_to_fetch
@@ -31,7 +32,6 @@ from bookrelay.matching.score import (
 from bookrelay.matching.settle import Linker
 from bookrelay.matching.titles import search_query, title_variants
 from bookrelay.store.repositories import LinkState, LookupCacheRepo
-from bookrelay.sync.sources import SourceEntry
 
 IDENTIFIER_MISS_TTL = timedelta(days=7)
 SEARCH_TTL = timedelta(days=3)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bookrelay.domain.actions import CandidateRef
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import Book, Edition, UserBook
 from bookrelay.matching.outcome import LinkMethod, MatchOutcome
 from bookrelay.matching.score import MatchDecision, MatchScore
-from bookrelay.sync.sources import SourceEntry
 
 
 @dataclass(frozen=True, slots=True)

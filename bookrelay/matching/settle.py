@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.domain.actions import CandidateRef
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import Book, Edition, UserBook
 from bookrelay.matching.editions import NoAudioEdition, choose_edition
 from bookrelay.matching.outcome import LinkMethod, MatchOutcome
@@ -31,7 +32,6 @@ from bookrelay.matching.score import (
     decide,
     score_candidate,
 )
-from bookrelay.sync.sources import SourceEntry
 
 
 class Linker:

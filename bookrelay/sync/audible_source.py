@@ -20,7 +20,7 @@ import httpx
 from bookrelay.connectors.audible.api import AudibleApi
 from bookrelay.connectors.audible.mapper import map_library
 from bookrelay.connectors.audible.types import LibraryItem
-from bookrelay.sync.sources import SourceEntry
+from bookrelay.domain.entries import SourceEntry
 
 WINDOW_SECONDS = 60.0
 

@@ -21,6 +21,7 @@ from bookrelay.connectors.audiobookshelf.mapper import map_item
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.domain.enrichment import holds_identifier, missing_fields, propose_values
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import Book, SourceItem, SourceProgress
 from bookrelay.errors import BookrelayError, NotFound, unexpected_error_text
 from bookrelay.matching.outcome import MatchOutcome
@@ -31,7 +32,6 @@ from bookrelay.store.repositories.enrich import APPLIED, FAILED, PENDING, UNDONE
 from bookrelay.sync.audio_tags import read_item_tags
 from bookrelay.sync.enrich_report import Batch, EnrichReport, Proposal, UndoReport
 from bookrelay.sync.runs import RunRecorder
-from bookrelay.sync.sources import SourceEntry
 
 __all__ = ["JOB", "Batch", "EnrichJob", "EnrichReport", "Proposal", "UndoReport"]
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.domain.actions import WRITES, Action
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.identifiers import identifiers_hash
 from bookrelay.domain.plan import ProgressSettings
 from bookrelay.domain.sources import merge_by_book
@@ -34,7 +35,6 @@ from bookrelay.sync.progress_plan import book_reports, compact, plan_item, super
 from bookrelay.sync.progress_record import record_items
 from bookrelay.sync.report import PlannedItem, ProgressReport, item_facts
 from bookrelay.sync.runs import RunRecorder
-from bookrelay.sync.sources import SourceEntry
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.errors import QuotaExhausted, RateLimited
-from bookrelay.sync.sources import SourceEntry
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import (
     Book,
     Edition,
@@ -25,7 +26,6 @@ from bookrelay.matching.titles import (
     title_forms,
     title_variants,
 )
-from bookrelay.sync.sources import SourceEntry
 
 AUTHOR = "Travis Baldree"
 

@@ -15,6 +15,7 @@ from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.mapper import map_item
 from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.domain.directions import Directions, Feature
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import Source, SourceProgress, Status, UserBook
 from bookrelay.domain.shelves import check_rating
 from bookrelay.errors import ConfigError, NotFound
@@ -22,7 +23,6 @@ from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.matching.pipeline import Resolver
 from bookrelay.matching.resolution import Shelf
 from bookrelay.store.facade import Store
-from bookrelay.sync.sources import SourceEntry
 
 STATUS_NAMES = {
     "want-to-read": Status.WANT_TO_READ,

@@ -17,13 +17,13 @@ from typing import Any
 from bookrelay.connectors.hardcover.api import HardcoverApi, WriteOp
 from bookrelay.connectors.hardcover.lists import HardcoverLists
 from bookrelay.domain.directions import Directions, Feature
+from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import MediaKind, Source, SourceItem, SourceProgress, Status, UserBook
 from bookrelay.domain.shelves import ShelfRow, blank_features, is_audio_binding
 from bookrelay.matching.outcome import MatchOutcome
 from bookrelay.matching.pipeline import Resolver
 from bookrelay.matching.resolution import Shelf
 from bookrelay.store.facade import Store
-from bookrelay.sync.sources import SourceEntry
 
 OWNED_LIST = "Owned"
 CONFLICT_SOURCE = "import"
