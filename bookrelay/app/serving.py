@@ -1,5 +1,5 @@
-"""Service mode (issue 6): the scheduler, the real-time trigger, the once mode of
-``SYNC_INTERVAL=0``, and ``bookrelay serve`` with the HTTP API and web page.
+"""Serving: ``bookrelay serve`` (the HTTP API and web page, the scheduler and the real-time trigger in one
+process), the once mode of ``SYNC_INTERVAL=0`` and ``bookrelay run-once``, and their wiring.
 
 bookrelay.service.*, FastAPI and the web package are imported inside these functions: only service mode
 needs them, and the CLI starts faster without them."""
