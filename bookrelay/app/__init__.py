@@ -3,14 +3,16 @@
 Front ends (the CLI, the web API and pages, the service and queue-worker entries, the demo) call the
 functions here and render what they return; everything below receives its collaborators. Every function
 takes a loaded :class:`~bookrelay.config.Config` (the caller loads it once with ``common.load_settings``);
-only the checks that report a configuration's problems (``check_configuration``, ``run_doctor``) take
-its path. One module per concern: ``common`` (configuration, the store, which users a command acts for),
+only the checks that report a configuration file's problems (``check_configuration``, ``time_zone_report``,
+``run_doctor``) and ``serve``, which reads the file again after ``PUT /api/config`` changed it, take its
+path. One module per concern: ``common`` (configuration, the store, which users a command acts for),
 ``clients`` (the one HTTP client and one user's clients: ``async with user_clients(config, user)``),
-``views`` and ``activity`` (read models for the front ends, of ``read_models``), ``matching``,
-``progress``, ``audible``, ``wanted``, ``enrich``, ``doctor`` (with its checks), ``setup_wizard`` (``init``),
-``scrobble``, ``jobs`` (the service job functions and their runner), ``queue`` (the PostgreSQL job queue,
-the worker) and ``service`` (scheduler, real-time trigger, ``serve``). A test that replaces a name
-patches the module that uses it, not this package.
+``views`` and ``activity`` (read models for the front ends, of ``read_models``), ``matching``, ``progress``,
+``audible``, ``wanted``, ``enrich``, ``doctor`` (with its checks), ``setup_wizard`` (``init``),
+``scrobble``, ``jobs`` (the service job functions and their runner), ``queue`` (the runner the scheduler is
+given: the PostgreSQL job queue or in-process), ``worker`` (``bookrelay worker``) and ``serving``
+(``serve``, the once mode, the scheduler and real-time trigger wiring). A test that replaces a name patches
+the module that uses it, not this package.
 
 Import from the module itself (``from bookrelay.app.wanted import run_wanted_job``): a process then loads
 only the concern it uses. The names below are still answered here (``from bookrelay.app import
@@ -79,8 +81,6 @@ EXPORTS: dict[str, str] = {
     "close_runner": "queue",
     "queue_status_probe": "queue",
     "service_runner": "queue",
-    "start_worker": "queue",
-    "work_queue": "queue",
     "ScrobbleParts": "scrobble",
     "build_scrobble": "scrobble",
     "directions_for": "scrobble",
@@ -90,19 +90,22 @@ EXPORTS: dict[str, str] = {
     "import_shelf": "scrobble",
     "run_scrobble": "scrobble",
     "scrobble_session": "scrobble",
-    "build_realtime": "service",
-    "build_service_scheduler": "service",
-    "build_web_app": "service",
-    "hardcover_lookups": "service",
-    "once_exit_code": "service",
-    "run_jobs_once": "service",
-    "run_once": "service",
-    "serve": "service",
-    "sync_interval": "service",
+    "build_realtime": "serving",
+    "build_service_scheduler": "serving",
+    "build_web_app": "serving",
+    "hardcover_lookups": "serving",
+    "once_exit_code": "serving",
+    "run_jobs_once": "serving",
+    "run_once": "serving",
+    "serve": "serving",
+    "sync_interval": "serving",
     "retry_wanted": "wanted",
     "run_wanted_job": "wanted",
     "wanted_for_user": "wanted",
     "wanted_ledger": "wanted",
+    "WorkerOptions": "worker",
+    "start_worker": "worker",
+    "work_queue": "worker",
 }
 
 __all__ = sorted(EXPORTS)

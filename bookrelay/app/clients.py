@@ -102,20 +102,29 @@ def build_user_clients(
         # An OAuth token comes from the store, not from a place the user wrote it.
         token_name=config.hardcover_token_name(user.id) if hc.auth == "pat" else "the stored OAuth token",
     )
-    abs_api = None
-    if user.audiobookshelf is not None:
-        account = user.audiobookshelf
-        abs_session = AbsSession(
-            str(account.url),
-            client=http,
-            api_key=account.api_key.get_secret_value() if account.api_key else None,
-            username=account.username,
-            password=account.password.get_secret_value() if account.password else None,
-            key_name=config.abs_key_name(user.id),
-        )
-        abs_api = AbsApi(abs_session)
+    abs_api = None if user.audiobookshelf is None else AbsApi(abs_session(config, user, http))
     return UserClients(
         http=http, hardcover=HardcoverApi(session), hardcover_session=session, audiobookshelf=abs_api
+    )
+
+
+def abs_session(
+    config: Config, user: UserConfig, http: httpx.AsyncClient, *, sign_in: bool = False
+) -> AbsSession:
+    """The user's Audiobookshelf session on ``http``; ``sign_in`` one with only the username and password
+    (socket.io's login: an API key cannot sign in there). ConfigError when the user has no Audiobookshelf."""
+    account = user.audiobookshelf
+    if account is None:
+        raise ConfigError("has no audiobookshelf section", place=f"users.{user.id}")
+    password = account.password.get_secret_value() if account.password else None
+    api_key = account.api_key.get_secret_value() if account.api_key and not sign_in else None
+    return AbsSession(
+        str(account.url),
+        client=http,
+        api_key=api_key,
+        username=account.username,
+        password=password,
+        key_name=config.abs_key_name(user.id),
     )
 
 

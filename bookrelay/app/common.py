@@ -140,9 +140,6 @@ def single_user(config: Config, user_id: str | None) -> str:
     return chosen_users(config, user_id, default="only")[0]
 
 
-_single_user = single_user  # the name the job modules of this package still import
-
-
 def chosen_users(
     config: Config,
     user_id: str | None,

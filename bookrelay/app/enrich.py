@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from bookrelay.app.clients import UserClients, build_user_clients
-from bookrelay.app.common import _single_user, store_for
+from bookrelay.app.clients import UserClients, user_clients
+from bookrelay.app.common import single_user, store_for
 from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
 from bookrelay.errors import ConfigError
@@ -60,19 +60,16 @@ async def run_enrich(
     """One enrich run (a dry run unless ``apply``); ``min_score`` defaults to the user's fuzzy link score.
     With ``limit`` it is one batch, continuing where the last batch of its kind stopped (or ``offset``);
     ``runs`` records it (it may carry a run reserved earlier)."""
-    user = config.user(_single_user(config, user_id))
+    user = config.user(single_user(config, user_id))
     if scan_dir is not None and not await asyncio.to_thread(scan_dir.is_dir):
         raise ConfigError("is not a folder", place=f"--scan-dir {scan_dir}")
     threshold = config.effective_sync(user).fuzzy_link_score if min_score is None else min_score
     with store_for(config, store) as active:
-        clients = build_user_clients(config, user, transport=transport)
-        try:
+        async with user_clients(config, user, transport=transport) as clients:
             job = build_enrich_job(config, user, clients, active, runs)
             return await job.run(
                 dry_run=not apply, limit=limit, offset=offset, min_score=threshold, scan_dir=scan_dir
             )
-        finally:
-            await clients.aclose()
 
 
 async def undo_enrich(
@@ -88,8 +85,5 @@ async def undo_enrich(
         if run.job != "enrich":
             raise ConfigError(f"run {run_id} is a {run.job} run, not an enrich run", place="RUN_ID")
         user = config.user(run.user_id)
-        clients = build_user_clients(config, user, transport=transport)
-        try:
+        async with user_clients(config, user, transport=transport) as clients:
             return await build_enrich_job(config, user, clients, active).undo(run_id)
-        finally:
-            await clients.aclose()

@@ -7,12 +7,13 @@ and Prometheus, and the CLI starts faster without them."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.clients import build_user_clients
+from bookrelay.app.clients import user_clients
 from bookrelay.app.enrich import run_enrich
 from bookrelay.app.progress import build_progress_job, progress_ticks
 from bookrelay.app.scrobble import run_scrobble
@@ -23,6 +24,7 @@ from bookrelay.domain.models import Source
 from bookrelay.errors import BookrelayError
 from bookrelay.store.facade import Store
 from bookrelay.sync.enrich import EnrichReport
+from bookrelay.sync.progress import ProgressJob
 from bookrelay.sync.report import ProgressReport
 from bookrelay.sync.runs import Job, RunContext
 from bookrelay.sync.scrobble.job import ScrobbleReport
@@ -48,42 +50,42 @@ class ProgressService:
 
         config, items = self.config, context.items
         user = config.user(user_id)
-        clients = build_user_clients(config, user, transport=self.transport)
-        beat = Heartbeat()
-        try:
-            # Off a terminal a long run says how far it has come: a log line per phase and every ~30 s.
-            ticks = progress_ticks(config, user_id, clients, beat)
-            job = build_progress_job(
-                config,
-                user,
-                clients,
-                context.runs.store,
-                on_progress=ticks,
-                transport=self.transport,
-                holder=self.holder,
-            )
-            job = dataclasses.replace(job, runs=context.runs)
-            if items is not None:
-                collect_all = job.collect
+        async with user_clients(config, user, transport=self.transport) as clients:
+            beat = Heartbeat()
+            try:
+                # Off a terminal a long run says how far it has come: a log line per phase and every ~30 s.
+                ticks = progress_ticks(config, user_id, clients, beat)
+                job = build_progress_job(
+                    config,
+                    user,
+                    clients,
+                    context.runs.store,
+                    on_progress=ticks,
+                    transport=self.transport,
+                    holder=self.holder,
+                )
+                job = dataclasses.replace(job, runs=context.runs)
+                if items is not None:
+                    job = _only_changed(job, items)
+                return await job.run(dry_run=context.dry_run)
+            except BookrelayError as exc:
+                report = ProgressReport(user_id, dry_run=context.dry_run)
+                report.stop(exc)
+                return report
+            finally:
+                beat.close()
 
-                async def collect_changed() -> list[SourceEntry]:
-                    # Other sources stay in, so that two sources of one book still merge (A4).
-                    abs_name = Source.AUDIOBOOKSHELF.value
-                    return [
-                        e
-                        for e in await collect_all()
-                        if e.item.source.value != abs_name or e.item.item_id in items
-                    ]
 
-                job = dataclasses.replace(job, collect=collect_changed)
-            return await job.run(dry_run=context.dry_run)
-        except BookrelayError as exc:
-            report = ProgressReport(user_id, dry_run=context.dry_run)
-            report.stop(exc)
-            return report
-        finally:
-            beat.close()
-            await clients.aclose()
+def _only_changed(job: ProgressJob, items: Collection[str]) -> ProgressJob:
+    """The job with its Audiobookshelf items narrowed to ``items`` (what the real-time trigger saw change)."""
+    collect_all = job.collect
+
+    async def collect_changed() -> list[SourceEntry]:
+        # Other sources stay in, so that two sources of one book still merge (A4).
+        abs_name = Source.AUDIOBOOKSHELF.value
+        return [e for e in await collect_all() if e.item.source.value != abs_name or e.item.item_id in items]
+
+    return dataclasses.replace(job, collect=collect_changed)
 
 
 @dataclass(frozen=True)

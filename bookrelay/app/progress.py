@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 
 from bookrelay.app.audible import build_audible_collector
-from bookrelay.app.clients import UserClients, build_user_clients
-from bookrelay.app.common import _single_user, _source, load_settings, open_store, store_for
+from bookrelay.app.clients import UserClients, user_clients
+from bookrelay.app.common import _source, open_store, single_user, store_for
 from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
 from bookrelay.domain.entries import SourceEntry
@@ -143,44 +142,41 @@ async def run_progress(
     async def one(user_id: str) -> ProgressReport:
         async with semaphore:
             user = config.user(user_id)
-            clients = build_user_clients(config, user, transport=transport)
-            try:
-                callback = progress_ticks(config, user_id, clients, on_progress) if on_progress else None
-                job = build_progress_job(
-                    config, user, clients, active, force=force, on_progress=callback, transport=transport
-                )
-                return await job.run(dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan)
-            except BookrelayError as exc:
-                report = ProgressReport(user_id, dry_run=dry_run)
-                report.error = str(exc)
-                return report
-            finally:
-                await clients.aclose()
+            async with user_clients(config, user, transport=transport) as clients:
+                try:
+                    callback = progress_ticks(config, user_id, clients, on_progress) if on_progress else None
+                    job = build_progress_job(
+                        config, user, clients, active, force=force, on_progress=callback, transport=transport
+                    )
+                    return await job.run(dry_run=dry_run, limit=limit, force=force, keep_plan=keep_plan)
+                except BookrelayError as exc:
+                    report = ProgressReport(user_id, dry_run=dry_run)
+                    report.error = str(exc)
+                    return report
 
     with store_for(config, store) as active:
         return list(await asyncio.gather(*(one(u) for u in user_ids)))
 
 
-def list_conflicts(path: Path | None, user_id: str | None, *, include_closed: bool = False) -> list[Conflict]:
+def list_conflicts(config: Config, user_id: str | None, *, include_closed: bool = False) -> list[Conflict]:
     """Open conflicts (or all), newest first."""
-    config = load_settings(path)
     with open_store(config) as store:
         return store.conflicts.list(None if include_closed else ConflictStatus.OPEN, user_id=user_id)
 
 
-def item_labels(path: Path | None, items: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Label]:
+def item_labels(config: Config, items: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Label]:
     """The stored labels of these (user, source, item id): what a person knows each item by."""
     found: dict[tuple[str, str, str], Label] = {}
-    with open_store(load_settings(path)) as store:
+    with open_store(config) as store:
         for user_id in {u for u, _, _ in items}:
             keys = [(s, i) for u, s, i in items if u == user_id]
             found.update(((user_id, *k), v) for k, v in store.labels.for_items(user_id, keys).items())
     return found
 
 
-def get_conflict(path: Path | None, conflict_id: int) -> Conflict:
+def get_conflict(config: Config, conflict_id: int) -> Conflict:
     """One conflict; NotFound when there is none."""
-    with open_store(load_settings(path)) as store:
+    with open_store(config) as store:
         return store.conflicts.get(conflict_id)
 
 
@@ -188,19 +184,15 @@ def _checked_on_hardcover(config: Config, user_id: str, book_id: int, edition_id
     """One look-up with the user's token: the book exists and the edition is one of its (M1)."""
 
     async def check() -> None:
-        clients = build_user_clients(config, config.user(user_id))
-        try:
+        async with user_clients(config, config.user(user_id)) as clients:
             await check_pin(clients.hardcover.books_by_ids, book_id, edition_id)
-        finally:
-            await clients.aclose()
 
     asyncio.run(check())
 
 
-def resolve_conflict(path: Path | None, conflict_id: int, book_id: int, edition_id: int | None) -> Conflict:
+def resolve_conflict(config: Config, conflict_id: int, book_id: int, edition_id: int | None) -> Conflict:
     """Settle a conflict by linking its item to a book (a pinned link: M1) once Hardcover confirmed the
     book and edition; the next plain sync writes that item."""
-    config = load_settings(path)
     with open_store(config) as store:
         conflict = store.conflicts.get(conflict_id)
         if conflict.status is ConflictStatus.OPEN:  # a closed one is refused below, at no cost
@@ -212,26 +204,29 @@ def resolve_conflict(path: Path | None, conflict_id: int, book_id: int, edition_
         return conflict
 
 
-def ignore_conflict(path: Path | None, conflict_id: int) -> Conflict:
+def ignore_conflict(config: Config, conflict_id: int) -> Conflict:
     """Close a conflict without a link."""
-    with open_store(load_settings(path)) as store:
+    with open_store(config) as store:
         return store.conflicts.ignore(conflict_id)
 
 
 def pin_link(
-    path: Path | None, user_id: str | None, source: str, item_id: str, book_id: int, edition_id: int | None
+    config: Config,
+    user_id: str | None,
+    source: str,
+    item_id: str,
+    book_id: int,
+    edition_id: int | None,
 ) -> Link:
     """Pin a source item to a Hardcover book (M1) once Hardcover confirmed the book and edition; the next
     plain sync writes that item."""
-    config = load_settings(path)
-    user = _single_user(config, user_id)
+    user = single_user(config, user_id)
     _checked_on_hardcover(config, user, book_id, edition_id)
     with open_store(config) as store:
         return store.links.pin(user, _source(source), item_id, book_id, edition_id)
 
 
-def unpin_link(path: Path | None, user_id: str | None, source: str, item_id: str) -> Link:
+def unpin_link(config: Config, user_id: str | None, source: str, item_id: str) -> Link:
     """Release a pin so that the next run matches the item again."""
-    config = load_settings(path)
     with open_store(config) as store:
-        return store.links.unpin(_single_user(config, user_id), _source(source), item_id)
+        return store.links.unpin(single_user(config, user_id), _source(source), item_id)

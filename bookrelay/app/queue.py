@@ -1,26 +1,23 @@
-"""Scale-out (issue 9): the PostgreSQL job queue and ``bookrelay worker``.
+"""The runner ``serve`` and the once mode give the scheduler: the PostgreSQL job queue
+(``global.queue: postgres``) or the in-process runner; ``bookrelay worker``, which works that queue, is
+:mod:`bookrelay.app.worker`.
 
 procrastinate is imported inside these functions: installs on SQLite never need it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.common import apply_queue_schema, load_settings, open_store
 from bookrelay.app.jobs import make_job_runner
 from bookrelay.config import Config
-from bookrelay.errors import ConfigError
 from bookrelay.store.facade import Store
 
 if TYPE_CHECKING:
     from bookrelay.queue.runner import QueuedRunner
     from bookrelay.queue.schema import QueueStatus
-    from bookrelay.queue.worker import WorkerOptions
     from bookrelay.service.runner import JobRunner
 
 
@@ -58,45 +55,3 @@ def queue_status_probe(config: Config, store: Store) -> Callable[[], QueueStatus
 
     engine = store.db.engine
     return lambda: queue_status(engine)
-
-
-async def work_queue(
-    config: Config,
-    store: Store,
-    options: WorkerOptions,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> None:
-    """Run a queue worker on ``store`` until stopped (or until the queue is empty, ``options.wait``
-    False); ``transport`` lets tests mount the sandbox in-process."""
-    from bookrelay.queue.runner import WorkerRuntime
-    from bookrelay.queue.schema import queue_status
-    from bookrelay.queue.tasks import build_queue_app
-    from bookrelay.queue.worker import run_worker
-
-    if config.global_.queue != "postgres":
-        raise ConfigError("a worker needs `queue: postgres` and a PostgreSQL database", place="global.queue")
-    engine = store.db.engine
-    await asyncio.to_thread(apply_queue_schema, engine)
-    runtime = WorkerRuntime(make_job_runner(config, store, transport=transport, holder="worker"))
-    app = build_queue_app(config.database_url, pool_size=options.concurrency + 4)
-    await run_worker(app, runtime, options, status=lambda: queue_status(engine))
-
-
-def start_worker(path: Path | None, options: WorkerOptions, *, metrics: tuple[str, int] | None) -> None:
-    """``bookrelay worker``: serve this worker's Prometheus metrics on ``metrics`` (host, port) and work
-    the queue until SIGINT/SIGTERM."""
-    config = load_settings(path)
-    if config.global_.queue != "postgres":
-        raise ConfigError("a worker needs `queue: postgres` and a PostgreSQL database", place="global.queue")
-    store = open_store(config)
-    try:
-        if metrics is not None:
-            from prometheus_client import start_http_server
-
-            from bookrelay.service.metrics import REGISTRY
-
-            start_http_server(metrics[1], addr=metrics[0], registry=REGISTRY)
-        asyncio.run(work_queue(config, store, options))
-    finally:
-        store.close()

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from bookrelay.app.clients import DEFAULT_TIMEOUT, UserClients, build_user_clients, oauth_client
-from bookrelay.app.common import _single_user, store_for
+from bookrelay.app.clients import UserClients, http_client, oauth_client, user_clients
+from bookrelay.app.common import single_user, store_for
 from bookrelay.app.matching import build_resolver
 from bookrelay.config import Config, UserConfig
 from bookrelay.connectors.hardcover.api import HardcoverApi
@@ -100,13 +100,10 @@ async def scrobble_session(
     runs: RunRecorder | None = None,
 ) -> AsyncIterator[tuple[ScrobbleParts, Store]]:
     """One user's scrobble parts for the length of a ``with``; closes what it opened."""
-    user = config.user(_single_user(config, user_id))
+    user = config.user(single_user(config, user_id))
     with store_for(config, store) as active:
-        clients = build_user_clients(config, user, transport=transport, store=active)
-        try:
+        async with user_clients(config, user, transport=transport, store=active) as clients:
             yield build_scrobble(config, user, clients, active, runs), active
-        finally:
-            await clients.aclose()
 
 
 async def run_scrobble(
@@ -184,9 +181,9 @@ async def hardcover_connect(
     hc = config.global_.hardcover
     if hc.auth != "oauth":
         raise ConfigError("is pat: set it to oauth to connect with OAuth", place="global.hardcover.auth")
-    user = config.user(_single_user(config, user_id))
+    user = config.user(single_user(config, user_id))
     with store_for(config, store) as active:
-        async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
+        async with http_client(transport) as http:
             client = oauth_client(config, http, sleep=sleep)
             device = await client.start_device()
             show(device)
@@ -204,9 +201,9 @@ async def hardcover_disconnect(
     store: Store | None = None,
 ) -> bool:
     """Revoke the user's OAuth tokens at Hardcover and forget them; whether there were any."""
-    user = config.user(_single_user(config, user_id))
+    user = config.user(single_user(config, user_id))
     with store_for(config, store) as active:
-        async with httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT) as http:
+        async with http_client(transport) as http:
             client = oauth_client(config, http)
             provider = OAuthTokenProvider(client, StoredOAuthTokens(active.credentials, user.id))
             return await provider.disconnect()

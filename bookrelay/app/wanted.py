@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 
-from bookrelay.app.clients import build_user_clients
-from bookrelay.app.common import _single_user, load_settings, open_store, store_for
+from bookrelay.app.clients import user_clients
+from bookrelay.app.common import chosen_users, open_store, single_user, store_for
 from bookrelay.config import Config
 from bookrelay.connectors.bookshelf.api import BookshelfApi
 from bookrelay.connectors.bookshelf.session import BookshelfSession
@@ -61,31 +60,29 @@ async def wanted_for_user(
     bookshelf_settings = config.global_.bookshelf
     api_key = _bookshelf_key(config)
     user = config.user(user_id)
-    clients = build_user_clients(config, user, transport=transport)
     recorder = runs or RunRecorder(store)
-    run_id = recorder.start(user_id, "wanted", dry_run=dry_run)
-    try:
-        bookshelf = BookshelfApi(BookshelfSession(clients.http, api_key, url=str(bookshelf_settings.url)))
-        metadata = RrgApi(RrgSession(clients.http, url=str(config.global_.rreading_glasses.url)))
-        report = await run_wanted(
-            hardcover=clients.hardcover,
-            bookshelf=bookshelf,
-            metadata=metadata,
-            store=store,
-            user_id=user_id,
-            settings=WantedSettings.from_config(bookshelf_settings),
-            dry_run=dry_run,
-            limit=limit,
-            now=datetime.now(UTC),
-        )
-    except BookrelayError as exc:
-        recorder.fail(run_id, str(exc))
-        raise
-    except Exception as exc:  # a bug or an unforeseen case: recorded as a failed run, then raised
-        recorder.fail(run_id, unexpected_error_text(exc))
-        raise
-    finally:
-        await clients.aclose()
+    async with user_clients(config, user, transport=transport) as clients:
+        run_id = recorder.start(user_id, "wanted", dry_run=dry_run)
+        try:
+            bookshelf = BookshelfApi(BookshelfSession(clients.http, api_key, url=str(bookshelf_settings.url)))
+            metadata = RrgApi(RrgSession(clients.http, url=str(config.global_.rreading_glasses.url)))
+            report = await run_wanted(
+                hardcover=clients.hardcover,
+                bookshelf=bookshelf,
+                metadata=metadata,
+                store=store,
+                user_id=user_id,
+                settings=WantedSettings.from_config(bookshelf_settings),
+                dry_run=dry_run,
+                limit=limit,
+                now=datetime.now(UTC),
+            )
+        except BookrelayError as exc:
+            recorder.fail(run_id, str(exc))
+            raise
+        except Exception as exc:  # a bug or an unforeseen case: recorded as a failed run, then raised
+            recorder.fail(run_id, unexpected_error_text(exc))
+            raise
     report.run_id = run_id
     recorder.finish(run_id, report)
     return report
@@ -100,16 +97,14 @@ def _bookshelf_key(config: Config) -> str:
     return key.get_secret_value()
 
 
-def wanted_ledger(path: Path | None, user_id: str | None) -> list[Wanted]:
+def wanted_ledger(config: Config, user_id: str | None) -> list[Wanted]:
     """The wanted ledger of a user (or of every user)."""
-    config = load_settings(path)
+    users = chosen_users(config, user_id, default="every", required=False)
     with open_store(config) as store:
-        users = [user_id] if user_id else [u.id for u in config.users]
         return [row for u in users for row in store.wanted.list_for_user(u)]
 
 
-def retry_wanted(path: Path | None, user_id: str | None, hardcover_book_id: int) -> Wanted:
+def retry_wanted(config: Config, user_id: str | None, hardcover_book_id: int) -> Wanted:
     """Make a failed wanted book due for retry on the next run (W4)."""
-    config = load_settings(path)
     with open_store(config) as store:
-        return store.wanted.retry_now(_single_user(config, user_id), hardcover_book_id)
+        return store.wanted.retry_now(single_user(config, user_id), hardcover_book_id)

@@ -98,7 +98,7 @@ def run_menu(config: Path | None, user: str | None) -> None:
         choices = [
             DRY_RUN,
             SYNC,
-            f"{CONFLICTS} ({_open_conflicts(config, chosen)} waiting)",
+            f"{CONFLICTS} ({len(list_conflicts(settings, chosen))} waiting)",
             LINK,
             UNLINK,
             STATUS,
@@ -111,11 +111,6 @@ def run_menu(config: Path | None, user: str | None) -> None:
             chosen = None
         else:
             _act(action, config, chosen)
-
-
-def _open_conflicts(config: Path | None, user: str) -> int:
-
-    return len(list_conflicts(config, user))
 
 
 def _act(action: str, config: Path | None, user: str) -> None:
@@ -152,7 +147,8 @@ def _candidate_label(candidate: dict[str, Any]) -> str:
 
 def settle_conflicts(config: Path | None, user: str) -> None:
     """Each open conflict of ``user`` in turn: its card and score table, then the person's choice."""
-    waiting = list_conflicts(config, user)
+    settings = load_settings(config)
+    waiting = list_conflicts(settings, user)
     if not waiting:
         console.print("no conflicts waiting")
         return
@@ -167,15 +163,15 @@ def settle_conflicts(config: Path | None, user: str) -> None:
         try:
             if choice in labels:
                 book = int(candidates[labels.index(choice)]["book_id"])
-                resolve_conflict(config, conflict.id, book, None)
+                resolve_conflict(settings, conflict.id, book, None)
                 console.print(f"linked to {choice.split(' — ')[0]}; the next sync writes it", markup=False)
             elif choice == OTHER_BOOK:
                 typed = _text("Hardcover book id", number=True)
                 if typed:
-                    resolve_conflict(config, conflict.id, int(typed), None)
+                    resolve_conflict(settings, conflict.id, int(typed), None)
                     console.print(f"linked to book {typed}; the next sync writes it")
             elif choice == IGNORE:
-                ignore_conflict(config, conflict.id)
+                ignore_conflict(settings, conflict.id)
                 console.print("ignored")
         except BookrelayError as exc:
             console.print(f"not done: {exc}", markup=False)

@@ -105,11 +105,12 @@ def conflicts_list(
 
     Example: bookrelay conflicts list --user alice --all
     """
-    rows = list_conflicts(config, user, include_closed=all_states)
+    settings = load_settings(config)
+    rows = list_conflicts(settings, user, include_closed=all_states)
     if not rows:
         console.print("no conflicts")
         return
-    labels = item_labels(config, [(c.user_id, c.source, c.source_item_id) for c in rows])
+    labels = item_labels(settings, [(c.user_id, c.source, c.source_item_id) for c in rows])
     table = Table("id", "user", "book", "why", "best candidates", "status")
     for c in rows:
         label = labels.get((c.user_id, c.source, c.source_item_id))
@@ -134,8 +135,9 @@ def conflicts_show(conflict_id: int, config: ConfigOption = None) -> None:
 
     Example: bookrelay conflicts show 3
     """
-    c = get_conflict(config, conflict_id)
-    label = item_labels(config, [(c.user_id, c.source, c.source_item_id)]).get(
+    settings = load_settings(config)
+    c = get_conflict(settings, conflict_id)
+    label = item_labels(settings, [(c.user_id, c.source, c.source_item_id)]).get(
         (c.user_id, c.source, c.source_item_id)
     )
     console.print(f"[bold]#{c.id}[/] {label.byline if label else c.title} — {c.status.value}", soft_wrap=True)
@@ -183,7 +185,7 @@ def conflicts_resolve(
 
     Example: bookrelay conflicts resolve 3 --book 123 --edition 456
     """
-    c = resolve_conflict(config, conflict_id, book, edition)
+    c = resolve_conflict(load_settings(config), conflict_id, book, edition)
     chosen = next(
         (str(x.get("title")) for x in c.candidates or [] if isinstance(x, dict) and x.get("book_id") == book),
         None,
@@ -204,7 +206,7 @@ def conflicts_ignore(conflict_id: int, config: ConfigOption = None) -> None:
 
     Example: bookrelay conflicts ignore 3
     """
-    c = ignore_conflict(config, conflict_id)
+    c = ignore_conflict(load_settings(config), conflict_id)
     console.print(f"conflict #{c.id} ignored")
 
 
@@ -222,9 +224,10 @@ def link(
 
     Example: bookrelay link li_8c2f0a --book 123 --edition 456 --user alice
     """
-    pinned = pin_link(config, user, source, item, book, edition)
+    settings = load_settings(config)
+    pinned = pin_link(settings, user, source, item, book, edition)
     key = (pinned.user_id, pinned.source, pinned.source_item_id)
-    label = item_labels(config, [key]).get(key)
+    label = item_labels(settings, [key]).get(key)
     named = label.byline if label else f"{pinned.source}:{pinned.source_item_id}"
     console.print(f"pinned {named} → book {pinned.hardcover_book_id}; the next sync writes it", markup=False)
 
@@ -240,5 +243,5 @@ def unlink(
 
     Example: bookrelay unlink li_8c2f0a --user alice
     """
-    released = unpin_link(config, user, source, item)
+    released = unpin_link(load_settings(config), user, source, item)
     console.print(f"released {released.source}:{released.source_item_id}")

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from bookrelay.app.queue import start_worker
+from bookrelay.app.common import load_settings
+from bookrelay.app.worker import WorkerOptions, start_worker
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
-from bookrelay.queue.worker import WorkerOptions
 
 
 def register(app: typer.Typer) -> None:
@@ -56,4 +56,6 @@ def worker(
         check_every=check_every,
         wait=not until_empty,
     )
-    start_worker(config, options, metrics=(metrics_host, metrics_port) if metrics_port else None)
+    start_worker(
+        load_settings(config), options, metrics=(metrics_host, metrics_port) if metrics_port else None
+    )

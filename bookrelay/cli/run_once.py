@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bookrelay.app.service import run_once as run_all
+from bookrelay.app.common import load_settings
+from bookrelay.app.serving import run_once as run_all
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -27,7 +28,7 @@ def run_once(config: ConfigOption = None) -> None:
 
     Example: bookrelay run-once -c /config/bookrelay.yaml
     """
-    runs, code = run_all(config)
+    runs, code = run_all(load_settings(config))
     table = Table("run", "user", "job", "status", "units", "error", title="runs")
     for run in runs:
         table.add_row(

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bookrelay.app.service import run_once, sync_interval
-from bookrelay.app.service import serve as serve_app
+from bookrelay.app.common import load_settings
+from bookrelay.app.serving import run_once, sync_interval
+from bookrelay.app.serving import serve as serve_app
 from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption
 
@@ -50,7 +51,7 @@ def serve(
     Example: bookrelay serve --host 0.0.0.0 --port 8080
     """
     if sync_interval() == 0:
-        runs, code = run_once(config)
+        runs, code = run_once(load_settings(config))
         for run in runs:
             reason = f" — {run.error}" if run.error else ""
             console.print(f"run {run.id}: {run.job} for {run.user_id}: {run.status}{reason}", markup=False)

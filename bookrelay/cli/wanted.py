@@ -87,7 +87,7 @@ def wanted_list(
 
     Example: bookrelay wanted list --user alice
     """
-    rows = wanted_ledger(config, user)
+    rows = wanted_ledger(load_settings(config), user)
     if not rows:
         console.print("the ledger is empty")
         return
@@ -116,5 +116,5 @@ def wanted_retry(
 
     Example: bookrelay wanted retry 141397
     """
-    row = retry_wanted(config, user, hardcover_book_id)
+    row = retry_wanted(load_settings(config), user, hardcover_book_id)
     console.print(f"book {row.hardcover_book_id} will be retried on the next run")

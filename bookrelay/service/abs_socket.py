@@ -1,7 +1,7 @@
 """The socket.io listener of the real-time trigger, for users who sign in to Audiobookshelf with a
 username and password (ref/audiobookshelf.md §12). A module of its own because python-socketio with its
 aiohttp transport costs about 13 MiB: ``serve`` loads it only when a user needs it
-(:func:`bookrelay.app.service.build_realtime`); API-key users are polled (:mod:`bookrelay.service.realtime`).
+(:func:`bookrelay.app.serving.build_realtime`); API-key users are polled (:mod:`bookrelay.service.realtime`).
 """
 
 from __future__ import annotations

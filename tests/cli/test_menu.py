@@ -14,7 +14,7 @@ import pexpect
 import pytest
 from typer.testing import CliRunner
 
-from bookrelay.app import list_conflicts
+from bookrelay.app import list_conflicts, load_settings
 from bookrelay.cli.main import app
 from bookrelay.demo import demo_fixture, sandbox_guide, serve_sandbox
 from bookrelay.sandbox.server import build_sandbox
@@ -98,7 +98,7 @@ def test_the_menu_syncs_settles_conflicts_one_by_one_and_shows_the_status(
         child.close()
     assert child.exitstatus == 0, child.before
     assert first.split(" by ")[0].strip()
-    states = [c.status for c in list_conflicts(config, "demo", include_closed=True)]
+    states = [c.status for c in list_conflicts(load_settings(config), "demo", include_closed=True)]
     assert states.count(ConflictStatus.RESOLVED) == 1 and states.count(ConflictStatus.IGNORED) == 1
     assert states.count(ConflictStatus.OPEN) == waiting - 2
 

@@ -49,8 +49,7 @@ def test_queue_postgres_on_sqlite_is_a_config_error_naming_the_key() -> None:
 
 
 def test_a_worker_refuses_an_inprocess_configuration(tmp_path: Path) -> None:
-    from bookrelay.app import start_worker
-    from bookrelay.queue.worker import WorkerOptions
+    from bookrelay.app import WorkerOptions, load_settings, start_worker
 
     path = tmp_path / "bookrelay.yaml"
     sqlite = f"sqlite:///{tmp_path / 's.db'}"
@@ -58,4 +57,4 @@ def test_a_worker_refuses_an_inprocess_configuration(tmp_path: Path) -> None:
         yaml.safe_dump({"global": {"database": sqlite}, "users": [{"id": "a", "hardcover": {"token": "t"}}]})
     )
     with pytest.raises(ConfigError, match=r"global\.queue"):
-        start_worker(path, WorkerOptions(), metrics=None)
+        start_worker(load_settings(path), WorkerOptions(), metrics=None)

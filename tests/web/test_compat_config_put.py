@@ -16,7 +16,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bookrelay.app import service
+from bookrelay.app import serving
 from bookrelay.config import load_config
 from bookrelay.config import writer as config_writer
 from bookrelay.store.facade import Store
@@ -302,7 +302,7 @@ def test_serve_starts_again_from_the_file_after_a_change(
     import uvicorn
 
     monkeypatch.setattr(uvicorn, "Server", FakeServer)
-    service.serve(file)
+    serving.serve(file)
     assert len(served) == 2
     assert served[0]["global"]["schedule"]["progress"] == "0 3 * * *"
     assert served[1]["global"]["schedule"]["progress"] == "every 20m"

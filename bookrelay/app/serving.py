@@ -1,5 +1,5 @@
-"""Service mode (issue 6): the scheduler, the real-time trigger, the once mode of
-``SYNC_INTERVAL=0``, and ``bookrelay serve`` with the HTTP API and web page.
+"""Serving: ``bookrelay serve`` (the HTTP API and web page, the scheduler and the real-time trigger in one
+process), the once mode of ``SYNC_INTERVAL=0`` and ``bookrelay run-once``, and their wiring.
 
 bookrelay.service.*, FastAPI and the web package are imported inside these functions: only service mode
 needs them, and the CLI starts faster without them."""
@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bookrelay.app.clients import DEFAULT_TIMEOUT, USER_AGENT, build_user_clients
+from bookrelay.app.clients import abs_session, http_client, user_clients
 from bookrelay.app.common import load_settings, open_store, store_for
 from bookrelay.app.jobs import make_job_runner
 from bookrelay.app.queue import close_runner, queue_status_probe, service_runner
 from bookrelay.config import Config
 from bookrelay.config.jobs import enabled_jobs, jobs_for
 from bookrelay.connectors.audiobookshelf.api import AbsApi
-from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module
 from bookrelay.redact import uvicorn_log_config
@@ -103,19 +102,9 @@ def build_realtime(
         account = user.audiobookshelf
         if account is None or "progress" not in jobs_for(config, user):
             continue
-        http = httpx.AsyncClient(
-            transport=transport, timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT}
-        )
+        http = http_client(transport)
         service.closers.append(http.aclose)
-        api = AbsApi(
-            AbsSession(
-                str(account.url),
-                client=http,
-                api_key=account.api_key.get_secret_value() if account.api_key else None,
-                username=account.username,
-                password=account.password.get_secret_value() if account.password else None,
-            )
-        )
+        api = AbsApi(abs_session(config, user, http))
 
         async def snapshot(api: AbsApi = api) -> list[dict[str, Any]]:
             return [dict(entry) for entry in await api.media_progress()]
@@ -124,12 +113,7 @@ def build_realtime(
             # The socket.io client with aiohttp (13 MiB) is loaded only for a user who signs in with it.
             from bookrelay.service.abs_socket import AbsListener
 
-            login = AbsSession(
-                str(account.url),
-                client=http,
-                username=account.username,
-                password=account.password.get_secret_value(),
-            )
+            login = abs_session(config, user, http, sign_in=True)
             service.listeners.append(
                 AbsListener(
                     user.id,
@@ -174,9 +158,9 @@ def once_exit_code(runs: list[Run]) -> int:
     return 1 if any(run.status is RunStatus.FAILED for run in runs) else 0
 
 
-def run_once(path: Path | None) -> tuple[list[Run], int]:
-    """Load the config, run every enabled job once; the runs and the process exit code."""
-    runs = asyncio.run(run_jobs_once(load_settings(path)))
+def run_once(config: Config) -> tuple[list[Run], int]:
+    """Run every enabled job once; the runs and the process exit code."""
+    runs = asyncio.run(run_jobs_once(config))
     return runs, once_exit_code(runs)
 
 
@@ -189,18 +173,12 @@ def hardcover_lookups(
     """Search and book look-ups with a user's own Hardcover token, for the web page (one unit each)."""
 
     async def search(user_id: str, query: str) -> list[SearchHit]:
-        clients = build_user_clients(config, config.user(user_id), transport=transport)
-        try:
+        async with user_clients(config, config.user(user_id), transport=transport) as clients:
             return await clients.hardcover.search_books(query)
-        finally:
-            await clients.aclose()
 
     async def books(user_id: str, ids: Sequence[int]) -> list[Book]:
-        clients = build_user_clients(config, config.user(user_id), transport=transport)
-        try:
+        async with user_clients(config, config.user(user_id), transport=transport) as clients:
             return await clients.hardcover.books_by_ids(ids)
-        finally:
-            await clients.aclose()
 
     return search, books
 
