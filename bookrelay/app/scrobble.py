@@ -1,4 +1,4 @@
-"""Scrobble (issue 8): directions, operations, shelf files, the scrobble job, Hardcover OAuth."""
+"""Scrobble: directions, operations, shelf files, the scrobble job, Hardcover OAuth."""
 
 from __future__ import annotations
 

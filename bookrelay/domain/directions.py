@@ -72,7 +72,7 @@ DEFAULT_DIRECTIONS: Mapping[Feature, Direction] = {
     Feature.STATUS: Direction.BOTH,
     Feature.DATES: Direction.BOTH,
     Feature.RATING: Direction.BOTH,
-    Feature.OWNED: Direction.OFF,  # opt-in (issue 8)
+    Feature.OWNED: Direction.OFF,  # opt-in
     Feature.LISTS: Direction.OFF,
 }
 

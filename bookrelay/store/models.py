@@ -299,7 +299,7 @@ class AudibleCalls(Base):
 
 
 class HardcoverBudget(Base):
-    """The Hardcover budget of one token shared by every process (issue 9): a token bucket (``level``
+    """The Hardcover budget of one token shared by every process (several workers): a token bucket (``level``
     units, refilled since ``updated_at``) and the units spent on one UTC day. Keyed by a SHA-256 hash of
     the token, never the token itself; updated under ``SELECT … FOR UPDATE``."""
 

@@ -1,4 +1,4 @@
-"""The job queue on the API and the dashboard (issue 9): runs waiting, running and scheduled, and how
+"""The job queue on the API and the dashboard (scale-out): runs waiting, running and scheduled, and how
 long the oldest due run has waited. Answers ``mode: inprocess`` without counts when there is no queue."""
 
 from __future__ import annotations

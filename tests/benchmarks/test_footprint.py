@@ -1,5 +1,5 @@
-"""The footprint benchmark measures a command in a process of its own and judges it against issue 18's
-targets; a small library's sync runs through it end to end."""
+"""The footprint benchmark measures a command in a process of its own and judges it against the
+Kubernetes targets; a small library's sync runs through it end to end."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Helm chart's worker Deployment (issue 9): off by default, replicas and concurrency from values."""
+"""The Helm chart's worker Deployment: off by default, replicas and concurrency from values."""
 
 from __future__ import annotations
 

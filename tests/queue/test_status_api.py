@@ -1,4 +1,4 @@
-"""Queue depth and the oldest waiting run on the status API (issue 9), and the in-process answer."""
+"""Queue depth and the oldest waiting run on the status API, and the in-process answer."""
 
 from __future__ import annotations
 

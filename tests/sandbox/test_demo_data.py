@@ -1,4 +1,4 @@
-"""The demo fixture: it loads, it is deterministic, every trap of issue 3 is in it, and a first run through
+"""The demo fixture: it loads, it is deterministic, every matching trap is in it, and a first run through
 the real pipeline does with each item what its case says."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bookrelay.sync.report import ProgressReport
 HC_URL = "http://sandbox/hardcover/v1/graphql"
 ABS_URL = "http://sandbox/abs"
 
-# Every trap the demo must show (issue 3, point 1), as words its case label contains.
+# Every trap the demo must show as words its case label contains.
 REQUIRED_TRAPS = [
     "ASIN only",
     "ISBN-10 in the ISBN-13 field",

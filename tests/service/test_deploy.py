@@ -18,7 +18,7 @@ from tests.conftest import IN_CI, PROJECT_ROOT
 KUBE = PROJECT_ROOT / "deploy" / "kubernetes"
 CHART = PROJECT_ROOT / "deploy" / "helm" / "bookrelay"
 UID = 65532
-# What each pod needs, as benchmarks/footprint.py measures it (the seed's 32Mi/64Mi is too little, issue 18).
+# What each pod needs, as benchmarks/footprint.py measures it (the seed's 32Mi/64Mi is too little).
 RESOURCES = {
     "bookrelay-sync": {
         "requests": {"cpu": "25m", "memory": "96Mi"},

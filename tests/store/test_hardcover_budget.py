@@ -1,4 +1,4 @@
-"""The Hardcover budget shared through the store (N1 across processes, issue 9), on SQLite and PostgreSQL."""
+"""The Hardcover budget shared through the store (N1 across processes), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hardcover's budget per token, kept in the store so that every worker process spends it once (N1, issue 9).
+"""Hardcover's budget per token, kept in the store so that every worker process spends it once (N1).
 
 Hardcover refills 60 units a minute into a bucket of 10 and allows 5,000 a day per token; the day
 ends at midnight UTC (ref/hardcover.md §3). One row per token (keyed by a hash of it) holds the bucket
