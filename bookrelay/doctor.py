@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from bookrelay.config import ConfigProblem
-from bookrelay.connectors.hardcover.budget import parse_rate_limit_headers
 from bookrelay.connectors.hardcover.session import normalise_token
+from bookrelay.connectors.http import parse_rate_limit_headers
 from bookrelay.errors import ConfigError
 from bookrelay.redact import redact, register_secret
 
