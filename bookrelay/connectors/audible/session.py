@@ -60,7 +60,7 @@ from bookrelay.redact import redact, register_secret
 log = logging.getLogger(__name__)
 
 SERVICE = "audible"
-DEFAULT_TIMEOUT = TIMEOUT_SECONDS
+DEFAULT_TIMEOUT = int(TIMEOUT_SECONDS)  # the package takes whole seconds
 # Renew a little before expiry so the package never finds the token expired and refreshes on its own.
 REFRESH_MARGIN = 120.0
 _SECRET_KEYS = ("adp_token", "access_token", "refresh_token", "device_private_key", "activation_bytes")
@@ -177,7 +177,7 @@ class AudibleSession:
         base_url: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         on_auth_changed: AuthChangedHook | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: int = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
