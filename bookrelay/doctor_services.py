@@ -16,8 +16,8 @@ from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.connectors.bookshelf.api import BookshelfApi
 from bookrelay.connectors.bookshelf.session import BookshelfSession
+from bookrelay.connectors.http import PROBE_TIMEOUT
 from bookrelay.doctor import (
-    PROBE_TIMEOUT,
     Check,
     Failure,
     check_hardcover,

@@ -20,12 +20,13 @@ import httpx
 from pydantic import ValidationError
 
 from bookrelay.config.models import AudibleLocale, Config
+from bookrelay.connectors.http import new_client
 from bookrelay.doctor import HARDCOVER_SCOPES, TOKEN_LINK, Check, check_hardcover
 from bookrelay.doctor_services import check_audiobookshelf, check_bookshelf, check_rreading_glasses
 from bookrelay.errors import ConfigError
+from bookrelay.http_defaults import HARDCOVER_URL
 from bookrelay.redact import register_secret
 
-HARDCOVER_URL = "https://api.hardcover.app/v1/graphql"
 BOOKSHELF_URL = "http://bookshelf:8787"
 RREADING_GLASSES_URL = "http://rreading-glasses:8080"
 JOBS = ("progress", "wanted", "enrich", "scrobble")
@@ -116,7 +117,7 @@ def validate(answers: Answers) -> None:
 
 
 async def _with_client(run: Callable[[httpx.AsyncClient], Awaitable[list[Check]]]) -> list[Check]:
-    async with httpx.AsyncClient(follow_redirects=False) as http:
+    async with new_client() as http:
         return await run(http)
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from bookrelay import __version__
 from bookrelay.app.common import open_store
 from bookrelay.config import Config, UserConfig
 from bookrelay.connectors.audiobookshelf.api import AbsApi
@@ -23,6 +22,7 @@ from bookrelay.connectors.hardcover.auth import (
     TokenStore,
 )
 from bookrelay.connectors.hardcover.session import HardcoverSession
+from bookrelay.connectors.http import DEFAULT_TIMEOUT, USER_AGENT
 from bookrelay.errors import ConfigError
 from bookrelay.store.db import create_engine_for
 from bookrelay.store.facade import Store
@@ -31,9 +31,6 @@ from bookrelay.sync.scrobble.tokens import StoredOAuthTokens
 if TYPE_CHECKING:
     from bookrelay.connectors.hardcover.gate import BudgetGate
     from bookrelay.store.db import Database
-
-USER_AGENT = f"bookrelay/{__version__}"
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 @dataclass

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bookrelay.app.clients import USER_AGENT, build_user_clients
+from bookrelay.app.clients import build_user_clients
 from bookrelay.app.common import check_configuration, load_settings, open_store
 from bookrelay.connectors.audiobookshelf.mapper import map_item
+from bookrelay.connectors.http import USER_AGENT
 from bookrelay.doctor import Check, checks_from_config_problems
 from bookrelay.doctor_services import run_all as run_doctor_checks
 from bookrelay.domain.models import SourceItem

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bookrelay.app.clients import DEFAULT_TIMEOUT, USER_AGENT, build_user_clients
+from bookrelay.app.clients import build_user_clients
 from bookrelay.app.common import load_settings, open_store, store_for
 from bookrelay.app.jobs import make_job_runner
 from bookrelay.app.queue import close_runner, queue_status_probe, service_runner
@@ -23,6 +23,7 @@ from bookrelay.config import Config
 from bookrelay.config.jobs import enabled_jobs, jobs_for
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
+from bookrelay.connectors.http import DEFAULT_TIMEOUT, USER_AGENT
 from bookrelay.errors import ConfigError
 from bookrelay.lazy import lazy_module
 from bookrelay.redact import uvicorn_log_config

@@ -18,6 +18,7 @@ from bookrelay.cli.options import ConfigOption, EveryUserOption
 from bookrelay.doctor import Check
 from bookrelay.domain.models import SourceItem
 from bookrelay.errors import ConfigError
+from bookrelay.http_defaults import HARDCOVER_URL
 from bookrelay.setup_render import render, write_private
 from bookrelay.setup_wizard import Answers, gather, parse_jobs, system_zone
 
@@ -115,9 +116,9 @@ def init(
     jobs: Annotated[
         str, typer.Option("--jobs", help="Jobs to run: progress, wanted, enrich, scrobble (comma-separated).")
     ] = "progress",
-    hardcover_url: Annotated[str, typer.Option("--hardcover-url", help="Hardcover's GraphQL URL.")] = (
-        "https://api.hardcover.app/v1/graphql"
-    ),
+    hardcover_url: Annotated[
+        str, typer.Option("--hardcover-url", help="Hardcover's GraphQL URL.")
+    ] = HARDCOVER_URL,
     hardcover_token: Annotated[str, typer.Option("--hardcover-token", help="Hardcover token.")] = "",
     abs_url: Annotated[
         str, typer.Option("--abs-url", help="Audiobookshelf server root (http:// added if missing).")

@@ -43,6 +43,7 @@ from bookrelay.config.fields import (
 )
 from bookrelay.config.keyfile import NOT_A_FERNET_KEY, as_fernet_key, is_fernet_key
 from bookrelay.errors import ConfigError
+from bookrelay.http_defaults import HARDCOVER_OAUTH_URL, HARDCOVER_URL
 
 MASK = "***"
 _BEARER = re.compile(r"(?i)^bearer(?:\s+|$)")
@@ -116,7 +117,7 @@ class JobsSettings(_Section):
 class HardcoverSettings(_Section):
     """Where Hardcover is, its per-token budget (N1) and how users authenticate (pat or oauth)."""
 
-    url: HttpUrl = "https://api.hardcover.app/v1/graphql"
+    url: HttpUrl = HARDCOVER_URL
     per_minute: PerMinute = 60
     burst: Burst = 10
     daily: Daily = 5000
@@ -126,7 +127,7 @@ class HardcoverSettings(_Section):
     # Where hardcover.app sends the browser back after Connect (env HARDCOVER_REDIRECT_URI): this server's
     # /api/v1/integrations/hardcover/callback as the browser reaches it.
     oauth_redirect_uri: HttpUrl | None = None
-    oauth_url: HttpUrl = "https://api.hardcover.app"
+    oauth_url: HttpUrl = HARDCOVER_OAUTH_URL
 
 
 class ConflictRules(_Section):

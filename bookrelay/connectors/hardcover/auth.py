@@ -25,10 +25,11 @@ from urllib.parse import urlencode
 import httpx
 
 from bookrelay.errors import AuthError, BadResponse, ServiceUnavailable
+from bookrelay.http_defaults import HARDCOVER_OAUTH_URL
 from bookrelay.redact import redact, register_secret
 
 SERVICE = "hardcover"
-DEFAULT_OAUTH_URL = "https://api.hardcover.app"
+DEFAULT_OAUTH_URL = HARDCOVER_OAUTH_URL
 DEFAULT_SCOPES = "read:catalog read:library write:library read:me:content read:lists write:lists"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # Refresh a little before the access token runs out, so a request never starts with a dying token.
