@@ -1,4 +1,5 @@
-"""Hardcover connector: GraphQL session (auth, budget, retries), operations, wire types and mapper."""
+"""Hardcover connector: GraphQL session (auth, budget), operations and mapper; the HTTP policy is
+``connectors/http.py``."""
 
 from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi, WriteOp, WriteResult
 from bookrelay.connectors.hardcover.session import (

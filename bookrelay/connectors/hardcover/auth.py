@@ -324,7 +324,3 @@ def new_pkce() -> tuple[str, str]:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
-
-def provider_for(token: str | TokenProvider) -> TokenProvider:
-    """A provider for a plain token (PAT) or the provider itself."""
-    return StaticToken(token) if isinstance(token, str) else token
