@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from bookrelay.connectors.hardcover import documents as docs
+from bookrelay.connectors.hardcover import flat_documents as flat_docs
 from bookrelay.connectors.hardcover import mapper
 from bookrelay.connectors.hardcover.answers import result_error
 from bookrelay.connectors.hardcover.depth import SERVERS, DepthMemory
@@ -180,7 +181,7 @@ class HardcoverApi:
         """All the user's library entries (book, edition, reads newest first), paged by id; ref §7 shelf."""
         status_ids = sorted({int(s) for s in statuses}) if statuses is not None else None
         with_statuses = status_ids is not None
-        documents = (docs.shelf_document(with_statuses), docs.flat_shelf_document(with_statuses))
+        documents = (docs.shelf_document(with_statuses), flat_docs.flat_shelf_document(with_statuses))
         variables: dict[str, Any] = {"userId": user_id}
         if status_ids is not None:
             variables["statuses"] = status_ids
@@ -198,7 +199,7 @@ class HardcoverApi:
 
         async def read(flat_form: bool) -> list[UserBook]:
             entries: list[UserBook] = []
-            document = docs.FLAT_USER_BOOKS_FOR_BOOKS if flat_form else docs.USER_BOOKS_FOR_BOOKS
+            document = flat_docs.FLAT_USER_BOOKS_FOR_BOOKS if flat_form else docs.USER_BOOKS_FOR_BOOKS
             for chunk in chunks:
                 data = await self.session.execute(document, {"userId": user_id, "bookIds": list(chunk)})
                 rows = data["user_books"]
@@ -353,7 +354,7 @@ class HardcoverApi:
 
             async def flat_form(kinds: list[WriteKind] = kinds, variables: dict[str, Any] = variables) -> Any:
                 return await self.session.execute(
-                    docs.flat_write_document(kinds), variables, write=True, partial=True
+                    flat_docs.flat_write_document(kinds), variables, write=True, partial=True
                 ), True
 
             data, flat_used = await deep_or_flat(self.session, self.depth, deep, flat_form)
