@@ -110,10 +110,10 @@ def may_retry_status(status: int, *, write: bool) -> bool:
 
 
 def describe_transport(error: httpx.HTTPError) -> str:
-    """A few words on an httpx failure (redacted): could not connect, timed out, or no answer."""
+    """A few words on an httpx failure (redacted): cannot connect, timed out, or no answer."""
     name = type(error).__name__
     if surely_not_sent(error):
-        return f"could not connect ({name})"
+        return f"cannot connect ({name})"
     if isinstance(error, httpx.TimeoutException):
         return f"timed out ({name})"
     return f"no answer ({name}: {redact(str(error)) or 'connection lost'})"
