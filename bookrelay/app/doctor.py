@@ -11,7 +11,7 @@ import httpx
 from bookrelay.app.clients import build_user_clients
 from bookrelay.app.common import check_configuration, load_settings, open_store
 from bookrelay.connectors.audiobookshelf.mapper import map_item
-from bookrelay.connectors.http import USER_AGENT
+from bookrelay.connectors.http import new_client
 from bookrelay.doctor import Check, checks_from_config_problems
 from bookrelay.doctor_services import run_all as run_doctor_checks
 from bookrelay.domain.models import SourceItem
@@ -43,9 +43,7 @@ def run_doctor(
                 logins[user.id] = found is not None
 
     async def check_all() -> list[Check]:
-        async with httpx.AsyncClient(
-            transport=transport, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-        ) as http:
+        async with new_client(transport) as http:
             return await run_doctor_checks(http, config, users, logins)
 
     return asyncio.run(check_all())
