@@ -1,6 +1,7 @@
 """The one place where bookrelay talks HTTP to Audible: the ``audible`` package's ``AsyncClient`` built
-from stored auth data, pointed at a base URL when configured (the sandbox), retries (N2), token refresh
-reported through ``on_auth_changed``, and ``audible.exceptions`` translated into ``bookrelay.errors``.
+from stored auth data, pointed at a base URL when configured (the sandbox), retries (N2, the policy of
+``connectors/http.py``), token refresh reported through ``on_auth_changed``, and ``audible.exceptions``
+translated into ``bookrelay.errors``.
 
 Facts: ref Part C.1, C.2. The package's own token refresh opens its own ``httpx.AsyncClient`` on a
 hard-coded Amazon host, which no transport or base URL reaches; so this session renews the access

@@ -1,5 +1,6 @@
-"""The one place where bookrelay talks HTTP to Hardcover: auth, timeouts, pacing (N1), retries (N2)
-and the mapping of every failure into ``bookrelay.errors`` (N3, N4).
+"""The one place where bookrelay talks HTTP to Hardcover: what is Hardcover's own (the token, pacing and
+the unit budget of N1, the reading of its answers, N3, N4, with ``failures.py``) over the policy every
+connector shares (``connectors/http.py``: time-outs, User-Agent, retries and the N2 rule for writes).
 
 Facts: ref/hardcover.md §2 (auth), §3 (limits and headers), §8 (pitfalls); https://docs.hardcover.app/api/getting-started/
 """
