@@ -36,8 +36,6 @@ EXPORTS: dict[str, str] = {
     "audible_status": "audible",
     "build_audible_collector": "audible",
     "set_link_sync": "audible",
-    "DEFAULT_TIMEOUT": "clients",
-    "USER_AGENT": "clients",
     "UserClients": "clients",
     "build_user_clients": "clients",
     "http_client": "clients",

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from bookrelay import __version__
 from bookrelay.app.common import open_store
 from bookrelay.config import Config, UserConfig
 from bookrelay.connectors.audiobookshelf.api import AbsApi
@@ -25,6 +24,7 @@ from bookrelay.connectors.hardcover.auth import (
     TokenStore,
 )
 from bookrelay.connectors.hardcover.session import HardcoverSession
+from bookrelay.connectors.http import new_client
 from bookrelay.errors import ConfigError
 from bookrelay.store.db import create_engine_for
 from bookrelay.store.facade import Store
@@ -33,9 +33,6 @@ from bookrelay.sync.scrobble.tokens import StoredOAuthTokens
 if TYPE_CHECKING:
     from bookrelay.connectors.hardcover.gate import BudgetGate
     from bookrelay.store.db import Database
-
-USER_AGENT = f"bookrelay/{__version__}"
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 @dataclass
@@ -53,14 +50,10 @@ class UserClients:
 
 
 def http_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The one way this program opens an HTTP client: our time-outs and User-Agent, no redirects;
-    ``transport`` lets tests and the demo mount the sandbox in-process."""
-    return httpx.AsyncClient(
-        transport=transport,
-        timeout=DEFAULT_TIMEOUT,
-        headers={"User-Agent": USER_AGENT},
-        follow_redirects=False,
-    )
+    """The client every front end and app function opens for itself: the HTTP policy's time-outs and
+    User-Agent, no redirects (``connectors/http.py``); ``transport`` lets tests and the demo mount the
+    sandbox in-process."""
+    return new_client(transport)
 
 
 @asynccontextmanager

@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from bookrelay.config import ConfigProblem
-from bookrelay.connectors.hardcover.budget import parse_rate_limit_headers
 from bookrelay.connectors.hardcover.session import normalise_token
+from bookrelay.connectors.http import PROBE_TIMEOUT, parse_rate_limit_headers
 from bookrelay.errors import ConfigError
+from bookrelay.http_defaults import HARDCOVER_URL
 from bookrelay.redact import redact, register_secret
 
 HARDCOVER_SCOPES = ("read:catalog", "read:library", "write:library", "read:me:content")
@@ -32,7 +33,6 @@ HARDCOVER_FIX = (
     f"create one at {TOKEN_PAGE.removeprefix('https://')} with the scopes {' '.join(HARDCOVER_SCOPES)} "
     f"({TOKEN_LINK} pre-selects them)"
 )
-PROBE_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 _ME = "query DoctorMe { me { id username } }"
 _CATALOG = "query DoctorCatalog { editions(limit: 1) { id } }"
@@ -156,7 +156,7 @@ async def _ask(
         detail = f"rate limited (429): {message or 'the budget is spent for now'}"
         fix = "wait: the per-minute budget refills in a minute, the daily one at midnight UTC"
         return _Answer(failed(service, user, name, None, detail, fix), None, response)
-    want = "Hardcover's GraphQL endpoint, https://api.hardcover.app/v1/graphql"
+    want = f"Hardcover's GraphQL endpoint, {HARDCOVER_URL}"
     if response.status_code != 200 or not isinstance(body, dict) or not ("data" in body or "errors" in body):
         return _Answer(wrong_url(service, user, name, url, response, want, setting), None, response)
     errors = " ".join(str(e.get("message", e)) for e in body.get("errors") or [] if isinstance(e, dict))

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 
 from bookrelay.app.doctor_checks import (
-    PROBE_TIMEOUT,
     Check,
     Failure,
     check_hardcover,
@@ -28,6 +27,7 @@ from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.connectors.audiobookshelf.session import AbsSession
 from bookrelay.connectors.bookshelf.api import BookshelfApi
 from bookrelay.connectors.bookshelf.session import BookshelfSession
+from bookrelay.connectors.http import PROBE_TIMEOUT
 from bookrelay.errors import AuthError, BadResponse, BookrelayError, NotFound
 
 ABS_KEY_FIX = (

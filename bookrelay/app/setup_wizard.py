@@ -25,9 +25,9 @@ from bookrelay.app.doctor_services import check_audiobookshelf, check_bookshelf,
 from bookrelay.config.models import AudibleLocale, Config
 from bookrelay.domain.jobs import JOB_NAMES
 from bookrelay.errors import ConfigError
+from bookrelay.http_defaults import HARDCOVER_URL
 from bookrelay.redact import register_secret
 
-HARDCOVER_URL = "https://api.hardcover.app/v1/graphql"
 BOOKSHELF_URL = "http://bookshelf:8787"
 RREADING_GLASSES_URL = "http://rreading-glasses:8080"
 JOBS = JOB_NAMES

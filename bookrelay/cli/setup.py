@@ -20,6 +20,7 @@ from bookrelay.cli.errors import handle_errors
 from bookrelay.cli.options import ConfigOption, EveryUserOption
 from bookrelay.domain.models import SourceItem
 from bookrelay.errors import ConfigError
+from bookrelay.http_defaults import HARDCOVER_URL
 
 console = Console(highlight=False)
 
@@ -115,9 +116,9 @@ def init(
     jobs: Annotated[
         str, typer.Option("--jobs", help="Jobs to run: progress, wanted, enrich, scrobble (comma-separated).")
     ] = "progress",
-    hardcover_url: Annotated[str, typer.Option("--hardcover-url", help="Hardcover's GraphQL URL.")] = (
-        "https://api.hardcover.app/v1/graphql"
-    ),
+    hardcover_url: Annotated[
+        str, typer.Option("--hardcover-url", help="Hardcover's GraphQL URL.")
+    ] = HARDCOVER_URL,
     hardcover_token: Annotated[str, typer.Option("--hardcover-token", help="Hardcover token.")] = "",
     abs_url: Annotated[
         str, typer.Option("--abs-url", help="Audiobookshelf server root (http:// added if missing).")

@@ -46,6 +46,7 @@ from bookrelay.config.serving import (
 )
 from bookrelay.config.serving import Section as _Section
 from bookrelay.errors import ConfigError
+from bookrelay.http_defaults import HARDCOVER_OAUTH_URL, HARDCOVER_URL
 
 MASK = "***"
 _BEARER = re.compile(r"(?i)^bearer(?:\s+|$)")
@@ -114,7 +115,7 @@ class JobsSettings(_Section):
 class HardcoverSettings(_Section):
     """Where Hardcover is, its per-token budget (N1) and how users authenticate (pat or oauth)."""
 
-    url: HttpUrl = "https://api.hardcover.app/v1/graphql"
+    url: HttpUrl = HARDCOVER_URL
     per_minute: PerMinute = 60
     burst: Burst = 10
     daily: Daily = 5000
@@ -124,7 +125,7 @@ class HardcoverSettings(_Section):
     # Where hardcover.app sends the browser back after Connect (env HARDCOVER_REDIRECT_URI): this server's
     # /api/v1/integrations/hardcover/callback as the browser reaches it.
     oauth_redirect_uri: HttpUrl | None = None
-    oauth_url: HttpUrl = "https://api.hardcover.app"
+    oauth_url: HttpUrl = HARDCOVER_OAUTH_URL
 
 
 class ConflictRules(_Section):

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from bookrelay.connectors.bookshelf.api import BookshelfApi
-from bookrelay.connectors.bookshelf.session import BookshelfSession, Rejected, ServerFailed
+from bookrelay.connectors.bookshelf.session import BookshelfSession
+from bookrelay.connectors.rest import Rejected, ServerFailed
 from bookrelay.domain.wanted import AddTarget
 from bookrelay.errors import AuthError, BadResponse, ConfigError, NotFound
 from bookrelay.sandbox.bookshelf import BookshelfState, build_bookshelf_app

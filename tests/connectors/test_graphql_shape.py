@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookrelay.connectors.hardcover.documents import BLOCKED_OPERATORS, all_documents, analyse_document
+from bookrelay.connectors.hardcover.documents import BLOCKED_OPERATORS, analyse_document
+from bookrelay.connectors.hardcover.flat_documents import all_documents
 from bookrelay.connectors.hardcover.graphql_shape import GraphQLSyntaxError, parse_document
 
 

@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bookrelay.connectors.hardcover.api import HardcoverApi, WriteOp
+from bookrelay.connectors.hardcover.api import HardcoverApi
 from bookrelay.connectors.hardcover.documents import analyse_document
 from bookrelay.connectors.hardcover.mapper import map_user_books
 from bookrelay.connectors.hardcover.session import HardcoverSession, UnreadableWriteAnswer
+from bookrelay.connectors.hardcover.writes import WriteOp
 from bookrelay.domain.models import ReadingFormat, SeriesRef, Status
 from bookrelay.errors import BadResponse
 

@@ -13,13 +13,12 @@ from bookrelay.connectors.hardcover.documents import (
     BLOCKED_OPERATORS,
     LIST_WRITE_SHAPES,
     WRITE_SHAPES,
-    all_documents,
     analyse_document,
     books_document,
     editions_document,
-    flat_documents,
     write_document,
 )
+from bookrelay.connectors.hardcover.flat_documents import all_documents, flat_documents
 from bookrelay.sandbox.hardcover.depth import operation_depth
 
 DOCUMENTS = all_documents()

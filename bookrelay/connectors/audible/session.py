@@ -1,6 +1,7 @@
 """The one place where bookrelay talks HTTP to Audible: the ``audible`` package's ``AsyncClient`` built
-from stored auth data, pointed at a base URL when configured (the sandbox), retries (N2), token refresh
-reported through ``on_auth_changed``, and ``audible.exceptions`` translated into ``bookrelay.errors``.
+from stored auth data, pointed at a base URL when configured (the sandbox), retries (N2, the policy of
+``connectors/http.py``), token refresh reported through ``on_auth_changed``, and ``audible.exceptions``
+translated into ``bookrelay.errors``.
 
 Facts: ref Part C.1, C.2. The package's own token refresh opens its own ``httpx.AsyncClient`` on a
 hard-coded Amazon host, which no transport or base URL reaches; so this session renews the access
@@ -37,6 +38,14 @@ from audible.exceptions import (
     Unauthorized,
 )
 
+from bookrelay.connectors.http import (
+    BACKOFF_CAP,
+    MAX_WAIT,
+    Retry,
+    RetryPolicy,
+    retry_after,
+    send_with_retries,
+)
 from bookrelay.errors import (
     AuthError,
     BadResponse,
@@ -46,12 +55,13 @@ from bookrelay.errors import (
     RateLimited,
     ServiceUnavailable,
 )
+from bookrelay.http_defaults import TIMEOUT_SECONDS
 from bookrelay.redact import redact, register_secret
 
 log = logging.getLogger(__name__)
 
 SERVICE = "audible"
-DEFAULT_TIMEOUT = 30
+DEFAULT_TIMEOUT = int(TIMEOUT_SECONDS)  # the package takes whole seconds
 # Renew a little before expiry so the package never finds the token expired and refreshes on its own.
 REFRESH_MARGIN = 120.0
 _SECRET_KEYS = ("adp_token", "access_token", "refresh_token", "device_private_key", "activation_bytes")
@@ -131,7 +141,7 @@ def translate_error(exc: BaseException, *, user: str, label: str) -> BookrelayEr
         )
     if isinstance(exc, RatelimitError):
         return RateLimited(
-            f"{label}: rate limited (429)", service=SERVICE, retry_after=retry_after(exc.response)
+            f"{label}: rate limited (429)", service=SERVICE, retry_after=retry_after(exc.response.headers)
         )
     if isinstance(exc, StatusError):
         detail = redact(str(exc.error))[:200] if exc.error else exc.reason
@@ -149,24 +159,8 @@ def translate_error(exc: BaseException, *, user: str, label: str) -> BookrelayEr
     return BadResponse(f"{label}: {type(exc).__name__}: {redact(str(exc))}", service=SERVICE)
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds, or None when absent or an HTTP date."""
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _raw_response(response: httpx.Response) -> httpx.Response:
     return response
-
-
-class _Retry(Exception):
-    def __init__(self, error: BookrelayError, delay: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.delay = delay
 
 
 class _Refreshed(Exception):
@@ -189,8 +183,8 @@ class AudibleSession:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
         backoff_base: float = 1.0,
-        backoff_cap: float = 60.0,
-        max_wait: float = 120.0,
+        backoff_cap: float = BACKOFF_CAP,
+        max_wait: float = MAX_WAIT,
     ) -> None:
         self.user = user
         self._auth = build_authenticator(auth_data, user=user)
@@ -199,12 +193,10 @@ class AudibleSession:
         self._api_root = base_url.rstrip("/") if base_url else None
         self._on_auth_changed = on_auth_changed
         self._timeout = timeout
-        self.max_retries = max_retries
-        self.max_wait = max_wait
+        self._retry = RetryPolicy(
+            max_retries, backoff_base, backoff_cap, max_wait, jitter=(rng or random.Random()).random
+        )
         self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
         self._refresh_lock = asyncio.Lock()
         extra: dict[str, Any] = {"transport": transport} if transport is not None else {}
         self.client = audible.AsyncClient(
@@ -242,21 +234,27 @@ class AudibleSession:
 
     async def get(self, path: str, params: Mapping[str, str | int], *, label: str) -> Answer:
         """GET ``path`` (like ``1.0/library``) with retries on 429/5xx/network (N2); our errors on failure."""
-        attempt = 0
         refreshed = False
-        while True:
+
+        async def attempt() -> Answer:
+            nonlocal refreshed
             try:
                 return await self._attempt(path, params, label, may_refresh=not refreshed)
             except _Refreshed:
                 refreshed = True
-            except _Retry as retry:
-                delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                # A Retry-After beyond max_wait is better reported than slept through.
-                if attempt >= self.max_retries or delay > self.max_wait:
-                    raise retry.error from None
-                log.info("audible %s: %s; retry %d in %.1fs", label, retry.error, attempt + 1, delay)
-                attempt += 1
-                await self._sleep(delay)
+                return await attempt()
+
+        return await send_with_retries(attempt, self._retry, sleep=self._sleep, what=f"audible {label}")
+
+    @property
+    def max_retries(self) -> int:
+        """How often a failed request is sent again (N2)."""
+        return self._retry.max_retries
+
+    @property
+    def max_wait(self) -> float:
+        """The longest ``Retry-After`` slept through; a longer one is reported instead."""
+        return self._retry.max_wait
 
     async def _attempt(
         self, path: str, params: Mapping[str, str | int], label: str, *, may_refresh: bool
@@ -267,13 +265,13 @@ class AudibleSession:
             url = f"{self._api_root}/{path.lstrip('/')}" if self._api_root else path
             response: httpx.Response = await self.client.get(url, params=dict(params))
         except ServiceUnavailable as exc:
-            raise _Retry(exc) from None
+            raise Retry(exc) from None
         except RateLimited as exc:
-            raise _Retry(exc, delay=exc.retry_after) from None
+            raise Retry(exc, delay=exc.retry_after) from None
         except (AudibleError, httpx.HTTPError) as exc:
             error = translate_error(exc, user=self.user, label=label)
             if isinstance(error, ServiceUnavailable):
-                raise _Retry(error) from None
+                raise Retry(error) from None
             raise error from None
         if response.is_success:
             return Answer(_json_object(response, label), response.headers)
@@ -284,15 +282,15 @@ class AudibleSession:
                 try:
                     await self.refresh()
                 except ServiceUnavailable as unavailable:
-                    raise _Retry(unavailable) from None
+                    raise Retry(unavailable) from None
                 except RateLimited as limited:
-                    raise _Retry(limited, delay=limited.retry_after) from None
+                    raise Retry(limited, delay=limited.retry_after) from None
                 raise _Refreshed from None
             error = translate_error(exc, user=self.user, label=label)
             if isinstance(error, RateLimited):
-                raise _Retry(error, delay=error.retry_after) from None
+                raise Retry(error, delay=error.retry_after) from None
             if isinstance(error, ServiceUnavailable):
-                raise _Retry(error) from None
+                raise Retry(error) from None
             raise error from None
         raise BadResponse(f"{label}: unexpected HTTP {response.status_code}", service=SERVICE)
 
@@ -334,7 +332,9 @@ class AudibleSession:
                 raise ServiceUnavailable(f"token refresh: HTTP {response.status_code}", service=SERVICE)
             if response.status_code == 429:
                 raise RateLimited(
-                    "token refresh: rate limited (429)", service=SERVICE, retry_after=retry_after(response)
+                    "token refresh: rate limited (429)",
+                    service=SERVICE,
+                    retry_after=retry_after(response.headers),
                 )
             if not response.is_success:
                 raise AuthError(
@@ -363,11 +363,6 @@ class AudibleSession:
         result = self._on_auth_changed(self._auth.to_dict())
         if inspect.isawaitable(result):
             await result
-
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._backoff_cap, self._backoff_base * (2**attempt))
-        # Jitter spreads the retries of several users' runs that failed together.
-        return ceiling * (0.5 + 0.5 * self._rng.random())
 
 
 def _now() -> float:

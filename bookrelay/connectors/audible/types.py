@@ -54,13 +54,6 @@ class LibraryItem(TypedDict, total=False):
     listening_status: ListeningStatus | None
 
 
-class LibraryResponse(TypedDict, total=False):
-    """The body of ``GET 1.0/library`` (the total is in the ``total-count`` header)."""
-
-    items: list[LibraryItem]
-    response_groups: list[str]
-
-
 class LastPositionHeard(TypedDict, total=False):
     """``last_position_heard``: only ``status == "Exists"`` carries a position."""
 
@@ -69,29 +62,9 @@ class LastPositionHeard(TypedDict, total=False):
     last_updated: str
 
 
-class LastPositionAnnotation(TypedDict, total=False):
-    """One entry of ``asin_last_position_heard_annots``."""
-
-    asin: str
-    last_position_heard: LastPositionHeard
-
-
-class LastPositionsResponse(TypedDict, total=False):
-    """The body of ``GET 1.0/annotations/lastpositions``."""
-
-    asin_last_position_heard_annots: list[LastPositionAnnotation]
-
-
 class FinishedEvent(TypedDict, total=False):
     """One entry of ``mark_as_finished_status_list``."""
 
     asin: str
     event_timestamp: str
     is_marked_as_finished: bool
-
-
-class FinishedResponse(TypedDict, total=False):
-    """The body of ``GET 1.0/stats/status/finished``."""
-
-    mark_as_finished_status_list: list[FinishedEvent]
-    continuation_token: str | None

@@ -3,9 +3,8 @@
 Two ways in: an API key (2.26+, preferred; sent as a Bearer token) or a username and password
 (``POST /login`` with ``x-return-tokens: true``; ``accessToken`` on 2.26+, the legacy ``user.token``
 before). A 401 on a password session triggers one ``/auth/refresh`` and then one re-login; a 401 after
-that is an :class:`AuthError` naming the credential. Reads retry on 429, 5xx and timeouts with backoff
-and jitter; writes retry only when they surely did not happen (429, 503, connect errors) (rule N2).
-Every foreign exception leaves this module as one of ``bookrelay.errors``.
+that is an :class:`AuthError` naming the credential. Retries, backoff and the N2 rule for writes are the
+policy of ``connectors/http.py``. Every foreign exception leaves this module as one of ``bookrelay.errors``.
 """
 
 from __future__ import annotations
@@ -13,23 +12,30 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
-from bookrelay.errors import AuthError, BadResponse, NotFound, RateLimited, ServiceUnavailable
+from bookrelay.connectors.http import (
+    Retry,
+    RetryPolicy,
+    may_retry_status,
+    may_retry_transport,
+    new_client,
+    retry_after,
+    send_with_retries,
+    transport_error,
+)
+from bookrelay.errors import AuthError, BadResponse, BookrelayError, NotFound, RateLimited, ServiceUnavailable
+from bookrelay.http_defaults import TIMEOUT_SECONDS
 from bookrelay.redact import redact, register_secret
 
 SERVICE = "audiobookshelf"
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-_READ_RETRY_STATUSES = {429, 500, 502, 503, 504}
-_WRITE_RETRY_STATUSES = {429, 503}  # the server surely did not apply the write
-_MAX_RETRY_AFTER = 120.0
 
 
 def _snippet(response: httpx.Response) -> str:
@@ -55,7 +61,7 @@ class AbsSession:
         password: str | None = None,
         client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float = TIMEOUT_SECONDS,
         retries: int = 3,
         backoff: float = 0.5,
         sleep: Sleep = asyncio.sleep,
@@ -72,12 +78,10 @@ class AbsSession:
         for secret in (api_key, password):
             register_secret(secret)
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(transport=transport, timeout=timeout)
+        self._client = client or new_client(transport, timeout=timeout)
         self._timeout = timeout
-        self._retries = retries
-        self._backoff = backoff
+        self._retry = RetryPolicy(max_retries=retries, backoff_base=backoff, jitter=jitter)
         self._sleep = sleep
-        self._jitter = jitter
         self._access_token: str | None = api_key
         self._refresh_token: str | None = None
         self.server_version: str | None = None
@@ -264,9 +268,9 @@ class AbsSession:
         headers: dict[str, str] | None = None,
         auth: bool = True,
     ) -> httpx.Response:
-        retry_statuses = _WRITE_RETRY_STATUSES if write else _READ_RETRY_STATUSES
-        attempt = 0
-        while True:
+        place = f"{call}: {method} {self.base_url}{path}"
+
+        async def attempt() -> httpx.Response:
             all_headers = dict(headers or {})
             if auth and self._access_token:
                 all_headers["Authorization"] = f"Bearer {self._access_token}"
@@ -280,38 +284,27 @@ class AbsSession:
                     timeout=self._timeout,
                 )
             except httpx.TransportError as exc:
-                # a write may have reached the server unless the connection never opened
-                retriable = not write or isinstance(exc, httpx.ConnectError)
-                if not retriable or attempt >= self._retries:
-                    raise ServiceUnavailable(
-                        f"{call}: {type(exc).__name__} talking to {self.base_url}", service=SERVICE
-                    ) from None
-                await self._pause(attempt, None, call, type(exc).__name__)
-                attempt += 1
-                continue
-            if response.status_code in retry_statuses and attempt < self._retries:
-                await self._pause(
-                    attempt, response.headers.get("retry-after"), call, str(response.status_code)
-                )
-                attempt += 1
-                continue
+                error = transport_error(exc, place, service=SERVICE)
+                # a write may have reached the server unless the connection never carried it (N2)
+                if not may_retry_transport(exc, write=write):
+                    raise error from None
+                raise Retry(error) from None
+            if may_retry_status(response.status_code, write=write):
+                raise Retry(self._error_for(response, call, path), retry_after(response.headers))
             return response
 
-    async def _pause(self, attempt: int, retry_after: str | None, call: str, reason: str) -> None:
-        delay = self._backoff * (2**attempt) * (0.5 + self._jitter())
-        if retry_after:
-            seconds = _float(retry_after)
-            if seconds is not None:
-                delay = max(delay, min(seconds, _MAX_RETRY_AFTER))
-        log.info("audiobookshelf %s: %s, retrying in %.1fs", call, reason, delay)
-        await self._sleep(delay)
+        return await send_with_retries(attempt, self._retry, sleep=self._sleep, what=f"audiobookshelf {call}")
 
     def _check(self, response: httpx.Response, call: str, path: str) -> httpx.Response:
-        status = response.status_code
-        if status < 300:
+        if response.status_code < 300:
             return response
+        raise self._error_for(response, call, path)
+
+    def _error_for(self, response: httpx.Response, call: str, path: str) -> BookrelayError:
+        """The error-tree form of a non-2xx answer to ``call``."""
+        status = response.status_code
         if status == 403:
-            raise AuthError(
+            return AuthError(
                 f"{call}: forbidden (403): {_snippet(response)}",
                 service=SERVICE,
                 token_name=self.credential_name,
@@ -319,26 +312,17 @@ class AbsSession:
             )
         if status == 404:
             if path == "/api/me" or path == "/login" or _is_html(response):
-                raise BadResponse(
+                return BadResponse(
                     f"{call}: {path} not found (404); is {self.base_url!r} an Audiobookshelf server?",
                     service=SERVICE,
                 )
-            raise NotFound(f"{call}: {_snippet(response)}", service=SERVICE)
+            return NotFound(f"{call}: {_snippet(response)}", service=SERVICE)
         if status == 429:
-            raise RateLimited(
+            return RateLimited(
                 f"{call}: too many requests (429)",
                 service=SERVICE,
-                retry_after=_float(response.headers.get("retry-after")),
+                retry_after=retry_after(response.headers),
             )
-        if status >= 500:
-            raise ServiceUnavailable(f"{call}: server error {status}: {_snippet(response)}", service=SERVICE)
-        raise BadResponse(f"{call}: HTTP {status}: {_snippet(response)}", service=SERVICE)
-
-
-def _float(value: str | None) -> float | None:
-    """A ``Retry-After`` in seconds; None when absent or not a finite number (HTTP dates are ignored)."""
-    try:
-        number = float(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) and number >= 0 else None
+        if status >= 500 or status == 408:
+            return ServiceUnavailable(f"{call}: server error {status}: {_snippet(response)}", service=SERVICE)
+        return BadResponse(f"{call}: HTTP {status}: {_snippet(response)}", service=SERVICE)

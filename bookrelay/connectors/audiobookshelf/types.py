@@ -43,19 +43,6 @@ class AbsUser(TypedDict, total=False):
     mediaProgress: list[AbsMediaProgress]
 
 
-class AbsServerSettings(TypedDict, total=False):
-    id: str
-    version: str
-
-
-class AbsLoginResponse(TypedDict, total=False):
-    """``POST /login`` and ``POST /auth/refresh``."""
-
-    user: AbsUser
-    userDefaultLibraryId: str | None
-    serverSettings: AbsServerSettings
-
-
 class AbsLibrary(TypedDict, total=False):
     """One library of ``GET /api/libraries``."""
 
@@ -133,16 +120,6 @@ class AbsLibraryItem(TypedDict, total=False):
     media: AbsMedia
     userMediaProgress: AbsMediaProgress | None
     progressLastUpdate: int
-
-
-class AbsLibraryItemsPage(TypedDict, total=False):
-    """``GET /api/libraries/:id/items``; old servers echo ``limit``/``page`` as strings."""
-
-    results: list[AbsLibraryItem]
-    total: int
-    limit: int | str
-    page: int | str
-    offset: int
 
 
 class AbsProgressPayload(TypedDict, total=False):

@@ -13,24 +13,6 @@ class SystemStatus(TypedDict, total=False):
     version: str
 
 
-class RootFolderWire(TypedDict, total=False):
-    """``RootFolderResource``."""
-
-    id: int
-    name: str
-    path: str
-    defaultQualityProfileId: int
-    defaultMetadataProfileId: int
-    accessible: bool
-
-
-class ProfileWire(TypedDict, total=False):
-    """``QualityProfileResource`` / ``MetadataProfileResource``, reduced to id and name."""
-
-    id: int
-    name: str
-
-
 class EditionWire(TypedDict, total=False):
     """``EditionResource``."""
 
@@ -64,15 +46,6 @@ class BookWire(TypedDict, total=False):
     remoteCover: str
     author: AuthorWire | None
     editions: list[EditionWire] | None
-
-
-class SearchResultWire(TypedDict, total=False):
-    """One entry of ``GET /api/v1/search``: an author or a book."""
-
-    id: int
-    foreignId: str
-    author: AuthorWire
-    book: BookWire
 
 
 class AddAuthorOptionsWire(TypedDict):

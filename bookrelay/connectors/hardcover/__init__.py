@@ -1,6 +1,7 @@
-"""Hardcover connector: GraphQL session (auth, budget, retries), operations, wire types and mapper."""
+"""Hardcover connector: GraphQL session (auth, budget), operations and mapper; the HTTP policy is
+``connectors/http.py``."""
 
-from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi, WriteOp, WriteResult
+from bookrelay.connectors.hardcover.api import CatalogueHits, HardcoverApi
 from bookrelay.connectors.hardcover.session import (
     AmbiguousWrite,
     HardcoverSession,
@@ -8,6 +9,7 @@ from bookrelay.connectors.hardcover.session import (
     normalise_token,
     outcome_unknown,
 )
+from bookrelay.connectors.hardcover.writes import WriteOp, WriteResult
 
 __all__ = [
     "AmbiguousWrite",

@@ -1,4 +1,4 @@
-"""Reading Hardcover's answers: in-band errors, error bodies and retry hints (ref/hardcover.md §2, §3, §5).
+"""Reading Hardcover's answers: in-band errors and error bodies (ref/hardcover.md §2, §3, §5).
 
 Pure helpers for ``session.py``; every text they return is redacted (S1).
 """
@@ -62,15 +62,3 @@ def error_text(body: Any, lead: str = ": ") -> str:
         )
     text = redact(" - ".join(parts))[:300]
     return f"{lead}{text}" if text else ""
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds; None when absent or an HTTP-date (we back off ourselves then)."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP-date: fall back to our own backoff
-    return max(0.0, seconds)

@@ -25,10 +25,11 @@ from urllib.parse import urlencode
 import httpx
 
 from bookrelay.errors import AuthError, BadResponse, ServiceUnavailable
+from bookrelay.http_defaults import HARDCOVER_OAUTH_URL
 from bookrelay.redact import redact, register_secret
 
 SERVICE = "hardcover"
-DEFAULT_OAUTH_URL = "https://api.hardcover.app"
+DEFAULT_OAUTH_URL = HARDCOVER_OAUTH_URL
 DEFAULT_SCOPES = "read:catalog read:library write:library read:me:content read:lists write:lists"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # Refresh a little before the access token runs out, so a request never starts with a dying token.
@@ -322,8 +323,3 @@ def new_pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def provider_for(token: str | TokenProvider) -> TokenProvider:
-    """A provider for a plain token (PAT) or the provider itself."""
-    return StaticToken(token) if isinstance(token, str) else token

@@ -2,7 +2,7 @@
 
 Hardcover's API docs announce a maximum query depth of 3 (ref/hardcover.md §3 roadmap). bookrelay sends
 its usual documents until a server refuses one for its depth; from then on it sends that server the
-depth-3 forms (``documents.flat_documents``), for every user of this process. The refusal is a
+depth-3 forms (``flat_documents.flat_documents``), for every user of this process. The refusal is a
 validation error, answered before anything runs, so the refused request is safe to send again in its
 flat form: nothing of it was applied.
 """

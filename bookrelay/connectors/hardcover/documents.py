@@ -1,7 +1,7 @@
 """Every GraphQL document bookrelay sends to Hardcover, as constants or builders, and their analysis.
 
 All of them validate against the real schema (ref/hardcover/schema.json); tests enumerate them through
-:func:`all_documents`. Patterns follow ref/hardcover.md §7.
+``flat_documents.all_documents`` (which adds the depth-3 forms). Patterns follow ref/hardcover.md §7.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ LIST_WRITE_SHAPES: dict[ListWriteKind, tuple[tuple[tuple[str, str], ...], str]] 
 
 def list_write_document(kinds: Sequence[ListWriteKind]) -> str:
     """One mutation request holding list writes as aliased fields ``w0``… (N5), as write_document."""
-    return _packed_mutation("ListWrites", [(kind, *LIST_WRITE_SHAPES[kind]) for kind in kinds])
+    return packed_mutation("ListWrites", [(kind, *LIST_WRITE_SHAPES[kind]) for kind in kinds])
 
 
 def batch_alias(index: int) -> str:
@@ -132,7 +132,7 @@ def editions_document(batches: int, *, with_books: bool = True) -> str:
 
 def books_document(batches: int) -> str:
     """Books by id with their editions, one aliased ``_in`` field per batch (N5)."""
-    return _books_batches("BooksByIds", "ids", "Int", "id", "order_by: {id: asc}", batches)
+    return books_batches("BooksByIds", "ids", "Int", "id", "order_by: {id: asc}", batches)
 
 
 TITLE_MATCH_LIMIT = 200
@@ -144,10 +144,10 @@ def books_by_title_document(batches: int) -> str:
     A hundred titles cost one unit where ``search`` costs one per title (only one search per request).
     """
     order = f"order_by: {{users_count: desc}}, limit: {TITLE_MATCH_LIMIT}"
-    return _books_batches("BooksByTitles", "titles", "String", "title", order, batches)
+    return books_batches("BooksByTitles", "titles", "String", "title", order, batches)
 
 
-def _books_batches(
+def books_batches(
     name: str,
     variable: str,
     gql_type: str,
@@ -200,10 +200,10 @@ def write_variable(index: int, argument: str) -> str:
 
 def write_document(kinds: Sequence[WriteKind]) -> str:
     """One mutation request holding the given writes as aliased fields ``w0``…, each selecting its result."""
-    return _packed_mutation("Writes", [(kind, *WRITE_SHAPES[kind]) for kind in kinds])
+    return packed_mutation("Writes", [(kind, *WRITE_SHAPES[kind]) for kind in kinds])
 
 
-def _packed_mutation(name: str, shapes: Sequence[tuple[str, tuple[tuple[str, str], ...], str]]) -> str:
+def packed_mutation(name: str, shapes: Sequence[tuple[str, tuple[tuple[str, str], ...], str]]) -> str:
     """A mutation with one aliased field per (kind, arguments, selection), variables named per alias."""
     _check_count(len(shapes))
     params: list[str] = []
@@ -218,149 +218,6 @@ def _packed_mutation(name: str, shapes: Sequence[tuple[str, tuple[tuple[str, str
 def _check_count(count: int) -> None:
     if count < 1:
         raise ValueError("a document needs at least one field")
-
-
-def all_documents() -> dict[str, str]:
-    """Every document the client can send, builders called with representative arguments (for tests)."""
-    kinds: list[WriteKind] = list(WRITE_SHAPES)
-    documents = {
-        "me": ME,
-        "shelf": shelf_document(False),
-        "shelf_by_status": shelf_document(True),
-        "user_books_for_books": USER_BOOKS_FOR_BOOKS,
-        "search_books": SEARCH_BOOKS,
-        "editions_1": editions_document(1),
-        "editions_5": editions_document(5),
-        "books_1": books_document(1),
-        "books_5": books_document(5),
-        "books_by_title_1": books_by_title_document(1),
-        "books_by_title_5": books_by_title_document(5),
-        "writes_packed_5": write_document([*kinds, "update_user_book_read"]),
-    }
-    documents.update({f"write_{kind}": write_document([kind]) for kind in kinds})
-    list_kinds: list[ListWriteKind] = list(LIST_WRITE_SHAPES)
-    documents.update({"export_shelf": EXPORT_SHELF, "my_lists": MY_LISTS})
-    documents.update({f"list_write_{kind}": list_write_document([kind]) for kind in list_kinds})
-    documents["list_writes_packed_5"] = list_write_document([*list_kinds, "edition_owned"])
-    for forms in flat_documents().values():
-        documents.update(forms)
-    return documents
-
-
-# -- depth-3 forms -------------------------------------------------------------------------------
-# Hardcover's roadmap announces a maximum query depth of 3, every field a level, the leaf included
-# (ref §3). The deep documents above nest 4 or 5 levels; these forms ask the same data within 3 and
-# are sent once a server has refused a document for its depth (api.py). Books' nested parts become
-# top-level fields keyed by book id (one unit each), which flat.py puts back under their books.
-
-FLAT_BOOK_FIELDS = "id title subtitle slug release_year alternative_titles audio_seconds image { url }"
-_FLAT_PARTS = {
-    "books": f"books(where: {{id: {{_in: $bookIds}}}}, order_by: {{id: asc}}) {{ {FLAT_BOOK_FIELDS} }}",
-    "contributions": (
-        'contributions(where: {contributable_type: {_eq: "Book"}, contributable_id: {_in: $bookIds}}, '
-        "order_by: {id: asc}) { contributable_id contribution author { name } }"
-    ),
-    "book_series": (
-        "book_series(where: {book_id: {_in: $bookIds}}, order_by: {id: asc}) "
-        "{ book_id position series { name } }"
-    ),
-}
-_FLAT_EDITIONS = {
-    "of_books": "editions(where: {book_id: {_in: $bookIds}}, order_by: {users_count: desc}) { %s }",
-    "by_id": "editions(where: {id: {_in: $editionIds}}, order_by: {id: asc}) { %s }",
-}
-
-EditionsWanted = Literal["of_books", "by_id"]
-
-
-def book_parts_document(editions: EditionsWanted) -> str:
-    """Books by id with their authors, series and editions as four top-level fields (four units).
-
-    ``of_books`` selects every edition of the books (M5 picks among them), ``by_id`` only the editions
-    named in ``$editionIds`` (a shelf entry's own edition).
-    """
-    edition_var = ", $editionIds: [Int!]!" if editions == "by_id" else ""
-    fields = [*_FLAT_PARTS.values(), _FLAT_EDITIONS[editions] % EDITION_FIELDS]
-    return f"query BookParts($bookIds: [Int!]!{edition_var}) {{\n  " + "\n  ".join(fields) + "\n}"
-
-
-def flat_shelf_document(with_statuses: bool, with_date_added: bool = False) -> str:
-    """The shelf page of :func:`shelf_document` (or the export's) without its books: ids and reads."""
-    status_var = ", $statuses: [Int!]!" if with_statuses else ""
-    status_where = ", status_id: {_in: $statuses}" if with_statuses else ""
-    added = " date_added" if with_date_added else ""
-    return f"""query FlatShelf($userId: Int!, $limit: Int!, $offset: Int!{status_var}) {{
-  user_books(where: {{user_id: {{_eq: $userId}}{status_where}}}, order_by: {{id: asc}},
-             limit: $limit, offset: $offset) {{
-    {USER_BOOK_FIELDS}{added}
-  }}
-}}"""
-
-
-FLAT_USER_BOOKS_FOR_BOOKS = f"""query FlatUserBooksForBooks($userId: Int!, $bookIds: [Int!]!) {{
-  user_books(where: {{user_id: {{_eq: $userId}}, book_id: {{_in: $bookIds}}}}, order_by: {{id: asc}}) {{
-    {USER_BOOK_FIELDS}
-  }}
-}}"""
-
-
-def flat_editions_document(batches: int) -> str:
-    """:func:`editions_document` without the books: editions by identifier, one field per batch."""
-    return editions_document(batches, with_books=False)
-
-
-def book_ids_by_title_document(batches: int) -> str:
-    """The ids of books whose title is in a list, one field per batch (books follow by id)."""
-    order = f"order_by: {{users_count: desc}}, limit: {TITLE_MATCH_LIMIT}"
-    return _books_batches("BookIdsByTitles", "titles", "String", "title", order, batches, "id")
-
-
-# P11 without the nested reads: the entry alone in the write's answer, its reads in one query after.
-_FLAT_USER_BOOK_RESULT = "id error user_book { id book_id edition_id status_id rating owned }"
-READS_OF_ENTRIES = f"""query ReadsOfEntries($ids: [Int!]!) {{
-  user_book_reads(where: {{user_book_id: {{_in: $ids}}}}, order_by: {{id: desc}}) {{
-    user_book_id {READ_FIELDS}
-  }}
-}}"""
-
-
-def flat_write_document(kinds: Sequence[WriteKind]) -> str:
-    """:func:`write_document` with user-book results that leave out the reads (fetch them with
-    ``READS_OF_ENTRIES``)."""
-    shapes = [
-        (kind, args, _FLAT_USER_BOOK_RESULT if kind in ("insert_user_book", "update_user_book") else result)
-        for kind, (args, result) in ((k, WRITE_SHAPES[k]) for k in kinds)
-    ]
-    return _packed_mutation("FlatWrites", shapes)
-
-
-def flat_documents() -> dict[str, dict[str, str]]:
-    """Each deep document's name (in :func:`all_documents`) → the depth-3 documents that replace it."""
-    parts_of_books = {"book_parts_of_books": book_parts_document("of_books")}
-    parts_by_id = {"book_parts_by_id": book_parts_document("by_id")}
-    kinds: list[WriteKind] = list(WRITE_SHAPES)
-    forms: dict[str, dict[str, str]] = {
-        "shelf": {"flat_shelf": flat_shelf_document(False), **parts_by_id},
-        "shelf_by_status": {"flat_shelf_by_status": flat_shelf_document(True), **parts_by_id},
-        "export_shelf": {"flat_export_shelf": flat_shelf_document(False, True), **parts_by_id},
-        "user_books_for_books": {"flat_user_books_for_books": FLAT_USER_BOOKS_FOR_BOOKS, **parts_by_id},
-        "editions_1": {"flat_editions_1": flat_editions_document(1), **parts_of_books},
-        "editions_5": {"flat_editions_5": flat_editions_document(5), **parts_of_books},
-        "books_1": parts_of_books,
-        "books_5": parts_of_books,
-        "books_by_title_1": {"book_ids_by_title_1": book_ids_by_title_document(1), **parts_of_books},
-        "books_by_title_5": {"book_ids_by_title_5": book_ids_by_title_document(5), **parts_of_books},
-        "writes_packed_5": {
-            "flat_writes_packed_5": flat_write_document([*kinds, "update_user_book_read"]),
-            "reads_of_entries": READS_OF_ENTRIES,
-        },
-    }
-    for kind in ("insert_user_book", "update_user_book"):
-        forms[f"write_{kind}"] = {
-            f"flat_write_{kind}": flat_write_document([kind]),
-            "reads_of_entries": READS_OF_ENTRIES,
-        }
-    return forms
 
 
 # -- analysis ------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Answers of the depth-3 documents put back into the nested shape of the deep ones, for the mapper.
 
 Under a maximum query depth of 3 (ref/hardcover.md §3 roadmap) a book's authors, series and editions
-arrive as top-level lists keyed by book id (``documents.book_parts_document``) and a written entry's
-reads arrive in a query of their own (``documents.READS_OF_ENTRIES``). This module nests them again
+arrive as top-level lists keyed by book id (``flat_documents.book_parts_document``) and a written entry's
+reads arrive in a query of their own (``flat_documents.READS_OF_ENTRIES``). This module nests them again
 as the deep documents would have sent them, so ``mapper`` reads one shape only. A part row that names
 no usable book id cannot be placed: it is left out with one warning per field (S3), like any other
 display or scoring field in an unexpected shape.

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from bookrelay.connectors.hardcover import documents as docs
 from bookrelay.connectors.hardcover import flat, mapper
+from bookrelay.connectors.hardcover import flat_documents as flat_docs
 from bookrelay.connectors.hardcover.depth import DepthMemory
 from bookrelay.connectors.hardcover.fields import as_list, loose_int
 from bookrelay.connectors.hardcover.session import DepthLimited, HardcoverSession
@@ -65,7 +66,7 @@ async def nest_entry_rows(
         editions: dict[int, dict[str, Any]] = {}
         if book_ids:
             variables = {"bookIds": book_ids, "editionIds": edition_ids}
-            data = await session.execute(docs.book_parts_document("by_id"), variables)
+            data = await session.execute(flat_docs.book_parts_document("by_id"), variables)
             books = flat.nest_book_parts(data, shapes, with_editions=False)
             editions = flat.editions_by_id(data)
         nested.extend(flat.nest_entries(chunk, books, editions, place))
@@ -109,7 +110,7 @@ async def book_rows(
     hundred books): the depth-3 way to read what the deep documents select under ``book``."""
     rows: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(list(book_ids), IN_BATCH):
-        data = await session.execute(docs.book_parts_document("of_books"), {"bookIds": list(chunk)})
+        data = await session.execute(flat_docs.book_parts_document("of_books"), {"bookIds": list(chunk)})
         rows.update(flat.nest_book_parts(data, shapes, with_editions=True))
     return rows
 
@@ -146,7 +147,7 @@ async def book_ids_by_title(
     ids: list[int] = []
     for group in groups:
         variables = {f"{docs.batch_alias(i)}_titles": list(c) for i, c in enumerate(group)}
-        data = await session.execute(docs.book_ids_by_title_document(len(group)), variables)
+        data = await session.execute(flat_docs.book_ids_by_title_document(len(group)), variables)
         for i in range(len(group)):
             alias = docs.batch_alias(i)
             rows = data[alias] if isinstance(data[alias], list) else None
@@ -175,7 +176,7 @@ async def with_reads(
     reads: dict[int, list[dict[str, Any]]] = {}
     try:
         for chunk in _chunks(ids, IN_BATCH):
-            data = await session.execute(docs.READS_OF_ENTRIES, {"ids": list(chunk)})
+            data = await session.execute(flat_docs.READS_OF_ENTRIES, {"ids": list(chunk)})
             reads.update(flat.reads_by_entry(data["user_book_reads"]))
     except BookrelayError as exc:
         return answers, f"written, but its reads could not be read back: {exc.message}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bookrelay.connectors.hardcover import documents as docs
+from bookrelay.connectors.hardcover import flat_documents as flat_docs
 from bookrelay.connectors.hardcover import mapper
 from bookrelay.connectors.hardcover.depth import SERVERS, DepthMemory
 from bookrelay.connectors.hardcover.documents import ListWriteKind
@@ -83,7 +84,7 @@ class HardcoverLists:
 
     async def export_shelf(self, user_id: int, *, page_size: int = 100) -> list[UserBook]:
         """Every library entry with book, edition, reads and ``date_added``, paged by id."""
-        documents = (docs.EXPORT_SHELF, docs.flat_shelf_document(False, with_date_added=True))
+        documents = (docs.EXPORT_SHELF, flat_docs.flat_shelf_document(False, with_date_added=True))
         variables = {"userId": user_id}
         return await read_entry_pages(self.session, self.depth, None, documents, variables, page_size)
 

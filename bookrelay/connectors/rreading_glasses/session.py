@@ -1,6 +1,6 @@
-"""HTTP policy for rreading-glasses: the shared :class:`RestSession` (retries 429 honouring ``Retry-After``,
-5xx and timeouts; follows its 303 redirects). No auth: RRG is an open metadata server (ref B.1, B.4).
-"""
+"""rreading-glasses' session: the shared :class:`~bookrelay.connectors.rest.RestSession` (the policy of
+``connectors/http.py``; it follows RRG's 303 redirects). No auth: RRG is an open metadata server
+(ref B.1, B.4)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from bookrelay.connectors.bookshelf.session import RestSession
+from bookrelay.connectors.rest import RestSession
 
 DEFAULT_URL = "http://rreading-glasses:8080"
 

@@ -43,11 +43,3 @@ class WorkWire(TypedDict, total=False):
     Books: list[BookWire]
     Authors: list[AuthorWire]
     BestBookId: int
-
-
-class SearchHitWire(TypedDict, total=False):
-    """One ``GET /search`` hit."""
-
-    bookId: int
-    workId: int
-    author: dict[str, int]
