@@ -23,17 +23,10 @@ from bookrelay.config import Config
 from bookrelay.config.jobs import enabled_jobs, jobs_for
 from bookrelay.connectors.audiobookshelf.api import AbsApi
 from bookrelay.errors import ConfigError
-from bookrelay.lazy import lazy_module
 from bookrelay.redact import uvicorn_log_config
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Run, RunStatus
-
-# Audible (with Pillow and friends) is loaded on first use: most runs do not need it, and it would cost
-# a third of the process's memory at start (benchmarks/README.md).
-if TYPE_CHECKING:
-    from bookrelay.sync import audible_auth
-else:
-    audible_auth = lazy_module("bookrelay.sync.audible_auth")
+from bookrelay.sync import audible_auth
 
 if TYPE_CHECKING:  # types only: the modules themselves are imported where service mode needs them
     from collections.abc import Sequence
