@@ -63,7 +63,7 @@ def cron_trigger(expression: str, tz: tzinfo | str = "UTC") -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
     minute, hour, day, month, weekday = fields
-    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.cron import CronTrigger  # apscheduler: only when a trigger is built
 
     return CronTrigger(
         minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=tz
@@ -113,7 +113,7 @@ def schedule_trigger(spec: str, tz: tzinfo, start: datetime) -> BaseTrigger | No
         amount = int(match.group(1))
         if amount <= 0:
             raise ValueError("an interval must be longer than 0")
-        from apscheduler.triggers.interval import IntervalTrigger
+        from apscheduler.triggers.interval import IntervalTrigger  # apscheduler: as above
 
         return IntervalTrigger(**{_UNIT_NAMES[match.group(2)]: amount}, start_date=start, timezone=tz)
     try:

@@ -7,31 +7,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from bookrelay.app.common import _source, open_store, single_user, store_for
 from bookrelay.config import Config, UserConfig
+from bookrelay.connectors.audible import api as audible_api
+from bookrelay.connectors.audible import session as audible_session
 from bookrelay.domain.entries import SourceEntry
 from bookrelay.errors import ConfigError
-from bookrelay.lazy import lazy_module
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Link
-
-# Audible (with Pillow and friends) is loaded on first use: most runs do not need it, and it would cost
-# a third of the process's memory at start (benchmarks/README.md).
-if TYPE_CHECKING:
-    from bookrelay.connectors.audible import api as audible_api
-    from bookrelay.connectors.audible import session as audible_session
-    from bookrelay.store.repositories import audible_calls as audible_calls_repo
-    from bookrelay.sync import audible_auth, audible_source
-else:
-    audible_api = lazy_module("bookrelay.connectors.audible.api")
-    audible_session = lazy_module("bookrelay.connectors.audible.session")
-    audible_calls_repo = lazy_module("bookrelay.store.repositories.audible_calls")
-    audible_auth = lazy_module("bookrelay.sync.audible_auth")
-    audible_source = lazy_module("bookrelay.sync.audible_source")
+from bookrelay.store.repositories import audible_calls as audible_calls_repo
+from bookrelay.sync import audible_auth, audible_source
 
 
 def audible_limits(config: Config) -> audible_calls_repo.AudibleLimits:

@@ -26,13 +26,17 @@ from bookrelay.connectors.hardcover.auth import (
 from bookrelay.connectors.hardcover.session import HardcoverSession
 from bookrelay.connectors.http import new_client
 from bookrelay.errors import ConfigError
-from bookrelay.store.db import create_engine_for
+from bookrelay.store.db import Database, create_engine_for
 from bookrelay.store.facade import Store
+from bookrelay.store.repositories.hardcover_budget import (
+    BudgetPolicy,
+    HardcoverBudgetRepo,
+    SharedBudgetGate,
+)
 from bookrelay.sync.scrobble.tokens import StoredOAuthTokens
 
 if TYPE_CHECKING:
     from bookrelay.connectors.hardcover.gate import BudgetGate
-    from bookrelay.store.db import Database
 
 
 @dataclass
@@ -180,13 +184,6 @@ def shared_budget_gate(config: Config) -> BudgetGate | None:
     url = config.database_url
     if make_url(url).get_backend_name() != "postgresql":
         return None
-    from bookrelay.store.db import Database
-    from bookrelay.store.repositories.hardcover_budget import (
-        BudgetPolicy,
-        HardcoverBudgetRepo,
-        SharedBudgetGate,
-    )
-
     database = _BUDGET_DATABASES.get(url)
     if database is None:
         database = _BUDGET_DATABASES[url] = Database(create_engine_for(url))

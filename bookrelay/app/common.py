@@ -178,6 +178,7 @@ def _source(name: str) -> str:
 
 def apply_queue_schema(engine: Engine) -> bool:
     """Create procrastinate's tables in the store's PostgreSQL database when missing (idempotent)."""
+    # procrastinate and psycopg: only a PostgreSQL queue needs them
     from bookrelay.queue.schema import apply_queue_schema as apply
 
     return apply(engine)

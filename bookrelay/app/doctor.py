@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 
@@ -15,14 +14,7 @@ from bookrelay.app.doctor_services import run_all as run_doctor_checks
 from bookrelay.config import Config
 from bookrelay.connectors.audiobookshelf.mapper import map_item
 from bookrelay.domain.models import SourceItem
-from bookrelay.lazy import lazy_module
-
-# Audible (with Pillow and friends) is loaded on first use: most runs do not need it, and it would cost
-# a third of the process's memory at start (benchmarks/README.md).
-if TYPE_CHECKING:
-    from bookrelay.sync import audible_auth
-else:
-    audible_auth = lazy_module("bookrelay.sync.audible_auth")
+from bookrelay.sync import audible_auth
 
 
 def run_doctor(

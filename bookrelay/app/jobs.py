@@ -1,8 +1,8 @@
 """The four jobs as service jobs (:class:`bookrelay.sync.runs.Job`), and the in-process runner of them,
 with its notifier.
 
-bookrelay.service.* is imported inside these functions: only service mode needs socket.io, Apprise
-and Prometheus, and the CLI starts faster without them."""
+The runner (prometheus_client) and the notifier (apprise) are imported inside the function that builds
+each: a CLI command that runs one job needs neither (the rule is in :mod:`bookrelay.cli.main`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bookrelay.config import Config
 from bookrelay.domain.entries import SourceEntry
 from bookrelay.domain.models import Source
 from bookrelay.errors import BookrelayError
+from bookrelay.service.heartbeat import Heartbeat
 from bookrelay.store.facade import Store
 from bookrelay.sync.enrich import EnrichReport
 from bookrelay.sync.progress import ProgressJob
@@ -46,8 +47,6 @@ class ProgressService:
 
     async def run(self, user_id: str, context: RunContext) -> ProgressReport:
         """One progress run, recorded by ``context.runs``; an error before it could start is its report."""
-        from bookrelay.service.heartbeat import Heartbeat
-
         config, items = self.config, context.items
         user = config.user(user_id)
         async with user_clients(config, user, transport=self.transport) as clients:
@@ -177,7 +176,8 @@ def build_notifier(config: Config) -> Notifier | None:
     """The Apprise notifier of ``global.notify``, or None when no URL is configured."""
     settings = config.global_.notify
     if not settings.urls:
-        return None  # Apprise loads every plugin it has (3.6 MiB): only when a URL asks for it
+        return None
+    # apprise loads every plugin it has (3.6 MiB): only when a URL asks for it
     from bookrelay.service.notify import Notifier
 
     return Notifier([url.get_secret_value() for url in settings.urls], settings.on)
@@ -193,6 +193,7 @@ def make_job_runner(
     """The runner the scheduler and the API use: ``async (user_id, job, *, dry_run=False) -> run id``
     plus ``reserve``/``abandon``/``jobs`` (:class:`bookrelay.service.runner.JobRunner`); ``holder``
     names this process to a run that must wait for a user's lease."""
+    # prometheus_client and starlette (the runner's metrics): only the service and the worker run jobs so
     from bookrelay.service.runner import JobRunner
 
     return JobRunner(store, service_jobs(config, transport, holder), notifier=build_notifier(config))

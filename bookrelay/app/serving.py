@@ -1,15 +1,16 @@
 """Serving: ``bookrelay serve`` (the HTTP API and web page, the scheduler and the real-time trigger in one
 process), the once mode of ``SYNC_INTERVAL=0`` and ``bookrelay run-once``, and their wiring.
 
-bookrelay.service.*, FastAPI and the web package are imported inside these functions: only service mode
-needs them, and the CLI starts faster without them."""
+The web server, the web package (FastAPI), the scheduler (APScheduler), the metrics (prometheus_client)
+and the socket.io listener (aiohttp) are imported inside the function that starts each: only service
+mode needs them (the rule is in :mod:`bookrelay.cli.main`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,32 +18,24 @@ import httpx
 
 from bookrelay.app.clients import abs_session, http_client, user_clients
 from bookrelay.app.common import load_settings, open_store, store_for
+from bookrelay.app.hardcover_oauth import HardcoverOAuthWeb
 from bookrelay.app.jobs import make_job_runner
 from bookrelay.app.queue import close_runner, queue_status_probe, service_runner
 from bookrelay.config import Config
 from bookrelay.config.jobs import enabled_jobs, jobs_for
 from bookrelay.connectors.audiobookshelf.api import AbsApi
+from bookrelay.domain.models import Book, SearchHit
 from bookrelay.errors import ConfigError
-from bookrelay.lazy import lazy_module
 from bookrelay.redact import uvicorn_log_config
+from bookrelay.service.clock import Clock, SystemClock
+from bookrelay.service.realtime import AbsPoller, Debouncer, RealtimeService
 from bookrelay.store.facade import Store
 from bookrelay.store.models import Run, RunStatus
+from bookrelay.sync import audible_auth
 
-# Audible (with Pillow and friends) is loaded on first use: most runs do not need it, and it would cost
-# a third of the process's memory at start (benchmarks/README.md).
-if TYPE_CHECKING:
-    from bookrelay.sync import audible_auth
-else:
-    audible_auth = lazy_module("bookrelay.sync.audible_auth")
-
-if TYPE_CHECKING:  # types only: the modules themselves are imported where service mode needs them
-    from collections.abc import Sequence
-
+if TYPE_CHECKING:  # types only: these modules load FastAPI and APScheduler, which only serve needs
     from fastapi import FastAPI
 
-    from bookrelay.domain.models import Book, SearchHit
-    from bookrelay.service.clock import Clock
-    from bookrelay.service.realtime import RealtimeService
     from bookrelay.service.scheduler import SchedulerService
     from bookrelay.web.context import Runner
 
@@ -71,7 +64,7 @@ def build_service_scheduler(
     env: Mapping[str, str] | None = None,
 ) -> SchedulerService:
     """The scheduler of ``serve``: the configured schedules, or every ``SYNC_INTERVAL`` seconds."""
-    from bookrelay.service.scheduler import build_scheduler
+    from bookrelay.service.scheduler import build_scheduler  # apscheduler: only the service schedules
 
     interval = sync_interval(env)
     return build_scheduler(config, runner, clock=clock, interval=interval or None)
@@ -86,9 +79,6 @@ def build_realtime(
 ) -> RealtimeService | None:
     """The real-time trigger of every user with Audiobookshelf: socket.io with a username and password,
     polling with only an API key; None when it is off or the progress job is not enabled."""
-    from bookrelay.service.clock import SystemClock
-    from bookrelay.service.realtime import AbsPoller, Debouncer, RealtimeService
-
     settings = config.global_.realtime
     if not settings.enabled or "progress" not in enabled_jobs(config):
         return None
@@ -141,7 +131,7 @@ async def run_jobs_once(
     config: Config, *, store: Store | None = None, transport: httpx.AsyncBaseTransport | None = None
 ) -> list[Run]:
     """Every enabled job once for every user (the CronJob mode of ``SYNC_INTERVAL=0``); the runs."""
-    from bookrelay.service.scheduler import build_scheduler
+    from bookrelay.service.scheduler import build_scheduler  # apscheduler: only the service schedules
 
     with store_for(config, store) as active:
         runner = service_runner(config, active, transport=transport)
@@ -194,7 +184,7 @@ def build_web_app(
 ) -> FastAPI:
     """The API and web page over ``store``, with the job runner, Hardcover look-ups, the Audible browser
     login and the Prometheus metrics; ``transport`` lets tests mount the sandbox in-process."""
-    from bookrelay.app.hardcover_oauth import HardcoverOAuthWeb
+    # fastapi and starlette (the web package), prometheus_client (the metrics): only serve needs them
     from bookrelay.service.metrics import metrics_app
     from bookrelay.web import create_app
     from bookrelay.web.audible_bridge import BrowserLoginBridge
@@ -229,9 +219,9 @@ def serve(path: Path | None, host: str | None = None, port: int | None = None) -
 
 def _serve_once(path: Path | None, host: str | None, port: int | None) -> bool:
     """Serve until stopped; True when the configuration file changed and the service is to start again."""
-    import uvicorn
+    import uvicorn  # the web server: only serve needs it
 
-    from bookrelay.config.writer import config_file_path
+    from bookrelay.config.writer import config_file_path  # ruamel.yaml: only serve rewrites the file
 
     config = load_settings(path)
     store = open_store(config)

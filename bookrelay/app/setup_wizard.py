@@ -42,7 +42,7 @@ def system_zone() -> str:
     """The machine's IANA time zone (tzlocal reads /etc/localtime, $TZ and the platform's ways), UTC if
     it has none that ZoneInfo knows."""
     try:
-        import tzlocal
+        import tzlocal  # tzlocal: only the setup wizard asks for the machine's zone
 
         name = tzlocal.get_localzone_name() or "UTC"
     except Exception:  # tzlocal raises its own errors on odd set-ups; the default is only a suggestion

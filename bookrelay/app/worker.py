@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from prometheus_client import start_http_server
 
 from bookrelay.app.common import apply_queue_schema, open_store
 from bookrelay.app.jobs import make_job_runner
@@ -19,6 +20,7 @@ from bookrelay.queue.schema import queue_status
 from bookrelay.queue.tasks import build_queue_app
 from bookrelay.queue.worker import WorkerOptions as WorkerOptions
 from bookrelay.queue.worker import run_worker
+from bookrelay.service.metrics import REGISTRY
 from bookrelay.store.facade import Store
 
 
@@ -48,10 +50,6 @@ def start_worker(config: Config, options: WorkerOptions, *, metrics: tuple[str, 
     store = open_store(config)
     try:
         if metrics is not None:
-            from prometheus_client import start_http_server
-
-            from bookrelay.service.metrics import REGISTRY
-
             start_http_server(metrics[1], addr=metrics[0], registry=REGISTRY)
         asyncio.run(work_queue(config, store, options))
     finally:

@@ -6,6 +6,12 @@ Every command lives in a module of ``bookrelay/cli/`` with a ``register(app)`` t
 command runs (or its own ``--help`` is asked for): ``bookrelay --help`` lists the table, and a CronJob's
 ``bookrelay wanted`` imports what the wanted job needs and nothing of ``serve``, the web page or Audible.
 A new command is one line in the table.
+
+The one rule for start-up memory: a command's module is loaded when the command runs (:data:`COMMANDS`);
+below that, modules import at the top; the only deferred imports are of optional third-party packages a
+feature may not need, made in the one function that starts the feature (the ``audible`` package inside
+``connectors/audible``, the web server and scheduler inside ``serve``, a database driver inside the
+engine factory), each with a comment naming the package.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ class SecretBox:
     @property
     def _fernet(self) -> Fernet:
         if self._loaded is None:
-            from cryptography.fernet import Fernet
+            from cryptography.fernet import Fernet  # cryptography: only when a credential is read or stored
 
             self._loaded = Fernet(self._key)
         return self._loaded
@@ -111,7 +111,7 @@ class SecretBox:
 
     def decrypt(self, ciphertext: str) -> str:
         """The plaintext; raises ConfigError when the key does not match (never showing either)."""
-        from cryptography.fernet import InvalidToken
+        from cryptography.fernet import InvalidToken  # cryptography: loaded by _fernet already
 
         try:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")

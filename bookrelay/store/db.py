@@ -17,13 +17,14 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from bookrelay.errors import ConfigError, ServiceUnavailable
+from bookrelay.store.models import Base
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -169,7 +170,7 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
             _refuse_another_programs_tables(connection)
             cfg = _alembic_config()
             cfg.attributes["connection"] = connection
-            from alembic import command
+            from alembic import command  # alembic: only when a migration runs
 
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
@@ -185,10 +186,6 @@ def _refuse_another_programs_tables(connection: Connection) -> None:
     """A database bookrelay never migrated that already has tables of bookrelay's names belongs to
     another program (say the ledger of the CronJob bookrelay replaces, at the same DATABASE_PATH):
     refuse it, naming the tables, rather than fail inside the first migration or mix two schemas."""
-    from sqlalchemy import inspect
-
-    from bookrelay.store.models import Base
-
     present = set(inspect(connection).get_table_names())
     if "alembic_version" in present:
         return
@@ -203,7 +200,7 @@ def _refuse_another_programs_tables(connection: Connection) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, ``None`` for an empty database."""
-    from alembic.runtime.migration import MigrationContext
+    from alembic.runtime.migration import MigrationContext  # alembic: only for this check
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
@@ -240,6 +237,6 @@ def is_current(engine: Engine) -> bool:
 
 def head_revision() -> str | None:
     """The newest revision the package ships."""
-    from alembic.script import ScriptDirectory
+    from alembic.script import ScriptDirectory  # alembic: only for this check
 
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()

@@ -11,20 +11,23 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import audible
 import httpx
-from audible.exceptions import FileEncryptionError
 
 from bookrelay.connectors.audible.session import (
     SERVICE,
+    audible_exceptions,
+    audible_module,
     auth_problem,
     build_authenticator,
     register_auth_secrets,
 )
 from bookrelay.errors import AuthError, BookrelayError, ConfigError, ServiceUnavailable
 from bookrelay.redact import redact, register_secret
+
+if TYPE_CHECKING:
+    import audible
 
 # Marketplaces of audible.localization (ref Part C.1).
 LOCALES = ("us", "uk", "de", "fr", "ca", "it", "au", "in", "jp", "es", "br")
@@ -64,7 +67,9 @@ def login_external(locale: str, url_callback: Callable[[str], str]) -> dict[str,
     address the browser ends on; a new device is registered and its auth data returned."""
     code = check_locale(locale)
     try:
-        auth = audible.Authenticator.from_login_external(locale=code, login_url_callback=url_callback)
+        auth = audible_module().Authenticator.from_login_external(
+            locale=code, login_url_callback=url_callback
+        )
     except KeyError:
         # external_login reads openid.oa2.authorization_code from the pasted address.
         raise AuthError(
@@ -91,7 +96,7 @@ def login_with_password(
     register_secret(password)
     code = check_locale(locale)
     try:
-        auth = audible.Authenticator.from_login(
+        auth = audible_module().Authenticator.from_login(
             username=email,
             password=password,
             locale=code,
@@ -115,8 +120,8 @@ def import_auth_file(path: str | Path, password: str | None = None) -> dict[str,
     if not file.is_file():
         raise ConfigError("no such file", place=place)
     try:
-        auth = audible.Authenticator.from_file(file, password=password)
-    except FileEncryptionError:
+        auth = audible_module().Authenticator.from_file(file, password=password)
+    except audible_exceptions().FileEncryptionError:
         raise ConfigError("the file is encrypted: give its password", place=place) from None
     except Exception as exc:
         # A wrong password decrypts to garbage, which fails as padding, text or JSON errors.

@@ -3,6 +3,10 @@ from stored auth data, pointed at a base URL when configured (the sandbox), retr
 ``connectors/http.py``), token refresh reported through ``on_auth_changed``, and ``audible.exceptions``
 translated into ``bookrelay.errors``.
 
+The ``audible`` package (with Pillow) is an optional dependency most processes never use: it is imported
+by :func:`audible_module` and :func:`audible_exceptions` when a function needs it, never when this
+module is imported.
+
 Facts: ref Part C.1, C.2. The package's own token refresh opens its own ``httpx.AsyncClient`` on a
 hard-coded Amazon host, which no transport or base URL reaches; so this session renews the access
 token itself, with the request body the package sends, through the client's transport, before the
@@ -19,24 +23,10 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import audible
 import httpx
-from audible._device import APP_VERSION  # the app version the package's own refresh sends
-from audible.client import raise_for_status
-from audible.exceptions import (
-    AudibleError,
-    AuthFlowError,
-    FileEncryptionError,
-    NoRefreshToken,
-    NotFoundError,
-    NotResponding,
-    RatelimitError,
-    RequestError,
-    StatusError,
-    Unauthorized,
-)
 
 from bookrelay.connectors.http import (
     BACKOFF_CAP,
@@ -58,6 +48,9 @@ from bookrelay.errors import (
 from bookrelay.http_defaults import TIMEOUT_SECONDS
 from bookrelay.redact import redact, register_secret
 
+if TYPE_CHECKING:
+    import audible
+
 log = logging.getLogger(__name__)
 
 SERVICE = "audible"
@@ -68,6 +61,20 @@ _SECRET_KEYS = ("adp_token", "access_token", "refresh_token", "device_private_ke
 _COOKIE_KEYS = ("website_cookies", "store_authentication_cookie")
 
 AuthChangedHook = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+def audible_module() -> ModuleType:
+    """The optional ``audible`` package, imported on the first call (it loads Pillow)."""
+    import audible  # optional third-party package: only Audible's features load it
+
+    return audible
+
+
+def audible_exceptions() -> ModuleType:
+    """``audible.exceptions``, looked up when an error is translated or caught."""
+    import audible.exceptions  # optional third-party package: only Audible's features load it
+
+    return audible.exceptions
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ def build_authenticator(auth_data: Mapping[str, Any], *, user: str) -> audible.A
     place = auth_place(user)
     try:
         # from_dict pops keys from the dict it is given: hand it a copy.
-        auth = audible.Authenticator.from_dict(copy.deepcopy(dict(auth_data)))
+        auth = audible_module().Authenticator.from_dict(copy.deepcopy(dict(auth_data)))
     except Exception as exc:  # the package raises bare Exception for an unknown locale
         raise ConfigError(f"unusable auth data: {redact(str(exc))}", place=place) from None
     problem = auth_problem(auth)
@@ -131,30 +138,31 @@ def translate_error(exc: BaseException, *, user: str, label: str) -> BookrelayEr
     """The ``bookrelay.errors`` error for an ``audible.exceptions`` error raised while doing ``label``."""
     if isinstance(exc, BookrelayError):
         return exc
+    errors = audible_exceptions()
     place = auth_place(user)
-    if isinstance(exc, Unauthorized | AuthFlowError | NoRefreshToken):
-        code = f" (HTTP {exc.code})" if isinstance(exc, StatusError) else ""
+    if isinstance(exc, errors.Unauthorized | errors.AuthFlowError | errors.NoRefreshToken):
+        code = f" (HTTP {exc.code})" if isinstance(exc, errors.StatusError) else ""
         return AuthError(
             f"{label}: {place} was rejected{code}; log in again with `bookrelay audible login`",
             service=SERVICE,
             user=user,
         )
-    if isinstance(exc, RatelimitError):
+    if isinstance(exc, errors.RatelimitError):
         return RateLimited(
             f"{label}: rate limited (429)", service=SERVICE, retry_after=retry_after(exc.response.headers)
         )
-    if isinstance(exc, StatusError):
+    if isinstance(exc, errors.StatusError):
         detail = redact(str(exc.error))[:200] if exc.error else exc.reason
         if exc.code >= 500:
             return ServiceUnavailable(f"{label}: HTTP {exc.code}: {detail}", service=SERVICE)
-        if isinstance(exc, NotFoundError):
+        if isinstance(exc, errors.NotFoundError):
             return NotFound(f"{label}: not found (404)", service=SERVICE)
         return BadResponse(f"{label}: unexpected HTTP {exc.code}: {detail}", service=SERVICE)
-    if isinstance(exc, NotResponding | RequestError):
+    if isinstance(exc, errors.NotResponding | errors.RequestError):
         return ServiceUnavailable(f"{label}: {redact(str(exc)) or 'no answer'}", service=SERVICE)
-    if isinstance(exc, FileEncryptionError):
+    if isinstance(exc, errors.FileEncryptionError):
         return ConfigError(redact(str(exc)), place=place)
-    if isinstance(exc, AudibleError):
+    if isinstance(exc, errors.AudibleError):
         return BadResponse(f"{label}: {redact(str(exc))}", service=SERVICE)
     return BadResponse(f"{label}: {type(exc).__name__}: {redact(str(exc))}", service=SERVICE)
 
@@ -199,7 +207,7 @@ class AudibleSession:
         self._sleep = sleep
         self._refresh_lock = asyncio.Lock()
         extra: dict[str, Any] = {"transport": transport} if transport is not None else {}
-        self.client = audible.AsyncClient(
+        self.client = audible_module().AsyncClient(
             auth=self._auth, timeout=timeout, response_callback=_raw_response, **extra
         )
 
@@ -259,6 +267,7 @@ class AudibleSession:
     async def _attempt(
         self, path: str, params: Mapping[str, str | int], label: str, *, may_refresh: bool
     ) -> Answer:
+        errors = audible_exceptions()
         try:
             if self._needs_refresh():
                 await self.refresh()
@@ -268,7 +277,7 @@ class AudibleSession:
             raise Retry(exc) from None
         except RateLimited as exc:
             raise Retry(exc, delay=exc.retry_after) from None
-        except (AudibleError, httpx.HTTPError) as exc:
+        except (errors.AudibleError, httpx.HTTPError) as exc:
             error = translate_error(exc, user=self.user, label=label)
             if isinstance(error, ServiceUnavailable):
                 raise Retry(error) from None
@@ -276,9 +285,14 @@ class AudibleSession:
         if response.is_success:
             return Answer(_json_object(response, label), response.headers)
         try:
-            raise_for_status(response)
-        except StatusError as exc:
-            if isinstance(exc, Unauthorized) and exc.code == 401 and may_refresh and self._can_refresh():
+            audible_module().client.raise_for_status(response)
+        except errors.StatusError as exc:
+            if (
+                isinstance(exc, errors.Unauthorized)
+                and exc.code == 401
+                and may_refresh
+                and self._can_refresh()
+            ):
                 try:
                     await self.refresh()
                 except ServiceUnavailable as unavailable:
@@ -314,7 +328,8 @@ class AudibleSession:
         async with self._refresh_lock:
             body = {
                 "app_name": "Audible",
-                "app_version": APP_VERSION,
+                # the app version the package's own refresh sends
+                "app_version": audible_module()._device.APP_VERSION,
                 "source_token": self._auth.refresh_token,
                 "requested_token_type": "access_token",
                 "source_token_type": "refresh_token",
