@@ -7,6 +7,8 @@ front ends map them to exit codes and HTTP statuses through :func:`exit_code_for
 
 from __future__ import annotations
 
+from bookrelay.redact import redact
+
 
 class BookrelayError(Exception):
     """Base of every error bookrelay raises on purpose; its message is safe to show (no secrets)."""
@@ -124,8 +126,6 @@ def kind_of(error: BaseException) -> str | None:
 
 def unexpected_error_text(error: BaseException) -> str:
     """What a run records when an error outside this tree stops it: the run failed, never "ok"."""
-    from bookrelay.redact import redact  # late: redact loads its matcher, errors.py is imported everywhere
-
     detail = redact(str(error))[:200]
     named = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
     return f"stopped by an unexpected error ({named}); see the log"

@@ -25,6 +25,8 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy
 from sqlalchemy.engine import make_url
 
+from bookrelay.errors import ConfigError
+
 TASK_NAME = "bookrelay.run_job"
 QUEUE = "bookrelay"
 RUNTIME_KEY = "bookrelay"  # the worker's additional_context entry that holds its WorkerRuntime
@@ -96,8 +98,6 @@ def conninfo_for(database_url: str) -> str:
     """The libpq URI of a SQLAlchemy PostgreSQL URL (the driver name dropped)."""
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
-        from bookrelay.errors import ConfigError
-
         raise ConfigError("the queue needs a postgresql:// database", place="global.database")
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
