@@ -20,7 +20,6 @@ RANKS: dict[str, int] = {
     "redact": 0,
     "http_defaults": 0,
     "schedule": 0,
-    "lazy": 0,
     "__init__": 0,
     "domain": 1,
     "matching:pure": 1,
