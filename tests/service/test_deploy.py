@@ -22,7 +22,7 @@ UID = 65532
 RESOURCES = {
     "bookrelay-sync": {
         "requests": {"cpu": "25m", "memory": "96Mi"},
-        "limits": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "100m", "memory": "192Mi"},
     },
     "bookrelay": {
         "requests": {"cpu": "50m", "memory": "128Mi"},
